@@ -30,6 +30,10 @@ CODES = {
     "M005": (ERROR, "chapter file is not valid UTF-8"),
     "M006": (ERROR, "two chapters share a number"),
     "M007": (ERROR, "image without alternative text"),
+    # editorial markup (CriticMarkup)
+    "K001": (WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
+    "K002": (ERROR, "editorial mark opened but not closed"),
+    "K003": (ERROR, "editorial mark where it cannot work"),
     # build
     "B001": (WARNING, "Pandoc warned while converting a chapter"),
     "B002": (WARNING, "WeasyPrint warned while laying out a PDF"),

@@ -58,16 +58,22 @@ def chapter_to_html(body: str, id_prefix: str, language: str, bibliography: Path
     cached = cache_dir / f"{key}.html" if cache_dir else None
     if cached and cached.is_file():
         return Conversion(cached.read_text(encoding="utf-8"), [])
-    result = subprocess.run(command, input=body, capture_output=True, text=True, encoding="utf-8")
-    if result.returncode != 0:
-        raise ToolError(command, result.returncode, result.stderr)
-    warnings = [line for line in result.stderr.splitlines() if line.strip()]
+    output, warnings = run(command[1:], body)
     if cached and not warnings:
         cached.parent.mkdir(parents=True, exist_ok=True)
         temp = cached.with_suffix(".tmp")
-        temp.write_text(result.stdout, encoding="utf-8")
+        temp.write_text(output, encoding="utf-8")
         temp.replace(cached)
-    return Conversion(result.stdout, warnings)
+    return Conversion(output, warnings)
+
+
+def run(arguments: list[str], stdin: str = "") -> tuple[str, list[str]]:
+    """Run pandoc with these arguments; return its stdout and its warnings (stderr lines)."""
+    command = [pandoc_path(), *arguments]
+    result = subprocess.run(command, input=stdin, capture_output=True, text=True, encoding="utf-8")
+    if result.returncode != 0:
+        raise ToolError(command, result.returncode, result.stderr)
+    return result.stdout, [line for line in result.stderr.splitlines() if line.strip()]
 
 
 def _cache_key(command: list[str], body: str, bibliography: Path, csl: Path) -> str:
