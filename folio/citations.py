@@ -34,8 +34,7 @@ class Reference:
 def scan(chapter: Chapter) -> list[Citation]:
     """Every citation key in the chapter's body, with its line and column in the file."""
     return [
-        Citation(match[1] or match[2], chapter.path, *chapter.position_of(match.start()))
-        for match in KEY.finditer(chapter.masked_body)
+        Citation(match[1] or match[2], chapter.path, *chapter.position_of(match.start())) for match in KEY.finditer(chapter.masked_body)
     ]
 
 
@@ -84,7 +83,5 @@ def check(citations: list[Citation], references: list[Reference], bibliography: 
         if c.key not in known
     ]
     cited = {c.key for c in citations}
-    findings += [
-        Finding("C005", bibliography, ref.line, 1, f"'{ref.id}' is never cited") for ref in references if ref.id not in cited
-    ]
+    findings += [Finding("C005", bibliography, ref.line, 1, f"'{ref.id}' is never cited") for ref in references if ref.id not in cited]
     return findings

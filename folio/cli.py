@@ -15,7 +15,9 @@ FORMATS = ("pdf", "epub", "draft")
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--project", type=Path, default=Path("."), metavar="DIR", help="the book's folder, holding manuscript/ (default: .)")
+    common.add_argument(
+        "--project", type=Path, default=Path("."), metavar="DIR", help="the book's folder, holding manuscript/ (default: .)"
+    )
     top = argparse.ArgumentParser(prog="folio", description="Build a book from Markdown: print PDF, EPUB 3 and review draft.")
     top.add_argument("--version", action="version", version=f"folio {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -56,8 +58,8 @@ def cmd_check(project_dir: Path, strict: bool) -> int:
     checked = check_book(project)
     for finding in checked.findings:
         print(finding.format(project.root))
-    chapters, notes = len(checked.chapters), len(checked.citations)
-    print(f"{chapters} chapter(s), {notes} citation(s), {len(checked.references)} source(s): {len(checked.errors)} error(s), {len(checked.warnings)} warning(s)")
+    counts = f"{len(checked.chapters)} chapter(s), {len(checked.citations)} citation(s), {len(checked.references)} source(s)"
+    print(f"{counts}: {len(checked.errors)} error(s), {len(checked.warnings)} warning(s)")
     return 1 if checked.fails(strict) else EXIT_OK
 
 

@@ -50,6 +50,9 @@ def page_size_pt(text: str) -> tuple[float, float]:
     return length_pt(parts[0]), length_pt(parts[1])
 
 
+REQUIRED = {"required": True}
+
+
 @dataclass(frozen=True)
 class PrintSettings:
     """The print edition's page design (`print:` in book.yaml)."""
@@ -86,15 +89,15 @@ class DraftSettings:
 class BookConfig:
     """manuscript/book.yaml: the book's metadata and its chapter list."""
 
-    title: str
+    title: str = field(default="", metadata=REQUIRED)
     """The book's title, as on the title page and in the metadata."""
-    author: str
+    author: str = field(default="", metadata=REQUIRED)
     """The author's name as it should appear in print ('Given Family')."""
-    slug: str
+    slug: str = field(default="", metadata=REQUIRED)
     """File name stem of the outputs: OUT/<slug>.pdf, OUT/<slug>.epub, ..."""
-    identifier: str
+    identifier: str = field(default="", metadata=REQUIRED)
     """A stable identifier for the EPUB (an ISBN as 'urn:isbn:...' or a 'urn:uuid:...')."""
-    chapters: list[str]
+    chapters: list[str] = field(default_factory=list, metadata=REQUIRED)
     """The chapters in reading order, as paths relative to manuscript/."""
     subtitle: str = ""
     """Subtitle, if any."""
@@ -149,9 +152,7 @@ def load_project(root: Path) -> Project:
     if not isinstance(data, yamlfile.LineDict):
         raise ConfigError(f"{path}:1: book.yaml must be a mapping of keys such as title, author, chapters")
     config = _build(BookConfig, data, path, "", problems)
-    project = None
-    if config is not None:
-        project = _resolve(root, path, data, config, problems)
+    project = _resolve(root, path, data, config, problems)
     if problems or project is None:
         raise ConfigError("\n".join(problems))
     return project
@@ -168,7 +169,7 @@ def _build(cls: Any, data: yamlfile.LineDict, path: Path, prefix: str, problems:
     for name, f in fields.items():
         where = f"{path}:{data.line_of(name)}: {prefix}{name}"
         if name not in data:
-            if f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING:
+            if f.metadata.get("required"):
                 problems.append(f"{path}:{data.line}: {prefix}{name}: required key is missing")
             continue
         value, kind = data[name], hints[name]
@@ -192,10 +193,7 @@ def _build(cls: Any, data: yamlfile.LineDict, path: Path, prefix: str, problems:
                 problems.append(f"{where}: must be text")
             else:
                 values[name] = str(value)
-    try:
-        return cls(**values)
-    except TypeError:
-        return None  # a required key is missing: already reported
+    return cls(**values)
 
 
 def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig, problems: list[str]) -> Project | None:
@@ -204,7 +202,7 @@ def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig
     def where(key: str) -> str:
         return f"{path}:{data.line_of(key)}: {key}"
 
-    if not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", config.slug):
+    if config.slug and not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", config.slug):
         problems.append(f"{where('slug')}: use lower-case letters, digits, '.', '_' and '-' only")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", config.language):
         problems.append(f"{where('language')}: '{config.language}' is not a language tag such as en-US")

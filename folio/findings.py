@@ -59,11 +59,8 @@ class Finding:
 
     def location(self, root: Path | None = None) -> str:
         path = self.path
-        if root is not None:
-            try:
-                path = self.path.resolve().relative_to(root.resolve())
-            except ValueError:
-                pass
+        if root is not None and self.path.resolve().is_relative_to(root.resolve()):
+            path = self.path.resolve().relative_to(root.resolve())
         if not self.line:
             return str(path)
         where = f"{path}:{self.line}"

@@ -2,7 +2,8 @@
 
 - sections numbered from the chapter number (35.1, 35.2, 35.2.1, ...);
 - the text before the first section wrapped as the chapter's opening;
-- notes as EPUB 3 / DPUB-ARIA endnotes: the call is a link whose own text is the number
+- notes as EPUB 3 / DPUB-ARIA endnotes (an endnote is an <li epub:type="endnote"> in a
+  <section role="doc-endnotes">): the call is a link whose own text is the number
   (superscript comes from CSS: a <sup> inside the link breaks Apple Books pop-ups), and each
   note starts with its number as a backlink (Kindle merges notes without one up front).
 
@@ -130,7 +131,9 @@ def _reshape_notes(root: etree._Element, chapter: Chapter) -> list[Note]:
         call.set(EPUB_TYPE, "noteref")
         call.set("role", "doc-noteref")
         call.text = str(number)
-        item.attrib.update({"class": "note", "role": "doc-endnote"})
+        # No role="doc-endnote": DPUB-ARIA 1.1 deprecates it and EPUBCheck warns. The list item
+        # inside role="doc-endnotes" is the endnote; epub:type="endnote" says so to reading systems.
+        item.set("class", "note")
         item.set(EPUB_TYPE, "endnote")
         if keys:
             item.set("data-cites", " ".join(keys))

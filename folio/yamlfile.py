@@ -52,7 +52,7 @@ class YamlError(Exception):
 def parse(text: str, path: Path, first_line: int = 1) -> Any:
     """Parse YAML text; line numbers count from `first_line` (for front matter inside a file)."""
     try:
-        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+        data = yaml.load(text, Loader=_Loader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + first_line) if mark else first_line

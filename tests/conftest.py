@@ -90,3 +90,22 @@ def normalise(text: str) -> str:
     """Letters and digits only, lower case: immune to hyphenation, quotes, dashes and line breaks."""
     text = text.replace("\u00ad", "")
     return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption("--update-goldens", action="store_true", help="rewrite tests/golden/ from the current output")
+
+
+@pytest.fixture
+def golden(request: pytest.FixtureRequest):
+    """Compare text with tests/golden/NAME, or rewrite it with --update-goldens."""
+
+    def compare(name: str, text: str) -> None:
+        path = REPO / "tests" / "golden" / name
+        if request.config.getoption("--update-goldens"):
+            path.parent.mkdir(exist_ok=True)
+            path.write_text(text, encoding="utf-8")
+        assert path.is_file(), f"no golden {path}: run pytest --update-goldens"
+        assert text == path.read_text(encoding="utf-8")
+
+    return compare

@@ -6,13 +6,13 @@ import json
 import subprocess
 from pathlib import Path
 
-from conftest import REPO, make_book
-
 from folio import citations
 from folio.check import check_book
 from folio.config import load_project
 from folio.manuscript import Chapter
 from folio.pandoc import pandoc_path
+
+from conftest import REPO, make_book
 
 
 def chapter(body: str, body_line: int = 5) -> Chapter:

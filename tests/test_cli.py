@@ -1,0 +1,113 @@
+"""The command line, driven in-process: exit codes, messages, nothing written on failure."""
+
+from __future__ import annotations
+
+import zipfile
+
+import pikepdf
+from lxml import etree
+
+from conftest import make_book, run_folio
+
+CHAPTER_ONE = """\
+---
+title: One
+number: 1
+---
+
+First claim [@alpha2020]. Second claim [@beta2021].^[A prose note.]
+
+## Part
+
+Again [@alpha2020, 12].
+"""
+
+CHAPTER_TWO = """\
+---
+title: Two
+number: 2
+---
+
+Later claim [@beta2021]. And [@alpha2020].
+"""
+
+
+def test_two_chapter_book_restarts_note_numbers(tmp_path):
+    """Issue 3, test 6."""
+    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO})
+    code, _, err = run_folio(["build", "--project", str(root)])
+    assert code == 0, err
+    with zipfile.ZipFile(root / "build" / "test-book.epub") as archive:
+        ns = {"h": "http://www.w3.org/1999/xhtml"}
+        one = etree.fromstring(archive.read("OEBPS/text/ch01.xhtml"))
+        two = etree.fromstring(archive.read("OEBPS/text/ch02.xhtml"))
+        assert [a.text for a in one.xpath("//h:a[@role='doc-noteref']", namespaces=ns)] == ["1", "2", "3", "4"]
+        assert [a.text for a in two.xpath("//h:a[@role='doc-noteref']", namespaces=ns)] == ["1", "2"]
+        # Chicago: full note the first time a source is cited in a chapter, shortened after.
+        notes_one = ["".join(li.itertext()) for li in one.xpath("//h:section[@role='doc-endnotes']/h:ol/h:li", namespaces=ns)]
+        notes_two = ["".join(li.itertext()) for li in two.xpath("//h:section[@role='doc-endnotes']/h:ol/h:li", namespaces=ns)]
+        assert "Press One" in notes_one[0] and "Press One" not in notes_one[3]
+        assert "A prose note." in notes_one[2]
+        assert "Press One" in notes_two[1]
+    with pikepdf.open(root / "build" / "test-book.pdf") as pdf:
+        outline = [str(item.title) for item in pdf.open_outline().root]
+        assert outline == ["Chapter 1 One", "Chapter 2 Two"]
+        # Each chapter opens on a right-hand (odd) page.
+        pages = {page.objgen: index + 1 for index, page in enumerate(pdf.pages)}
+        openings = [pages[item.destination[0].objgen] for item in pdf.open_outline().root]
+        assert all(page % 2 == 1 for page in openings), openings
+
+
+def test_unknown_key_fails_and_writes_nothing(tmp_path):
+    """Issue 3, test 7: exit 1, file:line in the message, no output."""
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE.replace("@beta2021", "@beta2012")})
+    code, _, err = run_folio(["build", "--project", str(root)])
+    assert code == 1
+    assert "manuscript/chapters/01-one.md:6:41: error: C001 unknown citation key '@beta2012' (did you mean 'beta2021'?)" in err
+    assert "Traceback" not in err
+    assert not (root / "build").exists()
+
+
+def test_failed_build_keeps_the_last_good_outputs(tmp_path):
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE})
+    assert run_folio(["build", "epub", "--project", str(root)])[0] == 0
+    epub = root / "build" / "test-book.epub"
+    before = epub.read_bytes()
+    chapter = root / "manuscript" / "chapters" / "01-one.md"
+    chapter.write_text(CHAPTER_ONE.replace("@alpha2020]", "@nobody]"), encoding="utf-8")
+    code, _, err = run_folio(["build", "epub", "--project", str(root)])
+    assert code == 1 and "C001" in err
+    assert epub.read_bytes() == before
+    assert sorted(p.name for p in epub.parent.iterdir() if not p.name.startswith(".")) == ["test-book.epub"]
+
+
+def test_check_reports_and_exit_codes(tmp_path):
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE})
+    code, out, _ = run_folio(["check", "--project", str(root)])
+    assert code == 0
+    assert out.strip().endswith("1 chapter(s), 3 citation(s), 2 source(s): 0 error(s), 0 warning(s)")
+    (root / "manuscript" / "chapters" / "01-one.md").write_text(CHAPTER_ONE.replace(" [@beta2021]", ""), encoding="utf-8")
+    code, out, _ = run_folio(["check", "--project", str(root)])
+    assert code == 0 and "warning: C005 'beta2021' is never cited" in out
+    assert run_folio(["check", "--project", str(root), "--strict"])[0] == 1
+
+
+def test_bad_usage_and_bad_config_exit_2(tmp_path):
+    assert run_folio(["build", "pdfx"])[0] == 2
+    assert run_folio(["frobnicate"])[0] == 2
+    code, _, err = run_folio(["check", "--project", str(tmp_path)])
+    assert code == 2 and "no book.yaml" in err
+    root = make_book(tmp_path / "b", {"01-one.md": CHAPTER_ONE}, extra="titel: Oops\nprint:\n  trim: 7 by 9\n")
+    code, _, err = run_folio(["build", "--project", str(root)])
+    assert code == 2
+    assert "book.yaml:7: titel: unknown key (did you mean 'title'?)" in err
+    assert "book.yaml:9: print.trim:" in err
+    assert "Traceback" not in err
+
+
+def test_outputs_go_where_asked(tmp_path):
+    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE})
+    out = tmp_path / "elsewhere"
+    code, _, err = run_folio(["build", "draft", "epub", "--project", str(root), "--out", str(out)])
+    assert code == 0, err
+    assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["test-book-draft.pdf", "test-book.epub"]

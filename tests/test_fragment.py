@@ -1,0 +1,73 @@
+"""folio/fragment.py: the note and section markup every format shares, pinned."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from folio.errors import FolioError
+from folio.fragment import build_fragment
+from folio.manuscript import Chapter
+from folio.pandoc import chapter_to_html
+
+from conftest import REFERENCES
+
+BODY = """\
+An opening with a claim [see @alpha2020, 4].^[A prose note citing @beta2021.]
+
+## First Section
+
+Text.[@alpha2020]
+
+### A Subsection
+
+More.
+
+## Second Section
+
+- **Head:** item.
+"""
+
+
+def fragment_for(tmp_path: Path, body: str, number: int | None = 7):
+    bib = tmp_path / "refs.yaml"
+    bib.write_text(REFERENCES, encoding="utf-8")
+    from folio.config import _styles_dir
+
+    csl = _styles_dir() / "chicago-notes-bibliography.csl"
+    chapter = Chapter(tmp_path / "ch.md", 3, "Title", number, body, 5)
+    return build_fragment(chapter, chapter_to_html(body, "ch03-", "en-US", bib, csl, None).html)
+
+
+def test_fragment_markup_is_pinned(tmp_path, golden):
+    golden("fragment.html", fragment_for(tmp_path, BODY).html)
+
+
+def test_sections_numbered_from_the_chapter(tmp_path):
+    fragment = fragment_for(tmp_path, BODY)
+    assert [(h.number, h.title, h.level) for h in fragment.headings] == [
+        ("7.1", "First Section", 2),
+        ("7.1.1", "A Subsection", 3),
+        ("7.2", "Second Section", 2),
+        ("", "Notes", 2),
+    ]
+    assert [n.keys for n in fragment.notes] == [("alpha2020",), ("beta2021",), ("alpha2020",)]
+
+
+def test_unnumbered_chapter_has_unnumbered_sections(tmp_path):
+    fragment = fragment_for(tmp_path, BODY, number=None)
+    assert [h.number for h in fragment.headings] == ["", "", "", ""]
+    assert 'class="secno"' not in fragment.html
+
+
+def test_chapter_without_notes(tmp_path):
+    fragment = fragment_for(tmp_path, "Just text.\n\n## S\n\nMore.\n")
+    assert fragment.notes == [] and "endnotes" not in fragment.html
+
+
+def test_mismatched_pandoc_output_is_refused(tmp_path):
+    chapter = Chapter(tmp_path / "ch.md", 1, "T", 1, "", 1)
+    broken = '<p>x<a href="#ch01-fn1" class="footnote-ref" id="ch01-fnref1"><sup>1</sup></a></p>'
+    with pytest.raises(FolioError, match="1 note calls but 0 notes"):
+        build_fragment(chapter, broken)

@@ -1,0 +1,39 @@
+"""folio/manuscript.py: front matter, positions, and markup that would not reach the reader."""
+
+from __future__ import annotations
+
+from folio.check import check_book
+from folio.config import load_project
+
+from conftest import make_book
+
+
+def findings(tmp_path, text):
+    root = make_book(tmp_path, {"one.md": text})
+    return [(f.code, f.line, f.col) for f in check_book(load_project(root)).findings if f.code != "C005"]
+
+
+def test_front_matter_problems(tmp_path):
+    assert findings(tmp_path / "a", "No front matter [@alpha2020].\n") == [("M001", 1, 1)]
+    assert findings(tmp_path / "b", "---\nnumber: 3\n---\n\nText.\n") == [("M002", 2, 1)]
+    assert findings(tmp_path / "c", "---\ntitle: T\nnumber: three\n---\n\nText.\n") == [("M003", 3, 1)]
+    assert findings(tmp_path / "d", "---\ntitle: [broken\n---\n\nText.\n")[0][:2] == ("M001", 3)
+
+
+def test_raw_html_and_images_without_alt(tmp_path):
+    text = "---\ntitle: T\n---\n\nHello <script>alert(1)</script> and `<code>` fine.\n\n![](map.png) and ![A map](map.png)\n"
+    assert findings(tmp_path, text) == [("M004", 5, 7), ("M004", 5, 23), ("M007", 7, 1)]
+
+
+def test_not_utf8_is_reported(tmp_path):
+    root = make_book(tmp_path, {"one.md": "---\ntitle: T\n---\n\nText.\n"})
+    (root / "manuscript" / "chapters" / "one.md").write_bytes(b"---\ntitle: T\n---\n\ncaf\xe9\n")
+    assert [(f.code, f.line) for f in check_book(load_project(root)).findings if f.code != "C005"] == [("M005", 5)]
+
+
+def test_duplicate_chapter_numbers(tmp_path):
+    root = make_book(
+        tmp_path,
+        {"a.md": "---\ntitle: A\nnumber: 3\n---\n\nA [@alpha2020].\n", "b.md": "---\ntitle: B\nnumber: 3\n---\n\nB [@beta2021].\n"},
+    )
+    assert [f.code for f in check_book(load_project(root)).findings] == ["M006"]
