@@ -6,14 +6,15 @@ any stage leaves the previous outputs exactly as they were.
 
 from __future__ import annotations
 
+import json
 import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from folio import epub, pdf
+from folio import epub, layout, pdf
 from folio.check import check_book
-from folio.config import Project, load_project, page_size_pt
+from folio.config import DEFAULT_FORMATS, Project, draft_geometry, load_project, page_geometry
 from folio.errors import ManuscriptError
 from folio.findings import Finding
 from folio.fragment import Fragment, build_fragment
@@ -21,15 +22,21 @@ from folio.manuscript import Chapter
 from folio.outputs import write_atomic
 from folio.pandoc import chapter_to_html
 
-FORMATS = ("pdf", "epub", "draft")
-
 
 @dataclass
 class Product:
     format: str
     path: Path
     data: bytes
-    pages: int = 0
+    pages: list[layout.Page] = field(default_factory=list)
+
+    @property
+    def signature_path(self) -> Path:
+        """Where the first words of each page are kept, to tell next time which breaks moved."""
+        return self.path.parent / ".cache" / f"{self.path.name}.pages.json"
+
+    def signature(self) -> bytes:
+        return json.dumps([page.first_words for page in self.pages], ensure_ascii=False, indent=0).encode("utf-8")
 
 
 @dataclass
@@ -38,8 +45,10 @@ class BuildReport:
     warnings: list[Finding] = field(default_factory=list)
 
 
-def build(project_dir: Path, formats: tuple[str, ...] = FORMATS, out_dir: Path | None = None, strict: bool = False) -> BuildReport:
+def build(project_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir: Path | None = None, strict: bool = False) -> BuildReport:
     project = load_project(project_dir)
+    if project.config.print.press and "pdf" in formats and "press" not in formats:
+        formats = (*formats, "press")
     checked = check_book(project)
     checked.raise_if_failing(strict)
     out = (out_dir or project.root / "build").resolve()
@@ -51,6 +60,8 @@ def build(project_dir: Path, formats: tuple[str, ...] = FORMATS, out_dir: Path |
         raise ManuscriptError(report.warnings)
     for product in report.products:
         write_atomic(product.path, product.data)
+        if product.pages:
+            write_atomic(product.signature_path, product.signature())
     return report
 
 
@@ -72,14 +83,25 @@ def render(project: Project, fragments: list[Fragment], name: str, out: Path, wa
     slug = project.config.slug
     if name == "epub":
         return Product(name, out / f"{slug}.epub", epub.render(project, fragments))
-    if name == "pdf":
-        result = pdf.render(project, fragments, "book.html.j2")
-        path = out / f"{slug}.pdf"
+    if name in ("pdf", "press"):
+        geometry = page_geometry(project)
+        result = pdf.render(project, fragments, "book.html.j2", geometry, press=name == "press")
+        path = out / (f"{slug}.pdf" if name == "pdf" else f"{slug}-press.pdf")
     elif name == "draft":
-        width, height = page_size_pt(project.config.draft.paper)
-        result = pdf.render(project, fragments, "draft.html.j2", draft_page={"width": width, "height": height})
+        geometry = draft_geometry(project)
+        result = pdf.render(project, fragments, "draft.html.j2", geometry)
         path = out / f"{slug}-draft.pdf"
     else:
         raise ValueError(name)
+    product = Product(name, path, result.data, result.pages)
     warnings += [Finding("B002", path, 0, 0, f"WeasyPrint: {w}") for w in result.warnings]
-    return Product(name, path, result.data, result.pages)
+    text_block = (geometry["top"], geometry["height"] - geometry["bottom"])
+    warnings += layout.check(result.pages, path, text_block, _previous_signature(product))
+    return product
+
+
+def _previous_signature(product: Product) -> list[str] | None:
+    try:
+        return list(json.loads(product.signature_path.read_text(encoding="utf-8")))
+    except (OSError, ValueError):
+        return None

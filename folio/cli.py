@@ -1,4 +1,4 @@
-"""The command line: `folio build`, `folio check`. main(argv) -> exit code, no traceback for our errors."""
+"""The command line. main(argv) -> exit code; Folio's own errors never show a traceback."""
 
 from __future__ import annotations
 
@@ -8,9 +8,11 @@ import time
 from pathlib import Path
 
 from folio import __version__
+from folio.config import DEFAULT_FORMATS, FORMATS
 from folio.errors import EXIT_OK, EXIT_USAGE, FolioError, ManuscriptError
 
-FORMATS = ("pdf", "epub", "draft")
+# Commands that take any PDF: they parse their own arguments.
+PDF_TOOLS = {"preflight": "folio.preflight", "proof": "folio.proof"}
 
 
 def parser() -> argparse.ArgumentParser:
@@ -22,15 +24,29 @@ def parser() -> argparse.ArgumentParser:
     top.add_argument("--version", action="version", version=f"folio {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
     build = commands.add_parser("build", parents=[common], help="check the manuscript, then build the outputs")
-    build.add_argument("formats", nargs="*", choices=[*FORMATS, []], metavar="FORMAT", help=f"any of {', '.join(FORMATS)} (default: all)")
+    build.add_argument(
+        "formats",
+        nargs="*",
+        choices=[*FORMATS, []],
+        metavar="FORMAT",
+        help=f"any of {', '.join(FORMATS)} (default: {' '.join(DEFAULT_FORMATS)})",
+    )
     build.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: PROJECT/build)")
+    build.add_argument("--press", action="store_true", help="with pdf: also the printer's PDF/X file with bleed and crop marks")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     check = commands.add_parser("check", parents=[common], help="check the manuscript and its citations; write nothing")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    commands.add_parser("preflight", help="check any PDF as a printer would (folio preflight --help)", add_help=False)
+    commands.add_parser("proof", help="a PNG contact sheet of a PDF's pages as spreads (folio proof --help)", add_help=False)
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv and argv[0] in PDF_TOOLS:
+        import importlib
+
+        return int(importlib.import_module(PDF_TOOLS[argv[0]]).main(argv[1:]))
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
@@ -38,7 +54,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return cmd_check(args.project, args.strict)
-        return cmd_build(args.project, tuple(dict.fromkeys(args.formats)) or FORMATS, args.out, args.strict)
+        formats = tuple(dict.fromkeys(args.formats)) or DEFAULT_FORMATS
+        if args.press:
+            formats = tuple(dict.fromkeys([*formats, "press"]))
+        return cmd_build(args.project, formats, args.out, args.strict)
     except ManuscriptError as exc:
         for finding in exc.findings:
             print(finding.format(args.project.resolve()), file=sys.stderr)
@@ -71,7 +90,7 @@ def cmd_build(project_dir: Path, formats: tuple[str, ...], out_dir: Path | None,
     for warning in report.warnings:
         print(warning.format(project_dir.resolve()), file=sys.stderr)
     for product in report.products:
-        pages = f" ({product.pages} pages)" if product.pages else ""
+        pages = f" ({len(product.pages)} pages)" if product.pages else ""
         print(f"wrote {product.path}{pages}")
     print(f"built in {time.perf_counter() - started:.1f} s")
     return EXIT_OK

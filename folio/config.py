@@ -6,6 +6,7 @@ The defaults here are the only defaults: the command line and the Python API bot
 from __future__ import annotations
 
 import dataclasses
+import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,8 +17,14 @@ from folio.errors import ConfigError
 from folio.findings import closest
 
 BOOK_FILE = "manuscript/book.yaml"
+FORMATS = ("pdf", "press", "epub", "draft")
+"""What `folio build` makes: print PDF, printer's PDF/X file, EPUB 3, review draft."""
+DEFAULT_FORMATS = ("pdf", "epub", "draft")
+"""What `folio build` makes when no format is named (plus `press` when print.press is true)."""
 
 POINTS_PER = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54, "pc": 12.0}
+
+PRESS_STANDARDS = ("pdf/x-1a", "pdf/x-3", "pdf/x-4")
 
 TRIM_SIZES = {
     "5.5x8.5in": "5.5in 8.5in",
@@ -73,6 +80,14 @@ class PrintSettings:
     """Gutter margin, on the binding side."""
     margin_outer: str = "0.625in"
     """Fore-edge margin, on the outside."""
+    press: bool = False
+    """Also build the printer's file, OUT/<slug>-press.pdf, whenever the PDF is built."""
+    bleed: str = "0.125in"
+    """Bleed on every side of the printer's file (0.125in is the US norm, 3mm the European)."""
+    press_standard: str = "pdf/x-1a"
+    """PDF/X flavour of the printer's file: pdf/x-1a (the print-on-demand default), pdf/x-3 or pdf/x-4."""
+    cmyk_profile: str = "/usr/share/color/icc/ghostscript/default_cmyk.icc"
+    """CMYK ICC profile named as the printer's file's output intent (the set-up installs this one, SWOP)."""
 
 
 @dataclass(frozen=True)
@@ -81,6 +96,10 @@ class DraftSettings:
 
     paper: str = "letter"
     """Paper size: letter, A4, or 'WIDTH HEIGHT'."""
+    margin: str = "1in"
+    """Head, foot and gutter margin."""
+    comment_margin: str = "2.5in"
+    """Outer margin, left wide for handwritten comments."""
     line_spacing: float = 2.0
     """Line spacing as a multiple of the font size (1.5 to 2 suits handwritten marks)."""
 
@@ -137,6 +156,13 @@ class Project:
     def book_file(self) -> Path:
         return self.root / BOOK_FILE
 
+    def build_time(self) -> float:
+        """The time stamped into outputs: SOURCE_DATE_EPOCH, else the newest manuscript file, so an
+        unchanged manuscript gives byte-identical outputs."""
+        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
+            return float(os.environ["SOURCE_DATE_EPOCH"])
+        return max(path.stat().st_mtime for path in [self.book_file, self.bibliography_path, *self.chapter_paths])
+
 
 def load_project(root: Path) -> Project:
     """Read and validate book.yaml; raise ConfigError listing every problem found."""
@@ -181,6 +207,11 @@ def _build(cls: Any, data: yamlfile.LineDict, path: Path, prefix: str, problems:
         elif kind == list[str]:
             if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
                 problems.append(f"{where}: must be a non-empty list of file names")
+            else:
+                values[name] = value
+        elif kind is bool:
+            if not isinstance(value, bool):
+                problems.append(f"{where}: must be true or false")
             else:
                 values[name] = value
         elif kind is float:
@@ -233,14 +264,52 @@ def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig
             try:
                 if f.name in ("trim", "paper"):
                     page_size_pt(value)
-                elif f.name.startswith("margin_"):
+                elif f.name.startswith("margin") or f.name in ("bleed", "comment_margin"):
                     length_pt(value)
+                elif f.name == "press_standard" and value not in PRESS_STANDARDS:
+                    raise ValueError(f"'{value}' is not one of {', '.join(PRESS_STANDARDS)}")
             except ValueError as exc:
                 problems.append(f"{path}:{lines.line_of(f.name)}: {section}.{f.name}: {exc}")
     if problems:
         return None
     assert csl is not None
     return Project(root, config, chapter_paths, bibliography, csl)
+
+
+MARKS_SPACE = 18.0  # points beyond the bleed where the crop marks are drawn, clear of the bleed
+
+
+def page_geometry(project: Project) -> dict[str, float]:
+    """The print page in points: trim, margins and bleed, as the stylesheet and the checks use them."""
+    settings = project.config.print
+    width, height = page_size_pt(settings.trim)
+    return {
+        "width": width,
+        "height": height,
+        "top": length_pt(settings.margin_top),
+        "bottom": length_pt(settings.margin_bottom),
+        "inner": length_pt(settings.margin_inner),
+        "outer": length_pt(settings.margin_outer),
+        "bleed": length_pt(settings.bleed),
+        "marks": MARKS_SPACE,
+    }
+
+
+def draft_geometry(project: Project) -> dict[str, float]:
+    """The review draft's page in points, in the same shape as page_geometry."""
+    settings = project.config.draft
+    width, height = page_size_pt(settings.paper)
+    margin = length_pt(settings.margin)
+    return {
+        "width": width,
+        "height": height,
+        "top": margin,
+        "bottom": margin,
+        "inner": margin,
+        "outer": length_pt(settings.comment_margin),
+        "bleed": 0.0,
+        "marks": 0.0,
+    }
 
 
 def _styles_dir() -> Path:

@@ -7,7 +7,6 @@ failing that, from the newest manuscript file, so an unchanged manuscript gives 
 from __future__ import annotations
 
 import io
-import os
 import time
 import zipfile
 from dataclasses import dataclass
@@ -39,7 +38,7 @@ def chapter_files(fragments: list[Fragment]) -> list[ChapterFile]:
 def render(project: Project, fragments: list[Fragment]) -> bytes:
     book = project.config
     chapters = chapter_files(fragments)
-    stamp = build_time(project)
+    stamp = project.build_time()
     files: dict[str, str] = {
         "META-INF/container.xml": CONTAINER,
         "OEBPS/package.opf": templates.render(
@@ -53,13 +52,6 @@ def render(project: Project, fragments: list[Fragment]) -> bytes:
         xhtml = templates.render(project.root, "chapter.xhtml.j2", book=book, fragment=item.fragment, chapter=item.fragment.chapter)
         files[f"OEBPS/{item.href}"] = xhtml
     return _zip(files, stamp)
-
-
-def build_time(project: Project) -> float:
-    if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-        return float(os.environ["SOURCE_DATE_EPOCH"])
-    inputs = [project.book_file, project.bibliography_path, *project.chapter_paths]
-    return max(path.stat().st_mtime for path in inputs)
 
 
 def _zip(files: dict[str, str], stamp: float) -> bytes:

@@ -44,3 +44,9 @@ class ToolError(FolioError):
         self.stderr = stderr
         shown = " ".join(command)
         super().__init__(f"command failed (exit {returncode}): {shown}\n{stderr.strip()}")
+
+
+class UnreadableFileError(FolioError):
+    """A file given on the command line is missing or is not what it claims to be."""
+
+    exit_code = EXIT_USAGE

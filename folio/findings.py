@@ -34,6 +34,14 @@ CODES = {
     "K001": (WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
     "K002": (ERROR, "editorial mark opened but not closed"),
     "K003": (ERROR, "editorial mark where it cannot work"),
+    # layout of the PDFs (warnings: --strict makes them fail the build)
+    "L001": (WARNING, "widow: a paragraph's last line alone at the head of a page"),
+    "L002": (WARNING, "orphan: a paragraph's first line alone at the foot of a page"),
+    "L003": (WARNING, "heading stranded at the foot of a page"),
+    "L004": (WARNING, "page less than a quarter full"),
+    "L005": (WARNING, "blank page that parity did not ask for"),
+    "L006": (WARNING, "loose line: word spaces stretched beyond the limit"),
+    "L007": (WARNING, "page breaks moved since the previous build"),
     # build
     "B001": (WARNING, "Pandoc warned while converting a chapter"),
     "B002": (WARNING, "WeasyPrint warned while laying out a PDF"),
@@ -48,6 +56,8 @@ class Finding:
     col: int
     message: str
     hint: str = ""
+    page: int = 0
+    """For findings in a PDF: the page (1-based), shown instead of a line."""
 
     @property
     def severity(self) -> str:
@@ -61,6 +71,8 @@ class Finding:
         path = self.path
         if root is not None and self.path.resolve().is_relative_to(root.resolve()):
             path = self.path.resolve().relative_to(root.resolve())
+        if self.page:
+            return f"{path}:page {self.page}"
         if not self.line:
             return str(path)
         where = f"{path}:{self.line}"

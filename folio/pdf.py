@@ -5,7 +5,10 @@ The print edition and the review draft differ only by template and stylesheet.
 
 from __future__ import annotations
 
+import io
 import logging
+import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -13,62 +16,90 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlparse
 
+import pikepdf
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from folio import templates
-from folio.config import Project, length_pt, page_size_pt
-from folio.errors import FolioError
-from folio.fonts import FontFace, font_dirs, font_faces
+from folio import layout, templates
+from folio.config import Project, page_geometry
+from folio.errors import ConfigError, FolioError
+from folio.fonts import font_dirs, font_faces
 from folio.fragment import Fragment
 
 
 @dataclass
 class PdfResult:
     data: bytes
-    pages: int
+    pages: list[layout.Page]
     warnings: list[str] = field(default_factory=list)
 
 
-def page_geometry(project: Project) -> dict[str, float]:
-    """The print page in points: trim and margins, as the stylesheet and the checks use them."""
+def render(project: Project, fragments: list[Fragment], template: str, geometry: dict[str, float], *, press: bool = False) -> PdfResult:
+    """Lay out the book with this template on pages of this geometry (see config.page_geometry).
+    `press` makes the printer's PDF/X file with bleed and crop marks."""
     settings = project.config.print
-    width, height = page_size_pt(settings.trim)
-    return {
-        "width": width,
-        "height": height,
-        "top": length_pt(settings.margin_top),
-        "bottom": length_pt(settings.margin_bottom),
-        "inner": length_pt(settings.margin_inner),
-        "outer": length_pt(settings.margin_outer),
-    }
-
-
-def render(project: Project, fragments: list[Fragment], template: str, **extra: Any) -> PdfResult:
-    faces = font_faces(project.config.print.font)
+    faces = font_faces(settings.font)
+    profile = Path(settings.cmyk_profile)
+    if press and not profile.is_file():
+        raise ConfigError(f"print.cmyk_profile: no such file: {profile} (hint: run 'make setup', which installs libgs-common)")
     html = templates.render(
         project.root,
         template,
         book=project.config,
         fragments=fragments,
         faces=faces,
-        page=page_geometry(project),
-        **extra,
+        page=geometry,
+        press=press,
+        cmyk_profile=profile.as_uri() if press else "",
     )
-    return write_pdf(html, project, faces)
-
-
-def write_pdf(html: str, project: Project, faces: list[FontFace]) -> PdfResult:
     allowed = [project.root, *templates.search_path(project.root), *font_dirs(faces)]
+    space = layout.space_width_em(next(face.path for face in faces if face.style == "normal"))
+    if press:
+        allowed.append(profile.parent)
+        result = write_pdf(html, project, allowed, settings.press_standard, space)
+        result.data = finish_press(result.data, project)
+        return result
+    return write_pdf(html, project, allowed, "pdf/ua-1", space)
+
+
+def write_pdf(html: str, project: Project, allowed: list[Path], variant: str, space_width: float) -> PdfResult:
     with _captured_warnings() as warnings:
         try:
             document = weasyprint.HTML(
                 string=html, base_url=project.manuscript_dir.as_uri() + "/", url_fetcher=ProjectFetcher(allowed)
             ).render()
-            data = document.write_pdf(pdf_variant="pdf/ua-1")
+            data = document.write_pdf(pdf_variant=variant)
         except FatalURLFetchingError as exc:
             raise FolioError(f"{exc} (hint: keep images and styles inside the project folder)") from None
-    return PdfResult(data, len(document.pages), warnings)
+    return PdfResult(data, layout.read_pages(document, space_width), warnings)
+
+
+def finish_press(data: bytes, project: Project) -> bytes:
+    """What WeasyPrint leaves to us in a PDF/X file: exact bleed boxes, a registered output
+    condition, and the same bytes for the same book (it stamps the time and a random id)."""
+    bleed = page_geometry(project)["bleed"]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(project.build_time()))
+    document_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project.config.identifier)}"
+    with pikepdf.open(io.BytesIO(data)) as pdf:
+        for page in pdf.pages:
+            x0, y0, x1, y1 = (float(v) for v in page.TrimBox)
+            page.BleedBox = pikepdf.Array([x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed])
+        for intent in pdf.Root.get("/OutputIntents", []):
+            # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
+            intent.OutputConditionIdentifier = pikepdf.String("CGATS TR 001")
+            intent.OutputCondition = pikepdf.String("SWOP (Publication) Grade 5 Paper")
+            intent.RegistryName = pikepdf.String("http://www.color.org")
+        pdf_date = "D:" + stamp[:19].replace("-", "").replace("T", "").replace(":", "") + "+00'00'"
+        pdf.docinfo.CreationDate = pdf_date
+        pdf.docinfo.ModDate = pdf_date
+        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+            for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
+                xmp[key] = stamp
+            xmp["xmpMM:DocumentID"] = document_id
+            xmp["xmpMM:InstanceID"] = document_id
+        out = io.BytesIO()
+        pdf.save(out, deterministic_id=True)
+    return out.getvalue()
 
 
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]

@@ -8,8 +8,7 @@ import zipfile
 import pdfplumber
 from lxml import etree
 
-from folio.config import load_project
-from folio.pdf import page_geometry
+from folio.config import load_project, page_geometry
 
 from conftest import REPO, SEED, normalise
 

@@ -1,0 +1,161 @@
+"""What a typesetter checks on laid-out pages, read from WeasyPrint's boxes (not from the PDF).
+
+`read_pages` walks each page once and keeps, per text line, its block, its text, its position and
+its word-space stretch; the checks below and the EPUB's print page numbers both use that.
+Findings are warnings with page numbers: widows, orphans, stranded headings, underfull pages,
+blank pages that parity did not ask for, loose lines, and page breaks that moved since last time.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from weasyprint.formatting_structure import boxes
+
+from folio.findings import Finding
+
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+PX = 0.75  # WeasyPrint lays out in CSS px; a point is 4/3 px
+UNDERFULL = 0.25  # a page less full than this (other than a chapter's last) is worth a look
+LOOSE = 2.0  # a word space stretched past this multiple of its natural width is a loose line
+ALNUM = re.compile(r"[^\W_]", re.UNICODE)
+
+
+@dataclass
+class Line:
+    block: Any  # the source element of the paragraph, list item or heading the line belongs to
+    tag: str
+    text: str
+    top: float  # points from the top of the page
+    bottom: float
+    stretch: float  # word space as a multiple of its natural width (1.0 = not stretched)
+    chapter: str | None  # id of the chapter the line belongs to (None: front matter)
+
+
+@dataclass
+class Page:
+    number: int  # the folio: pages are numbered from 1 through the whole book
+    chapter: str | None  # id of the chapter whose text is on the page (None: front matter or blank)
+    offset: int = 0  # letters and digits of the chapter's text before this page starts
+    lines: list[Line] = field(default_factory=list)
+
+    @property
+    def blank(self) -> bool:
+        return not self.lines
+
+    @property
+    def first_words(self) -> str:
+        return " ".join(" ".join(line.text for line in self.lines[:2]).split()[:8])
+
+
+def read_pages(document: Any, space_width: float) -> list[Page]:
+    """Every page's lines, in order. `space_width` is the body font's space in ems."""
+    pages = []
+    counted: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        info = Page(index + 1, None)
+        content = [child for child in page._page_box.children if not isinstance(child, boxes.MarginBox)]
+        for box in content:
+            _walk(box, info, None, None, space_width)
+        info.chapter = next((line.chapter for line in info.lines if line.chapter), None)
+        if info.chapter:
+            info.offset = counted.get(info.chapter, 0)
+        for line in info.lines:
+            if line.chapter:
+                counted[line.chapter] = counted.get(line.chapter, 0) + len(ALNUM.findall(line.text))
+        pages.append(info)
+    return pages
+
+
+def _walk(box: Any, page: Page, block: Any, chapter: str | None, space_width: float) -> None:
+    element = getattr(box, "element", None)
+    tag = getattr(box, "element_tag", "") or ""
+    if tag.endswith("::marker"):
+        return  # list bullets and numbers are generated, not text
+    if element is not None and "chapter" in (element.get("class") or "").split():
+        chapter = element.get("id")
+    if isinstance(box, boxes.LineBox):
+        texts = [t for t in box.descendants() if isinstance(t, boxes.TextBox)]
+        text = "".join(t.text for t in texts)
+        stretch = 1.0
+        spaced = [t for t in texts if t.justification_spacing and " " in t.text]
+        if spaced:
+            natural = space_width * spaced[0].style["font_size"]
+            stretch = (natural + spaced[0].justification_spacing) / natural
+        page.lines.append(Line(block, tag, text, box.position_y * PX, (box.position_y + box.height) * PX, stretch, chapter))
+        return
+    if isinstance(box, boxes.BlockBox) and element is not None:
+        block = element
+    for child in getattr(box, "children", []):
+        _walk(child, page, block, chapter, space_width)
+
+
+@cache
+def space_width_em(font_file: Path) -> float:
+    """The width of the font's word space, in ems, from its metrics."""
+    from fontTools.ttLib import TTFont
+
+    font = TTFont(font_file, lazy=True)
+    glyph = font.getBestCmap()[ord(" ")]
+    return float(font["hmtx"][glyph][0]) / float(font["head"].unitsPerEm)
+
+
+def check(pages: list[Page], pdf: Path, text_block: tuple[float, float], previous: list[str] | None) -> list[Finding]:
+    """Layout warnings for one PDF. text_block is (top, bottom) of the text area in points."""
+    findings: list[Finding] = []
+
+    def warn(code: str, page: Page, message: str) -> None:
+        findings.append(Finding(code, pdf, 0, 0, message, page=page.number))
+
+    for before, after in itertools.pairwise(pages):
+        if before.blank or after.blank:
+            continue
+        last, first = before.lines[-1], after.lines[0]
+        if last.block is first.block and last.tag not in HEADINGS:
+            if sum(line.block is last.block for line in before.lines) == 1:
+                warn("L002", before, f"orphan: the first line of a paragraph is alone at the foot: {_quote(last.text)}")
+            if sum(line.block is first.block for line in after.lines) == 1:
+                warn("L001", after, f"widow: the last line of a paragraph is alone at the head: {_quote(first.text)}")
+        if last.tag in HEADINGS and last.block is not first.block:
+            warn("L003", before, f"heading stranded at the foot of the page: {_quote(last.text)}")
+    height = text_block[1] - text_block[0]
+    for index, page in enumerate(pages):
+        following = pages[index + 1] if index + 1 < len(pages) else None
+        if page.blank:
+            asked = following is not None and following.chapter and page.number % 2 == 0 and following.offset == 0
+            if not asked:
+                warn("L005", page, "blank page that no right-hand chapter opening asked for")
+            continue
+        last_of_chapter = following is None or following.blank or following.chapter != page.chapter
+        fill = (page.lines[-1].bottom - text_block[0]) / height
+        if page.chapter and not last_of_chapter and fill < UNDERFULL:
+            warn("L004", page, f"page only {fill:.0%} full")
+        for line in page.lines:
+            if line.stretch > LOOSE:
+                warn("L006", page, f"loose line, word spaces at {line.stretch:.1f}× their width: {_quote(line.text)}")
+    if previous is not None:
+        moved = [p.number for p, old in zip(pages, previous, strict=False) if p.first_words != old]
+        moved += [p.number for p in pages[len(previous) :]]
+        if moved:
+            findings.append(Finding("L007", pdf, 0, 0, f"page breaks moved since the last build on pages {_ranges(moved)}"))
+    return findings
+
+
+def _quote(text: str) -> str:
+    text = " ".join(text.split())
+    return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
+
+
+def _ranges(numbers: list[int]) -> str:
+    spans: list[list[int]] = []
+    for n in numbers:
+        if spans and n == spans[-1][-1] + 1:
+            spans[-1].append(n)
+        else:
+            spans.append([n])
+    return ", ".join(f"{s[0]}–{s[-1]}" if len(s) > 1 else str(s[0]) for s in spans)

@@ -1,0 +1,426 @@
+"""Preflight: what a printer checks in any PDF before it goes to press.
+
+Fonts, page boxes, where the glyphs sit, image resolution and the document's metadata. It reads the
+PDF as the printer gets it, so it works on any PDF, not only on ours. pikepdf reads the structure,
+pdfplumber the positions of glyphs and images. All geometry here is in PDF user space (points, y up),
+so a negative MediaBox origin (WeasyPrint with bleed) needs no special case.
+
+The catalogue below is append-only, as in folio/findings.py: a code keeps its meaning forever.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pdfplumber
+import pikepdf
+from pdfplumber.utils.exceptions import PdfminerException
+
+from folio.config import length_pt, page_size_pt
+from folio.errors import EXIT_MANUSCRIPT, EXIT_OK, EXIT_USAGE, FolioError, UnreadableFileError
+
+ERROR = "error"
+WARNING = "warning"
+INFO = "info"
+
+CODES = {
+    # fonts
+    "F001": (ERROR, "font not embedded"),
+    "F002": (ERROR, "Type 3 font"),
+    # page geometry
+    "G001": (ERROR, "TrimBox does not match the trim size"),
+    "G002": (ERROR, "BleedBox does not extend the trim by the bleed"),
+    "G003": (ERROR, "MediaBox does not contain the trim and bleed"),
+    # text placement
+    "T001": (ERROR, "glyph outside the text block"),
+    "T002": (ERROR, "glyph beyond the trim or in the bleed"),
+    # images
+    "I001": (WARNING, "image below 300 ppi at its placed size"),
+    # document
+    "D001": (ERROR, "no document title"),
+    "D002": (ERROR, "no document language"),
+    "P001": (INFO, "odd page count"),
+}
+
+BOX_TOLERANCE = 0.5  # points: rounding in the PDF writer, not a design choice
+GLYPH_TOLERANCE = 1.0  # points: italic overhang and side bearings must not trip the text checks
+MIN_PPI = 300
+LINES_PER_PAGE = 3  # glyph findings reported one by one on a page; the rest are counted
+
+Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF user space
+
+
+@dataclass(frozen=True)
+class PreflightFinding:
+    page: int  # 1-based; 0 for the document as a whole
+    code: str
+    message: str
+
+    @property
+    def severity(self) -> str:
+        return CODES[self.code][0]
+
+    def format(self) -> str:
+        where = f"page {self.page}" if self.page else "document"
+        return f"{where}: {self.severity}: {self.code} {self.message}"
+
+
+@dataclass(frozen=True)
+class FontInfo:
+    name: str  # BaseFont without the subset tag
+    type: str  # Type1, TrueType, Type0/CIDFontType2, Type3, ...
+    embedded: bool
+    subset: bool
+
+
+@dataclass
+class Report:
+    path: Path
+    findings: list[PreflightFinding] = field(default_factory=list)
+    fonts: list[FontInfo] = field(default_factory=list)
+    pages: int = 0
+    trim: tuple[float, float] | None = None  # as measured on page 1
+    bleed: float = 0.0  # as measured on page 1: the narrowest side
+
+    @property
+    def even(self) -> bool:
+        return self.pages % 2 == 0
+
+    @property
+    def passed(self) -> bool:
+        return not any(f.severity == ERROR for f in self.findings)
+
+    def count(self, severity: str) -> int:
+        return sum(f.severity == severity for f in self.findings)
+
+    def to_json(self) -> str:
+        data = {
+            "file": str(self.path),
+            "passed": self.passed,
+            "pages": self.pages,
+            "even": self.even,
+            "trim_pt": list(self.trim) if self.trim else None,
+            "bleed_pt": self.bleed,
+            "fonts": [asdict(font) for font in self.fonts],
+            "findings": [{"page": f.page, "code": f.code, "severity": f.severity, "message": f.message} for f in self.findings],
+        }
+        return json.dumps(data, indent=2)
+
+    def format_text(self) -> str:
+        lines = [f.format() for f in self.findings]
+        fonts = ", ".join(
+            f"{font.name} ({font.type}, {'embedded' if font.embedded else 'NOT embedded'}{', subset' if font.subset else ''})"
+            for font in self.fonts
+        )
+        lines.append(f"fonts: {fonts or 'none'}")
+        lines.append(f"pages: {self.pages} ({'even' if self.even else 'odd'})")
+        if self.trim:
+            lines.append(f"trim: {_size(*self.trim)}; bleed: {self.bleed:g} pt ({_inches(self.bleed)} in)")
+        verdict = "passed" if self.passed else "FAILED"
+        lines.append(f"{verdict}: {self.count(ERROR)} error(s), {self.count(WARNING)} warning(s), {self.count(INFO)} note(s)")
+        return "\n".join(lines)
+
+
+def preflight(pdf_path: Path, *, trim: tuple[float, float] | None, bleed: float, margins: dict[str, float] | None) -> Report:
+    """Check a PDF for print. trim: (width, height) in points or None; bleed in points; margins: top, bottom, inner, outer."""
+    report = Report(pdf_path)
+    try:
+        pdf = pikepdf.open(pdf_path)
+    except (OSError, pikepdf.PdfError) as exc:
+        raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
+    try:
+        plumber = pdfplumber.open(pdf_path)
+    except PdfminerException as exc:  # pikepdf repairs some files that pdfminer cannot parse
+        pdf.close()
+        raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
+    with pdf, plumber:
+        report.pages = len(pdf.pages)
+        _check_metadata(pdf, report)
+        _check_fonts(pdf, report)
+        for number, (page, layout) in enumerate(zip(pdf.pages, plumber.pages, strict=True), start=1):
+            trim_box = _check_boxes(page, number, trim, bleed, report)
+            _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report)
+            _check_images(layout, number, report)
+    if not report.even:
+        report.findings.append(
+            PreflightFinding(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")
+        )
+    report.findings.sort(key=lambda f: (f.page, f.code))
+    return report
+
+
+# --- document -------------------------------------------------------------------------------
+
+
+def _check_metadata(pdf: pikepdf.Pdf, report: Report) -> None:
+    title = str(pdf.docinfo.get("/Title", "")).strip()
+    if not title:
+        with pdf.open_metadata() as xmp:
+            title = str(xmp.get("dc:title", "")).strip()
+    if not title:
+        report.findings.append(PreflightFinding(0, "D001", "no Title in the document info or XMP metadata"))
+    if not str(pdf.Root.get("/Lang", "")).strip():
+        report.findings.append(PreflightFinding(0, "D002", "no /Lang in the document catalog (screen readers and hyphenation need it)"))
+
+
+# --- fonts ----------------------------------------------------------------------------------
+
+
+def _check_fonts(pdf: pikepdf.Pdf, report: Report) -> None:
+    seen: set[tuple[int, int]] = set()
+    for number, page in enumerate(pdf.pages, start=1):
+        for font in _fonts_in(page.obj.get("/Resources"), set()):
+            key = font.objgen
+            if key in seen and key != (0, 0):
+                continue
+            seen.add(key)
+            info = _font_info(font)
+            report.fonts.append(info)
+            if info.type == "Type3":
+                report.findings.append(
+                    PreflightFinding(
+                        number, "F002", f"font {info.name} is a Type 3 font (glyphs drawn by procedures; printers reject them)"
+                    )
+                )
+            elif not info.embedded:
+                report.findings.append(PreflightFinding(number, "F001", f"font {info.name} is not embedded"))
+
+
+def _fonts_in(resources: Any, visited: set[tuple[int, int]]) -> list[Any]:
+    """Fonts of a resource dictionary and of the forms (and Type 3 glyphs) it draws, which carry their own resources."""
+    if not isinstance(resources, pikepdf.Dictionary) or (resources.objgen != (0, 0) and resources.objgen in visited):
+        return []
+    visited.add(resources.objgen)
+    found = []
+    fonts = resources.get("/Font")
+    if isinstance(fonts, pikepdf.Dictionary):
+        for _, font in fonts.items():
+            found.append(font)
+            if font.get("/Subtype") == "/Type3":
+                found += _fonts_in(font.get("/Resources"), visited)
+    xobjects = resources.get("/XObject")
+    if isinstance(xobjects, pikepdf.Dictionary):
+        for _, xobject in xobjects.items():
+            if xobject.get("/Subtype") == "/Form":
+                found += _fonts_in(xobject.get("/Resources"), visited)
+    return found
+
+
+def _font_info(font: Any) -> FontInfo:
+    subtype = str(font.get("/Subtype", "/Unknown"))[1:]
+    base = str(font.get("/BaseFont", "/(unnamed)"))[1:]
+    subset = bool(re.match(r"[A-Z]{6}\+", base))
+    name = base[7:] if subset else base
+    if subtype == "Type3":
+        return FontInfo(name if base != "(unnamed)" else "Type 3 font", subtype, True, False)
+    described = font
+    if subtype == "Type0":
+        descendants = font.get("/DescendantFonts")
+        described = descendants[0] if isinstance(descendants, pikepdf.Array) and len(descendants) else font
+        subtype = f"Type0/{str(described.get('/Subtype', '/Unknown'))[1:]}"
+    descriptor = described.get("/FontDescriptor")
+    embedded = isinstance(descriptor, pikepdf.Dictionary) and any(k in descriptor for k in ("/FontFile", "/FontFile2", "/FontFile3"))
+    return FontInfo(name, subtype, embedded, subset)
+
+
+# --- page boxes -----------------------------------------------------------------------------
+
+
+def _check_boxes(page: pikepdf.Page, number: int, trim: tuple[float, float] | None, bleed: float, report: Report) -> Box:
+    """Check TrimBox, BleedBox and MediaBox; return the trim box the glyph checks measure against."""
+    media = _box(page.mediabox)
+    has_trim = "/TrimBox" in page.obj
+    trim_box = _box(page.trimbox)  # pikepdf falls back to CropBox, then MediaBox, as the PDF spec says
+    bleed_box = _box(page.bleedbox)
+    width, height = trim_box[2] - trim_box[0], trim_box[3] - trim_box[1]
+    measured_bleed = min(trim_box[0] - bleed_box[0], trim_box[1] - bleed_box[1], bleed_box[2] - trim_box[2], bleed_box[3] - trim_box[3])
+    if number == 1:
+        report.trim, report.bleed = (round(width, 2), round(height, 2)), round(max(measured_bleed, 0.0), 2)
+    which = "TrimBox" if has_trim else "page (it has no TrimBox)"
+    if trim and (abs(width - trim[0]) > BOX_TOLERANCE or abs(height - trim[1]) > BOX_TOLERANCE):
+        report.findings.append(PreflightFinding(number, "G001", f"{which} is {_size(width, height)}, expected {_size(*trim)}"))
+    if bleed > 0:
+        if not has_trim:
+            report.findings.append(
+                PreflightFinding(number, "G002", f"no TrimBox: a page with {bleed:g} pt bleed must mark where it is trimmed")
+            )
+        else:
+            expected = (trim_box[0] - bleed, trim_box[1] - bleed, trim_box[2] + bleed, trim_box[3] + bleed)
+            if any(abs(a - b) > BOX_TOLERANCE for a, b in zip(bleed_box, expected, strict=True)):
+                report.findings.append(
+                    PreflightFinding(
+                        number,
+                        "G002",
+                        f"bleed is {max(measured_bleed, 0):g} pt (BleedBox {_fmt(bleed_box)}), expected {bleed:g} pt on every side",
+                    )
+                )
+    for name, box in (("TrimBox", trim_box), ("BleedBox", bleed_box)):
+        if not _contains(media, box):
+            report.findings.append(PreflightFinding(number, "G003", f"MediaBox {_fmt(media)} does not contain the {name} {_fmt(box)}"))
+    return trim_box
+
+
+def _box(array: Any) -> Box:
+    x0, y0, x1, y1 = (float(v) for v in array)
+    return min(x0, x1), min(y0, y1), max(x0, x1), max(y0, y1)
+
+
+def _contains(outer: Box, inner: Box) -> bool:
+    t = BOX_TOLERANCE
+    return inner[0] >= outer[0] - t and inner[1] >= outer[1] - t and inner[2] <= outer[2] + t and inner[3] <= outer[3] + t
+
+
+# --- glyphs ---------------------------------------------------------------------------------
+
+
+def _check_glyphs(layout: Any, number: int, trim_box: Box, media_y0: float, margins: dict[str, float] | None, report: Report) -> None:
+    block = _text_block(trim_box, number, margins) if margins else None
+    found: dict[str, list[tuple[str, str, float]]] = {"T002": [], "T001": []}
+    for line in layout.extract_text_lines(return_chars=True, strip=True):
+        # pdfminer measures y from the MediaBox's bottom edge (pdfplumber restores x, not y): back to user space.
+        chars = [{**c, "y0": c["y0"] + media_y0, "y1": c["y1"] + media_y0} for c in line["chars"] if not c["text"].isspace()]
+        beyond = _worst(chars, trim_box)
+        outside = _worst([c for c in chars if not _in_band(c, block, trim_box)], block) if block and not beyond else None
+        if beyond:
+            found["T002"].append((line["text"], *beyond))
+        elif outside:
+            found["T001"].append((line["text"], *outside))
+    for code, where in (("T002", "trim edge"), ("T001", "margin")):
+        lines = found[code]
+        for text, side, distance in lines[:LINES_PER_PAGE]:
+            report.findings.append(PreflightFinding(number, code, f"{_quote(text)} sticks out {distance:.1f} pt past the {side} {where}"))
+        if len(lines) > LINES_PER_PAGE:
+            # A wrong margin moves every line: say so once rather than drown the report.
+            rest = lines[LINES_PER_PAGE:]
+            most = max(distance for _, _, distance in rest)
+            report.findings.append(PreflightFinding(number, code, f"and {len(rest)} more line(s) on this page, by up to {most:.1f} pt"))
+
+
+def _text_block(trim_box: Box, number: int, margins: dict[str, float]) -> Box:
+    # Page 1 is a recto: odd pages bind on the left, so their gutter (inner margin) is on the left.
+    left, right = (margins["inner"], margins["outer"]) if number % 2 else (margins["outer"], margins["inner"])
+    return trim_box[0] + left, trim_box[1] + margins["bottom"], trim_box[2] - right, trim_box[3] - margins["top"]
+
+
+def _in_band(char: dict[str, Any], block: Box, trim_box: Box) -> bool:
+    """Running heads and folios: above or below the text block, but within its width."""
+    t = GLYPH_TOLERANCE
+    within_width = char["x0"] >= block[0] - t and char["x1"] <= block[2] + t
+    in_head = char["y0"] >= block[3] - t and char["y1"] <= trim_box[3]
+    in_foot = char["y1"] <= block[1] + t and char["y0"] >= trim_box[1]
+    return within_width and (in_head or in_foot)
+
+
+def _worst(chars: list[dict[str, Any]], box: Box) -> tuple[str, float] | None:
+    """The side and distance by which these glyphs stick out of box farthest, if by more than the tolerance."""
+    worst: tuple[str, float] | None = None
+    for c in chars:
+        for side, distance in (
+            ("left", box[0] - c["x0"]),
+            ("bottom", box[1] - c["y0"]),
+            ("right", c["x1"] - box[2]),
+            ("top", c["y1"] - box[3]),
+        ):
+            if distance > GLYPH_TOLERANCE and (worst is None or distance > worst[1]):
+                worst = (side, distance)
+    return worst
+
+
+def _quote(text: str) -> str:
+    return f'"{text[:30]}…"' if len(text) > 30 else f'"{text}"'
+
+
+# --- images ---------------------------------------------------------------------------------
+
+
+def _check_images(layout: Any, number: int, report: Report) -> None:
+    for image in layout.images:
+        pixels_w, pixels_h = image["srcsize"]
+        placed_w, placed_h = image["width"] / 72, image["height"] / 72  # inches
+        if placed_w <= 0 or placed_h <= 0:
+            continue
+        ppi = min(pixels_w / placed_w, pixels_h / placed_h)
+        if ppi < MIN_PPI:
+            report.findings.append(
+                PreflightFinding(
+                    number,
+                    "I001",
+                    f"image {pixels_w}x{pixels_h} px placed at {placed_w:.2f} x {placed_h:.2f} in is {ppi:.0f} ppi (print needs {MIN_PPI})",
+                )
+            )
+
+
+# --- formatting -----------------------------------------------------------------------------
+
+
+def _inches(points: float) -> str:
+    return f"{points / 72:.3f}".rstrip("0").rstrip(".")
+
+
+def _size(width: float, height: float) -> str:
+    return f"{width:g} x {height:g} pt ({_inches(width)} x {_inches(height)} in)"
+
+
+def _fmt(box: Box) -> str:
+    return "[" + " ".join(f"{v:g}" for v in box) + "]"
+
+
+# --- command line ---------------------------------------------------------------------------
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="folio preflight", description="Check a PDF the way a printer does before it goes to press.")
+    p.add_argument("pdf", type=Path, metavar="FILE.pdf")
+    p.add_argument("--trim", metavar="SIZE", help="expected trim size: a name (6x9in, A5) or 'WIDTH HEIGHT' (default: not checked)")
+    p.add_argument("--bleed", default="0pt", metavar="LENGTH", help="expected bleed on every side, e.g. 0.125in (default: none)")
+    p.add_argument("--margins", metavar="TOP,BOTTOM,INNER,OUTER", help="text block margins, e.g. 0.75in,0.85in,0.875in,0.625in")
+    p.add_argument("--project", type=Path, metavar="DIR", help="take trim, margins and bleed from DIR's book.yaml")
+    p.add_argument("--press", action="store_true", help="with --project: expect the printer's file's bleed")
+    p.add_argument("--json", action="store_true", help="print the report as JSON")
+    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    return p
+
+
+def main(argv: list[str]) -> int:
+    try:
+        args = parser().parse_args(argv)
+    except SystemExit as exc:  # argparse has printed its message
+        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    try:
+        trim = page_size_pt(args.trim) if args.trim else None
+        bleed = length_pt(args.bleed)
+        margins = _parse_margins(args.margins) if args.margins else None
+        if args.project:
+            from folio.config import load_project, page_geometry
+
+            page = page_geometry(load_project(args.project))
+            trim = trim or (page["width"], page["height"])
+            margins = margins or page
+            bleed = page["bleed"] if args.press else bleed
+        report = preflight(args.pdf, trim=trim, bleed=bleed, margins=margins)
+    except ValueError as exc:
+        print(f"folio preflight: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except FolioError as exc:
+        print(f"folio preflight: {exc}", file=sys.stderr)
+        return exc.exit_code
+    print(report.to_json() if args.json else report.format_text())
+    failed = not report.passed or (args.strict and report.count(WARNING) > 0)
+    return EXIT_MANUSCRIPT if failed else EXIT_OK
+
+
+def _parse_margins(text: str) -> dict[str, float]:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValueError(f"--margins '{text}': give four lengths, TOP,BOTTOM,INNER,OUTER (e.g. 0.75in,0.85in,0.875in,0.625in)")
+    return dict(zip(("top", "bottom", "inner", "outer"), (length_pt(p) for p in parts), strict=True))
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
