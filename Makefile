@@ -10,19 +10,22 @@ INPUTS := $(shell find manuscript templates folio -type f -not -name '*.pyc' 2>/
 FOLIO  := $(BIN)/folio
 
 PDF   := $(OUT)/$(SLUG).pdf
+PRESS := $(OUT)/$(SLUG)-press.pdf
 EPUB  := $(OUT)/$(SLUG).epub
 DRAFT := $(OUT)/$(SLUG)-draft.pdf
 
-.PHONY: all pdf epub draft check test lint bench clean setup
+.PHONY: all pdf press epub draft check preflight proof test lint bench clean setup
 .DELETE_ON_ERROR:
 
-all: $(PDF) $(EPUB) $(DRAFT)
+all: $(PDF) $(PRESS) $(EPUB) $(DRAFT)
 pdf: $(PDF)
+press: $(PRESS)
 epub: $(EPUB)
 draft: $(DRAFT)
 
-$(PDF): $(INPUTS) | $(READY)
-	$(FOLIO) build pdf --out $(OUT)
+# The print PDF and the printer's file are laid out in one run (book.yaml: print.press).
+$(PDF) $(PRESS) &: $(INPUTS) | $(READY)
+	$(FOLIO) build pdf --press --out $(OUT)
 $(EPUB): $(INPUTS) | $(READY)
 	$(FOLIO) build epub --out $(OUT)
 $(DRAFT): $(INPUTS) | $(READY)
@@ -30,6 +33,13 @@ $(DRAFT): $(INPUTS) | $(READY)
 
 check: | $(READY)
 	$(FOLIO) check
+
+preflight: $(PDF) $(PRESS)
+	$(FOLIO) preflight $(PDF) --project .
+	$(FOLIO) preflight $(PRESS) --project . --press
+
+proof: $(PDF)
+	$(FOLIO) proof $(PDF) -o $(OUT)/$(SLUG)-proof.png
 
 test: | $(READY)
 	$(BIN)/pytest
@@ -49,14 +59,18 @@ $(READY): requirements.lock pyproject.toml $(SYSTEM)
 	$(BIN)/python -m pip install --quiet --no-deps -e .
 	touch $@
 
-# System libraries: HarfBuzz's subsetter (WeasyPrint embeds font subsets with it) and Java
-# (EPUBCheck runs on it). Installed with apt when missing and we may; otherwise we say what to do.
+# System packages: HarfBuzz's subsetter (WeasyPrint embeds font subsets with it), a CMYK ICC
+# profile for the printer's PDF/X file (Ghostscript's, in libgs-common) and Java (EPUBCheck).
+# Installed with apt when missing and we may; otherwise we say what to do.
+APT_PACKAGES := libharfbuzz-subset0 libgs-common
 $(SYSTEM):
 	mkdir -p $(VENV)
-	@if ! ldconfig -p | grep -q libharfbuzz-subset.so.0; then \
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends libharfbuzz-subset0 >/dev/null; \
-	  else echo "Please install HarfBuzz-Subset (Debian: apt-get install libharfbuzz-subset0)"; exit 1; fi; \
+	    echo "installing $$missing"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+	  else echo "Please install: $$missing (Debian package names)"; exit 1; fi; \
 	fi
 	@command -v java >/dev/null || { echo "Please install Java 17 or newer (EPUBCheck runs on it)"; exit 1; }
 	touch $@

@@ -56,10 +56,9 @@ def render(project: Project, fragments: list[Fragment], template: str, geometry:
     space = layout.space_width_em(next(face.path for face in faces if face.style == "normal"))
     if press:
         allowed.append(profile.parent)
-        result = write_pdf(html, project, allowed, settings.press_standard, space)
-        result.data = finish_press(result.data, project)
-        return result
-    return write_pdf(html, project, allowed, "pdf/ua-1", space)
+    result = write_pdf(html, project, allowed, settings.press_standard if press else "pdf/ua-1", space)
+    result.data = finish(result.data, project, press)
+    return result
 
 
 def write_pdf(html: str, project: Project, allowed: list[Path], variant: str, space_width: float) -> PdfResult:
@@ -74,32 +73,58 @@ def write_pdf(html: str, project: Project, allowed: list[Path], variant: str, sp
     return PdfResult(data, layout.read_pages(document, space_width), warnings)
 
 
-def finish_press(data: bytes, project: Project) -> bytes:
-    """What WeasyPrint leaves to us in a PDF/X file: exact bleed boxes, a registered output
-    condition, and the same bytes for the same book (it stamps the time and a random id)."""
-    bleed = page_geometry(project)["bleed"]
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(project.build_time()))
-    document_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project.config.identifier)}"
+def finish(data: bytes, project: Project, press: bool) -> bytes:
+    """What WeasyPrint leaves to us: the same bytes for the same book (the font subsetter stamps
+    the time into each font), and in a PDF/X file exact bleed boxes and a registered output condition."""
     with pikepdf.open(io.BytesIO(data)) as pdf:
-        for page in pdf.pages:
-            x0, y0, x1, y1 = (float(v) for v in page.TrimBox)
-            page.BleedBox = pikepdf.Array([x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed])
-        for intent in pdf.Root.get("/OutputIntents", []):
-            # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
-            intent.OutputConditionIdentifier = pikepdf.String("CGATS TR 001")
-            intent.OutputCondition = pikepdf.String("SWOP (Publication) Grade 5 Paper")
-            intent.RegistryName = pikepdf.String("http://www.color.org")
-        pdf_date = "D:" + stamp[:19].replace("-", "").replace("T", "").replace(":", "") + "+00'00'"
-        pdf.docinfo.CreationDate = pdf_date
-        pdf.docinfo.ModDate = pdf_date
-        with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
-            for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
-                xmp[key] = stamp
-            xmp["xmpMM:DocumentID"] = document_id
-            xmp["xmpMM:InstanceID"] = document_id
+        _fix_font_timestamps(pdf)
+        if "/ID" in pdf.trailer:
+            del pdf.trailer.ID  # WeasyPrint's is random for PDF/X; pikepdf derives one from the content
+        if press:
+            _finish_press(pdf, project)
         out = io.BytesIO()
         pdf.save(out, deterministic_id=True)
     return out.getvalue()
+
+
+def _fix_font_timestamps(pdf: pikepdf.Pdf) -> None:
+    from fontTools.ttLib import TTFont
+
+    for obj in pdf.objects:
+        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor" and "/FontFile2" in obj:
+            stream = obj.FontFile2
+            font = TTFont(io.BytesIO(stream.read_bytes()), recalcTimestamp=False)
+            font["head"].modified = font["head"].created
+            buffer = io.BytesIO()
+            font.save(buffer, reorderTables=False)
+            stream.write(buffer.getvalue())
+            stream.Length1 = len(buffer.getvalue())
+
+
+def _finish_press(pdf: pikepdf.Pdf, project: Project) -> None:
+    bleed = page_geometry(project)["bleed"]
+    stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(project.build_time()))
+    document_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project.config.identifier)}"
+    for page in pdf.pages:
+        x0, y0, x1, y1 = (float(v) for v in page.TrimBox)
+        page.BleedBox = pikepdf.Array([x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed])
+    for page in pdf.pages:
+        for xobject in page.Resources.get("/XObject", {}).values():
+            if xobject.get("/Subtype") == "/Form":
+                _gray_to_cmyk(xobject)
+    for intent in pdf.Root.get("/OutputIntents", []):
+        # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
+        intent.OutputConditionIdentifier = pikepdf.String("CGATS TR 001")
+        intent.OutputCondition = pikepdf.String("SWOP (Publication) Grade 5 Paper")
+        intent.RegistryName = pikepdf.String("http://www.color.org")
+    pdf_date = "D:" + stamp[:19].replace("-", "").replace("T", "").replace(":", "") + "+00'00'"
+    pdf.docinfo.CreationDate = pdf_date
+    pdf.docinfo.ModDate = pdf_date
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
+            xmp[key] = stamp
+        xmp["xmpMM:DocumentID"] = document_id
+        xmp["xmpMM:InstanceID"] = document_id
 
 
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]
@@ -117,6 +142,19 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             if any(path.is_relative_to(root) for root in self.allowed):
                 return super().fetch(url, headers)
         raise FatalURLFetchingError(f"refused to read {url}: outside the project")
+
+
+def _gray_to_cmyk(stream: pikepdf.Stream) -> None:
+    """WeasyPrint draws crop marks in RGB black, which PDF/X-1a forbids: draw them in
+    registration colour (every ink), so they show on each separation."""
+    operations = []
+    for operands, operator in pikepdf.parse_content_stream(stream):
+        if str(operator) in ("rg", "RG") and len({float(v) for v in operands}) == 1:
+            level = 1 - float(operands[0])
+            operator = pikepdf.Operator("k" if str(operator) == "rg" else "K")
+            operands = [level] * 4
+        operations.append(pikepdf.ContentStreamInstruction(operands, operator))
+    stream.write(pikepdf.unparse_content_stream(operations))
 
 
 @contextmanager

@@ -21,6 +21,7 @@ SLUG = "axis-of-resentment"
 class Built:
     out: Path
     pdf: Path
+    press: Path
     epub: Path
     draft: Path
     stdout: str
@@ -33,7 +34,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
     out = tmp_path_factory.mktemp("build")
     code, stdout, stderr = run_folio(["build", "--project", str(REPO), "--out", str(out)])
     assert code == 0, stderr
-    return Built(out, out / f"{SLUG}.pdf", out / f"{SLUG}.epub", out / f"{SLUG}-draft.pdf", stdout, stderr)
+    return Built(out, out / f"{SLUG}.pdf", out / f"{SLUG}-press.pdf", out / f"{SLUG}.epub", out / f"{SLUG}-draft.pdf", stdout, stderr)
 
 
 def run_folio(argv: list[str]) -> tuple[int, str, str]:

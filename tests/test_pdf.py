@@ -83,3 +83,54 @@ def test_fonts_are_embedded_and_metadata_set(built):
 
 def test_build_reports_no_warnings(built):
     assert "warning" not in built.stderr, built.stderr
+
+
+def test_print_and_press_pdfs_pass_preflight(built):
+    """Issue 4: both PDFs pass the printer's checks against book.yaml's trim, margins and bleed."""
+    from folio.preflight import main as preflight
+
+    assert preflight([str(built.pdf), "--project", str(REPO)]) == 0
+    assert preflight([str(built.press), "--project", str(REPO), "--press"]) == 0
+    # and the print PDF is not a press file: it has no bleed for the printer
+    assert preflight([str(built.pdf), "--project", str(REPO), "--press"]) == 1
+
+
+def test_press_file_is_pdf_x_with_bleed_marks_and_cmyk(built):
+    with pikepdf.open(built.press) as pdf:
+        assert str(pdf.docinfo.GTS_PDFXVersion) == "PDF/X-1a:2003"
+        intent = pdf.Root.OutputIntents[0]
+        assert str(intent.S) == "/GTS_PDFX" and str(intent.OutputConditionIdentifier) == "CGATS TR 001"
+        assert int(intent.DestOutputProfile.N) == 4  # a CMYK profile
+        for page in pdf.pages:
+            trim = [float(v) for v in page.TrimBox]
+            bleed = [float(v) for v in page.BleedBox]
+            media = [float(v) for v in page.MediaBox]
+            assert trim == [0, 0, 432, 648]
+            assert bleed == [-9, -9, 441, 657]
+            assert media[0] < bleed[0] and media[3] > bleed[3]  # room for the crop marks
+            streams = [page, *page.Resources.get("/XObject", {}).values()]
+            operators = {str(op) for stream in streams for _, op in pikepdf.parse_content_stream(stream)}
+            assert not operators & {"rg", "RG"}, "RGB colour in a PDF/X-1a file"
+            assert "Do" in operators  # the crop marks
+
+
+def test_press_file_is_reproducible(built, tmp_path):
+    from conftest import run_folio
+
+    code, _, err = run_folio(["build", "press", "--project", str(REPO), "--out", str(tmp_path)])
+    assert code == 0, err
+    assert (tmp_path / built.press.name).read_bytes() == built.press.read_bytes()
+
+
+def test_outline_and_metadata(built):
+    with pikepdf.open(built.pdf) as pdf:
+        outline = pdf.open_outline().root
+        assert [str(item.title) for item in outline] == ["Chapter 35 Forged in Fire"]
+        assert [str(item.title) for item in outline[0].children] == [
+            "35.1 A Partnership of Necessity",
+            "35.2 The Division of Labor: Russia’s Air Force, Iran’s Infantry",
+            "35.3 Securing Shared Strategic Victories",
+            "35.4 From Syria to Ukraine: The Payback",
+            "Notes",
+        ]
+        assert str(pdf.docinfo.Author) and str(pdf.docinfo.Subject)
