@@ -64,12 +64,44 @@ def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
     headings = _number_sections(root, chapter)
     _wrap_opening(root)
     notes = _reshape_notes(root, chapter)
+    _typeset(root)
     if notes:
         headings.append(Heading(f"{chapter.id}-notes", "", "Notes", 2))
     html = etree.tostring(root, encoding="unicode")
     # The templates' root element declares both namespaces; drop them from the fragment's own root.
     html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", html, count=1)
     return Fragment(chapter, html, headings, notes)
+
+
+# A typesetter's non-breaking spaces: after an initial ("Graham T. Allison") and between an
+# abbreviation and its number ("p. 4", "no. 2933").
+NO_BREAK = re.compile(r"(?<![\w.])([A-Z]\.|pp?\.|nos?\.|vols?\.|chap\.|fig\.|§) (?=[\w\d])")
+# Where a URL may break (Chicago 14.18): after a double slash or an equals sign; before a single
+# slash, a period, a comma, a hyphen, an underscore, a tilde, a question mark, a number sign,
+# a percent sign or an ampersand. Never inside the scheme.
+URL_BREAK = re.compile(r"(?<=//)|(?<==)|(?<![/:])(?=[.,\-_~?#%&]|/(?!/))")
+
+
+def _typeset(root: etree._Element) -> None:
+    for element in root.iter():
+        if etree.QName(element).localname in ("code", "pre"):
+            continue
+        if element.text:
+            element.text = NO_BREAK.sub("\\1\u00a0", element.text)
+        if element.tail:
+            element.tail = NO_BREAK.sub("\\1\u00a0", element.tail)
+    for link in root.iter(f"{{{XHTML}}}a"):
+        text = link.text or ""
+        if len(link) == 0 and re.match(r"https?://", text):
+            _break_url(link, text)
+
+
+def _break_url(link: etree._Element, url: str) -> None:
+    """Spell the URL with <wbr/> at its break points, so it breaks cleanly in print."""
+    pieces = [piece for piece in URL_BREAK.split(url) if piece]
+    link.text = pieces[0]
+    for piece in pieces[1:]:
+        etree.SubElement(link, f"{{{XHTML}}}wbr").tail = piece
 
 
 def _number_sections(root: etree._Element, chapter: Chapter) -> list[Heading]:
