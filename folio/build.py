@@ -7,20 +7,17 @@ any stage leaves the previous outputs exactly as they were.
 from __future__ import annotations
 
 import json
-import os
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from folio import epub, layout, pdf
 from folio.check import check_book
 from folio.config import DEFAULT_FORMATS, Project, draft_geometry, load_project, page_geometry
+from folio.convert import convert
 from folio.errors import ManuscriptError
 from folio.findings import Finding
-from folio.fragment import Fragment, build_fragment
-from folio.manuscript import Chapter
+from folio.fragment import Fragment
 from folio.outputs import write_atomic
-from folio.pandoc import chapter_to_html
 
 
 @dataclass
@@ -52,10 +49,18 @@ def build(project_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir
     checked = check_book(project)
     checked.raise_if_failing(strict)
     out = (out_dir or project.root / "build").resolve()
-    fragments, warnings = convert(project, checked.chapters, out / ".cache")
-    report = BuildReport([], checked.warnings + warnings)
-    for name in formats:
-        report.products.append(render(project, fragments, name, out, report.warnings))
+    fragments, findings = convert(project, checked.chapters, out / ".cache")
+    if any(f.is_error for f in findings) or (strict and findings):
+        raise ManuscriptError(checked.findings + findings)
+    report = BuildReport([], checked.warnings + findings)
+    laid_out: dict[str, Product] = {}
+    for name in sorted(formats, key=lambda n: n == "epub"):  # the EPUB takes its page numbers from the print layout
+        if name == "epub":
+            print_pages = (laid_out.get("pdf") or render_pdf(project, fragments, "pdf", out, [])).pages
+            report.products.append(Product(name, out / f"{project.config.slug}.epub", epub.render(project, fragments, print_pages)))
+        else:
+            laid_out[name] = render_pdf(project, fragments, name, out, report.warnings)
+            report.products.append(laid_out[name])
     if strict and report.warnings:
         raise ManuscriptError(report.warnings)
     for product in report.products:
@@ -65,24 +70,9 @@ def build(project_dir: Path, formats: tuple[str, ...] = DEFAULT_FORMATS, out_dir
     return report
 
 
-def convert(project: Project, chapters: list[Chapter], cache_dir: Path) -> tuple[list[Fragment], list[Finding]]:
-    """Pandoc, once per chapter, in parallel (it runs as a subprocess); cached by content."""
-    config = project.config
-
-    def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        result = chapter_to_html(chapter.body, f"{chapter.id}-", config.language, project.bibliography_path, project.csl_path, cache_dir)
-        warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
-        return build_fragment(chapter, result.html), warnings
-
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = list(pool.map(one, chapters))
-    return [fragment for fragment, _ in results], [w for _, warnings in results for w in warnings]
-
-
-def render(project: Project, fragments: list[Fragment], name: str, out: Path, warnings: list[Finding]) -> Product:
+def render_pdf(project: Project, fragments: list[Fragment], name: str, out: Path, warnings: list[Finding]) -> Product:
+    """Lay out one of the PDFs (pdf, press, draft); its layout warnings go into `warnings`."""
     slug = project.config.slug
-    if name == "epub":
-        return Product(name, out / f"{slug}.epub", epub.render(project, fragments))
     if name in ("pdf", "press"):
         geometry = page_geometry(project)
         result = pdf.render(project, fragments, "book.html.j2", geometry, press=name == "press")

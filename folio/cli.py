@@ -34,7 +34,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: PROJECT/build)")
     build.add_argument("--press", action="store_true", help="with pdf: also the printer's PDF/X file with bleed and crop marks")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    check = commands.add_parser("check", parents=[common], help="check the manuscript and its citations; write nothing")
+    check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     commands.add_parser("preflight", help="check any PDF as a printer would (folio preflight --help)", add_help=False)
     commands.add_parser("proof", help="a PNG contact sheet of a PDF's pages as spreads (folio proof --help)", add_help=False)
@@ -75,11 +75,18 @@ def cmd_check(project_dir: Path, strict: bool) -> int:
 
     project = load_project(project_dir)
     checked = check_book(project)
-    for finding in checked.findings:
+    findings = checked.findings
+    if not checked.errors:
+        from folio.convert import convert
+
+        # Links between chapters can only be checked on Pandoc's output (its heading ids).
+        findings = findings + [f for f in convert(project, checked.chapters, project.root / "build" / ".cache")[1] if f.code == "M008"]
+    for finding in findings:
         print(finding.format(project.root))
     counts = f"{len(checked.chapters)} chapter(s), {len(checked.citations)} citation(s), {len(checked.references)} source(s)"
-    print(f"{counts}: {len(checked.errors)} error(s), {len(checked.warnings)} warning(s)")
-    return 1 if checked.fails(strict) else EXIT_OK
+    errors = sum(f.is_error for f in findings)
+    print(f"{counts}: {errors} error(s), {len(findings) - errors} warning(s)")
+    return 1 if errors or (strict and findings) else EXIT_OK
 
 
 def cmd_build(project_dir: Path, formats: tuple[str, ...], out_dir: Path | None, strict: bool) -> int:

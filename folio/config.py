@@ -128,6 +128,8 @@ class BookConfig:
     """Publication date, YYYY or YYYY-MM-DD."""
     rights: str = ""
     """Copyright statement."""
+    print_edition: str = ""
+    """Identifier of the print edition (urn:isbn:...): the EPUB's dc:source and the source of its page numbers."""
     bibliography: str = "references.yaml"
     """CSL YAML file of sources, relative to manuscript/."""
     csl: str = "chicago-notes-bibliography"

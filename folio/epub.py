@@ -10,10 +10,14 @@ import io
 import time
 import zipfile
 from dataclasses import dataclass
+from pathlib import PurePosixPath
 
-from folio import templates
+from lxml import etree
+
+from folio import pagelist, templates
 from folio.config import Project
-from folio.fragment import Fragment
+from folio.fragment import XHTML, Fragment
+from folio.layout import Page
 
 CONTAINER = """<?xml version="1.0" encoding="utf-8"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
@@ -35,23 +39,45 @@ def chapter_files(fragments: list[Fragment]) -> list[ChapterFile]:
     return [ChapterFile(fragment, f"text/{fragment.chapter.id}.xhtml") for fragment in fragments]
 
 
-def render(project: Project, fragments: list[Fragment]) -> bytes:
+def render(project: Project, fragments: list[Fragment], print_pages: list[Page]) -> bytes:
+    """The EPUB, with the print edition's page numbers taken from its laid-out pages."""
     book = project.config
     chapters = chapter_files(fragments)
     stamp = project.build_time()
+    page_targets = pagelist.targets(print_pages)
+    trees = {}
+    for item in chapters:
+        xhtml = templates.render(project.root, "chapter.xhtml.j2", book=book, fragment=item.fragment, chapter=item.fragment.chapter)
+        root = etree.fromstring(xhtml.encode("utf-8"))
+        section = root.find(f".//{{{XHTML}}}section[@id='{item.fragment.chapter.id}']")
+        pagelist.insert_markers(section, [p for p in page_targets if p.chapter == item.fragment.chapter.id])
+        trees[item.href] = root
+    _link_across_files(trees)
+    href_of = {item.fragment.chapter.id: item.href for item in chapters}
+    page_list = [(page, f"{href_of[page.chapter]}#{page.id}") for page in page_targets if page.chapter in href_of]
+    context = {"book": book, "chapters": chapters, "page_list": page_list}
+    modified = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
     files: dict[str, str] = {
         "META-INF/container.xml": CONTAINER,
-        "OEBPS/package.opf": templates.render(
-            project.root, "package.opf.j2", book=book, chapters=chapters, modified=time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
-        ),
-        "OEBPS/nav.xhtml": templates.render(project.root, "nav.xhtml.j2", book=book, chapters=chapters),
+        "OEBPS/package.opf": templates.render(project.root, "package.opf.j2", modified=modified, **context),
+        "OEBPS/nav.xhtml": templates.render(project.root, "nav.xhtml.j2", **context),
         "OEBPS/css/epub.css": templates.render(project.root, "epub.css", book=book),
         "OEBPS/text/titlepage.xhtml": templates.render(project.root, "titlepage.xhtml.j2", book=book),
     }
-    for item in chapters:
-        xhtml = templates.render(project.root, "chapter.xhtml.j2", book=book, fragment=item.fragment, chapter=item.fragment.chapter)
-        files[f"OEBPS/{item.href}"] = xhtml
+    for href, root in trees.items():
+        files[f"OEBPS/{href}"] = '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n' + etree.tostring(root, encoding="unicode")
     return _zip(files, stamp)
+
+
+def _link_across_files(trees: dict[str, etree._Element]) -> None:
+    """A link to an id in another chapter's file must name that file: '#x' becomes 'ch02.xhtml#x'.
+    (In the PDF every chapter is one document, so the fragment's '#x' is right as it is.)"""
+    owner = {element.get("id"): href for href, root in trees.items() for element in root.iter() if element.get("id")}
+    for href, root in trees.items():
+        for link in root.iter(f"{{{XHTML}}}a"):
+            target = link.get("href", "")
+            if target.startswith("#") and owner.get(target[1:], href) != href:
+                link.set("href", f"{PurePosixPath(owner[target[1:]]).name}{target}")
 
 
 def _zip(files: dict[str, str], stamp: float) -> bytes:

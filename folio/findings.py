@@ -30,6 +30,7 @@ CODES = {
     "M005": (ERROR, "chapter file is not valid UTF-8"),
     "M006": (ERROR, "two chapters share a number"),
     "M007": (ERROR, "image without alternative text"),
+    "M008": (ERROR, "link to a place that is not in the book"),
     # editorial markup (CriticMarkup)
     "K001": (WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
     "K002": (ERROR, "editorial mark opened but not closed"),

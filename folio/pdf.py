@@ -144,11 +144,12 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
         raise FatalURLFetchingError(f"refused to read {url}: outside the project")
 
 
-def _gray_to_cmyk(stream: pikepdf.Stream) -> None:
+def _gray_to_cmyk(stream: Any) -> None:
     """WeasyPrint draws crop marks in RGB black, which PDF/X-1a forbids: draw them in
     registration colour (every ink), so they show on each separation."""
     operations = []
-    for operands, operator in pikepdf.parse_content_stream(stream):
+    for instruction in pikepdf.parse_content_stream(stream):
+        operands, operator = list(instruction.operands), instruction.operator
         if str(operator) in ("rg", "RG") and len({float(v) for v in operands}) == 1:
             level = 1 - float(operands[0])
             operator = pikepdf.Operator("k" if str(operator) == "rg" else "K")

@@ -28,7 +28,7 @@ title: Two
 number: 2
 ---
 
-Later claim [@beta2021]. And [@alpha2020].
+Later claim [@beta2021]. And [@alpha2020], as [the part before](#part) showed.
 """
 
 
@@ -49,6 +49,18 @@ def test_two_chapter_book_restarts_note_numbers(tmp_path):
         assert "Press One" in notes_one[0] and "Press One" not in notes_one[3]
         assert "A prose note." in notes_one[2]
         assert "Press One" in notes_two[1]
+        # print page numbers: chapter 2 opens on page 5, so the blank page 4 is marked at the end of chapter 1
+        nav = etree.fromstring(archive.read("OEBPS/nav.xhtml"))
+        pages = nav.xpath("//h:nav[@role='doc-pagelist']//h:a", namespaces=ns)
+        assert [(a.text, a.get("href")) for a in pages] == [
+            ("3", "text/ch01.xhtml#page-3"),
+            ("4", "text/ch01.xhtml#page-4"),
+            ("5", "text/ch02.xhtml#page-5"),
+        ]
+        section = one.xpath("//h:section[@role='doc-chapter']", namespaces=ns)[0]
+        assert section[-1].get("id") == "page-4"
+        # a link from chapter 2 to a section of chapter 1 names chapter 1's file
+        assert two.xpath("//h:a[text()='the part before']/@href", namespaces=ns) == ["ch01.xhtml#ch01-part"]
     with pikepdf.open(root / "build" / "test-book.pdf") as pdf:
         outline = [str(item.title) for item in pdf.open_outline().root]
         assert outline == ["Chapter 1 One", "Chapter 2 Two"]
@@ -56,6 +68,15 @@ def test_two_chapter_book_restarts_note_numbers(tmp_path):
         pages = {page.objgen: index + 1 for index, page in enumerate(pdf.pages)}
         openings = [pages[item.destination[0].objgen] for item in pdf.open_outline().root]
         assert all(page % 2 == 1 for page in openings), openings
+
+
+def test_link_to_a_missing_place_fails_with_its_line(tmp_path):
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO.replace("(#part)", "(#nowhere)")})
+    code, out, _ = run_folio(["check", "--project", str(root)])
+    assert code == 1
+    assert "manuscript/chapters/02-two.md:6:65: error: M008 link to '#nowhere', which is not in the book" in out
+    code, _, err = run_folio(["build", "--project", str(root)])
+    assert code == 1 and "M008" in err and not (root / "build" / "test-book.pdf").exists()
 
 
 def test_unknown_key_fails_and_writes_nothing(tmp_path):

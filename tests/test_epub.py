@@ -95,3 +95,36 @@ def test_epub_is_reproducible(built, tmp_path):
     code, _, err = run_folio(["build", "epub", "--project", str(REPO), "--out", str(tmp_path)])
     assert code == 0, err
     assert (tmp_path / built.epub.name).read_bytes() == built.epub.read_bytes()
+
+
+def test_page_list_points_at_markers_that_match_the_print_folios(built):
+    """Issue 5: every page-list entry points at a marker, named with the folio of the print page
+    that begins with the same text."""
+    from conftest import normalise
+    from test_text import pdf_body_text_by_page
+
+    docs = documents(built.epub)
+    nav = docs["OEBPS/nav.xhtml"]
+    entries = nav.xpath("//h:nav[@epub:type='page-list']//h:a", namespaces={**NS, "epub": "http://www.idpf.org/2007/ops"})
+    assert len(entries) >= 3
+    pdf_pages = pdf_body_text_by_page(built.pdf)
+    for entry in entries:
+        target, fragment = urldefrag(entry.get("href"))
+        doc = docs[f"OEBPS/{target}"]
+        marker = doc.xpath(f"//*[@id='{fragment}']")[0]
+        assert marker.get(EPUB_TYPE) == "pagebreak" and marker.get("role") == "doc-pagebreak"
+        assert marker.get("aria-label") == entry.text
+        following = normalise("".join(marker.xpath("following::text()")))[:40]
+        page_text = normalise(pdf_pages[int(entry.text) - 1])
+        assert page_text.startswith(following[:30]), (
+            f"page {entry.text}: EPUB marker before {following!r}, PDF page starts {page_text[:30]!r}"
+        )
+
+
+def test_accessibility_metadata_declares_page_numbers(built):
+    with zipfile.ZipFile(built.epub) as archive:
+        opf = etree.fromstring(archive.read("OEBPS/package.opf"))
+    ns = {"o": "http://www.idpf.org/2007/opf"}
+    features = opf.xpath("//o:meta[@property='schema:accessibilityFeature']/text()", namespaces=ns)
+    assert {"tableOfContents", "readingOrder", "structuralNavigation", "printPageNumbers"} <= set(features)
+    assert opf.xpath("//o:meta[@property='pageBreakSource']/text()", namespaces=ns)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import zipfile
 
-from conftest import make_book, run_folio
 from test_cli import CHAPTER_ONE
 
 from folio.templates import css_string, default_templates_dir, render
+
+from conftest import make_book, run_folio
 
 
 def test_project_template_overrides_one_file(tmp_path):

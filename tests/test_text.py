@@ -39,8 +39,8 @@ def assert_in_order(needles: list[str], haystack: str) -> None:
         position = found + len(normalise(needle))
 
 
-def pdf_body_text(path) -> str:
-    """The text block of every page, without running heads and folios."""
+def pdf_body_text_by_page(path) -> list[str]:
+    """The text block of each page, without running heads and folios."""
     page = page_geometry(load_project(REPO))
     parts = []
     with pdfplumber.open(path) as pdf:
@@ -48,7 +48,11 @@ def pdf_body_text(path) -> str:
             x0, top, x1, bottom = p.bbox
             body = p.crop((x0, top + page["top"] - 2, x1, bottom - page["bottom"] + 2))
             parts.append(body.extract_text() or "")
-    return "\n".join(parts)
+    return parts
+
+
+def pdf_body_text(path) -> str:
+    return "\n".join(pdf_body_text_by_page(path))
 
 
 def epub_text(path) -> str:

@@ -1,0 +1,67 @@
+"""Chapters to fragments: Pandoc once per chapter (in parallel, cached), reshaped, and the links
+between chapters resolved. The one intermediate every format is rendered from."""
+
+from __future__ import annotations
+
+import os
+import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+
+from folio.config import Project
+from folio.findings import Finding
+from folio.fragment import Fragment, build_fragment
+from folio.manuscript import Chapter
+from folio.pandoc import chapter_to_html
+
+ID = re.compile(r'\bid="([^"]+)"')
+LOCAL_LINK = re.compile(r'\bhref="#([^"]+)"')
+
+
+def convert(project: Project, chapters: list[Chapter], cache_dir: Path | None) -> tuple[list[Fragment], list[Finding]]:
+    """Every chapter's fragment, in reading order, and the problems found on the way."""
+    config = project.config
+
+    def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
+        result = chapter_to_html(chapter.body, f"{chapter.id}-", config.language, project.bibliography_path, project.csl_path, cache_dir)
+        warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
+        return build_fragment(chapter, result.html), warnings
+
+    # Pandoc runs as a subprocess, so threads convert chapters side by side.
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
+        results = list(pool.map(one, chapters))
+    fragments, findings = resolve_links([f for f, _ in results])
+    return fragments, [w for _, warnings in results for w in warnings] + findings
+
+
+def resolve_links(fragments: list[Fragment]) -> tuple[list[Fragment], list[Finding]]:
+    """Pandoc prefixes a link '#part' with its own chapter's prefix; when the place is in another
+    chapter, point the link there. A link to a place that exists nowhere is an error (M008)."""
+    ids = {match for fragment in fragments for match in ID.findall(fragment.html)}
+    by_name: dict[str, list[str]] = {}
+    for anchor in ids:
+        by_name.setdefault(anchor.split("-", 1)[-1], []).append(anchor)
+    resolved, findings = [], []
+    for fragment in fragments:
+
+        def fix(match: re.Match[str], fragment: Fragment = fragment) -> str:
+            target = match[1]
+            if target in ids:
+                return match[0]
+            name = target.removeprefix(f"{fragment.chapter.id}-")
+            candidates = by_name.get(name, [])
+            if len(candidates) == 1:
+                return f'href="#{candidates[0]}"'
+            line, col = _find_link(fragment.chapter, name)
+            hint = "several chapters have it: give the heading an id of its own, {#like-this}" if candidates else ""
+            findings.append(Finding("M008", fragment.chapter.path, line, col, f"link to '#{name}', which is not in the book", hint))
+            return match[0]
+
+        resolved.append(replace(fragment, html=LOCAL_LINK.sub(fix, fragment.html)))
+    return resolved, findings
+
+
+def _find_link(chapter: Chapter, name: str) -> tuple[int, int]:
+    offset = chapter.body.find(f"(#{name}")
+    return chapter.position_of(offset + 1) if offset >= 0 else (chapter.body_line, 0)
