@@ -149,7 +149,8 @@ def _gray_to_cmyk(stream: Any) -> None:
     registration colour (every ink), so they show on each separation."""
     operations = []
     for instruction in pikepdf.parse_content_stream(stream):
-        operands, operator = list(instruction.operands), instruction.operator
+        operands: list[Any] = list(instruction.operands)
+        operator = instruction.operator
         if str(operator) in ("rg", "RG") and len({float(v) for v in operands}) == 1:
             level = 1 - float(operands[0])
             operator = pikepdf.Operator("k" if str(operator) == "rg" else "K")
