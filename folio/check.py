@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from folio import citations
+from folio import citations, critic
 from folio.config import Project
 from folio.errors import ManuscriptError
 from folio.findings import Finding
@@ -29,9 +29,17 @@ class Checked:
     def fails(self, strict: bool) -> bool:
         return bool(self.errors or (strict and self.warnings))
 
-    def raise_if_failing(self, strict: bool) -> None:
+    @property
+    def unresolved_marks(self) -> list[Finding]:
+        return [f for f in self.findings if f.code == "K001"]
+
+    def raise_if_failing(self, strict: bool, release: bool = False) -> None:
+        """Errors stop a build; so do warnings with --strict, and editorial marks with --release."""
         if self.fails(strict):
             raise ManuscriptError(self.findings)
+        if release and self.unresolved_marks:
+            count = len(self.unresolved_marks)
+            raise ManuscriptError(self.unresolved_marks, f"--release: {count} editorial mark(s) still to resolve (accept or reject them)")
 
 
 def check_book(project: Project) -> Checked:
@@ -40,6 +48,7 @@ def check_book(project: Project) -> Checked:
     cited = [c for chapter in chapters for c in citations.scan(chapter)]
     findings += reference_findings
     findings += [f for chapter in chapters for f in lint_markup(chapter)]
+    findings += [f for chapter in chapters for f in critic.lint(chapter)]
     if not any(f.code == "C007" for f in reference_findings):
         findings += citations.check(cited, references, project.bibliography_path)
     findings.sort(key=lambda f: (str(f.path), f.line, f.col, f.code))

@@ -6,6 +6,7 @@ import argparse
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from folio import __version__
 from folio.config import DEFAULT_FORMATS, FORMATS
@@ -34,6 +35,8 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: PROJECT/build)")
     build.add_argument("--press", action="store_true", help="with pdf: also the printer's PDF/X file with bleed and crop marks")
     build.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    build.add_argument("--release", action="store_true", help="refuse to build while editorial marks (CriticMarkup) remain")
+    build.add_argument("--against", metavar="REV", help="with draft: mark the changes since this git revision (a redline)")
     check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
     commands.add_parser("preflight", help="check any PDF as a printer would (folio preflight --help)", add_help=False)
@@ -57,11 +60,13 @@ def main(argv: list[str] | None = None) -> int:
         formats = tuple(dict.fromkeys(args.formats)) or DEFAULT_FORMATS
         if args.press:
             formats = tuple(dict.fromkeys([*formats, "press"]))
-        return cmd_build(args.project, formats, args.out, args.strict)
+        return cmd_build(args.project, formats, args.out, strict=args.strict, release=args.release, against=args.against)
     except ManuscriptError as exc:
         for finding in exc.findings:
             print(finding.format(args.project.resolve()), file=sys.stderr)
         errors = sum(f.is_error for f in exc.findings)
+        if exc.reason:
+            print(f"folio: {exc.reason}", file=sys.stderr)
         print(f"folio: {errors} error(s), {len(exc.findings) - errors} warning(s); nothing was written", file=sys.stderr)
         return exc.exit_code
     except FolioError as exc:
@@ -89,11 +94,11 @@ def cmd_check(project_dir: Path, strict: bool) -> int:
     return 1 if errors or (strict and findings) else EXIT_OK
 
 
-def cmd_build(project_dir: Path, formats: tuple[str, ...], out_dir: Path | None, strict: bool) -> int:
+def cmd_build(project_dir: Path, formats: tuple[str, ...], out_dir: Path | None, **options: Any) -> int:
     from folio.build import build
 
     started = time.perf_counter()
-    report = build(project_dir, formats, out_dir, strict)
+    report = build(project_dir, formats, out_dir, **options)
     for warning in report.warnings:
         print(warning.format(project_dir.resolve()), file=sys.stderr)
     for product in report.products:

@@ -102,6 +102,8 @@ class DraftSettings:
     """Outer margin, left wide for handwritten comments."""
     line_spacing: float = 2.0
     """Line spacing as a multiple of the font size (1.5 to 2 suits handwritten marks)."""
+    line_numbers: int = 1
+    """Number every line (1), every fifth line (5), or none (0); numbering restarts on each page."""
 
 
 @dataclass(frozen=True)
@@ -128,6 +130,8 @@ class BookConfig:
     """Publication date, YYYY or YYYY-MM-DD."""
     rights: str = ""
     """Copyright statement."""
+    changes: str = "accept"
+    """What the print PDF and the EPUB do with editorial changes (CriticMarkup): accept or reject them."""
     print_edition: str = ""
     """Identifier of the print edition (urn:isbn:...): the EPUB's dc:source and the source of its page numbers."""
     bibliography: str = "references.yaml"
@@ -216,6 +220,11 @@ def _build(cls: Any, data: yamlfile.LineDict, path: Path, prefix: str, problems:
                 problems.append(f"{where}: must be true or false")
             else:
                 values[name] = value
+        elif kind is int:
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                problems.append(f"{where}: must be a whole number, 0 or more")
+            else:
+                values[name] = value
         elif kind is float:
             if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
                 problems.append(f"{where}: must be a positive number")
@@ -239,6 +248,10 @@ def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig
         problems.append(f"{where('slug')}: use lower-case letters, digits, '.', '_' and '-' only")
     if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", config.language):
         problems.append(f"{where('language')}: '{config.language}' is not a language tag such as en-US")
+    if config.changes not in ("accept", "reject"):
+        problems.append(f"{where('changes')}: '{config.changes}' is neither accept nor reject")
+    if config.draft.line_numbers not in (0, 1, 5):
+        problems.append(f"{path}:{_line_in(data, 'draft', 'line_numbers')}: draft.line_numbers: use 1 (every line), 5 (every fifth) or 0")
     if config.date and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", config.date):
         problems.append(f"{where('date')}: write the date as YYYY or YYYY-MM-DD")
     chapter_paths: list[Path] = []
@@ -312,6 +325,11 @@ def draft_geometry(project: Project) -> dict[str, float]:
         "bleed": 0.0,
         "marks": 0.0,
     }
+
+
+def _line_in(data: yamlfile.LineDict, section: str, key: str) -> int:
+    block = data.get(section)
+    return block.line_of(key) if isinstance(block, yamlfile.LineDict) else data.line_of(section)
 
 
 def _styles_dir() -> Path:

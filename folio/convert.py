@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
@@ -19,12 +20,17 @@ ID = re.compile(r'\bid="([^"]+)"')
 LOCAL_LINK = re.compile(r'\bhref="#([^"]+)"')
 
 
-def convert(project: Project, chapters: list[Chapter], cache_dir: Path | None) -> tuple[list[Fragment], list[Finding]]:
-    """Every chapter's fragment, in reading order, and the problems found on the way."""
+def convert(
+    project: Project, chapters: list[Chapter], cache_dir: Path | None, prepare: Callable[[Chapter], str] | None = None
+) -> tuple[list[Fragment], list[Finding]]:
+    """Every chapter's fragment, in reading order, and the problems found on the way.
+    `prepare` gives the Markdown Pandoc reads (editorial marks resolved, or marked up for the
+    draft); by default the chapter as written."""
     config = project.config
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        result = chapter_to_html(chapter.body, f"{chapter.id}-", config.language, project.bibliography_path, project.csl_path, cache_dir)
+        body = prepare(chapter) if prepare else chapter.body
+        result = chapter_to_html(body, f"{chapter.id}-", config.language, project.bibliography_path, project.csl_path, cache_dir)
         warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
         return build_fragment(chapter, result.html), warnings
 

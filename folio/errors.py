@@ -30,9 +30,10 @@ class ManuscriptError(FolioError):
 
     exit_code = EXIT_MANUSCRIPT
 
-    def __init__(self, findings: list[Finding]):
+    def __init__(self, findings: list[Finding], reason: str = ""):
         self.findings = findings
-        super().__init__("\n".join(str(f) for f in findings))
+        self.reason = reason
+        super().__init__("\n".join([*(str(f) for f in findings), reason]).strip())
 
 
 class ToolError(FolioError):

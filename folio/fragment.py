@@ -14,7 +14,7 @@ in one HTML document.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from lxml import etree
 
@@ -50,6 +50,8 @@ class Fragment:
     html: str
     headings: list[Heading]
     notes: list[Note]
+    comments: list[tuple[str, str]] = field(default_factory=list)
+    """Editorial comments in the draft: (number, text), numbered from 1 in each chapter."""
 
     @property
     def notes_id(self) -> str:
@@ -65,12 +67,13 @@ def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
     _wrap_opening(root)
     notes = _reshape_notes(root, chapter)
     _typeset(root)
+    comments = _anchor_comments(root)
     if notes:
         headings.append(Heading(f"{chapter.id}-notes", "", "Notes", 2))
     html = etree.tostring(root, encoding="unicode")
     # The templates' root element declares both namespaces; drop them from the fragment's own root.
     html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", html, count=1)
-    return Fragment(chapter, html, headings, notes)
+    return Fragment(chapter, html, headings, notes, comments)
 
 
 # A typesetter's non-breaking spaces: after an initial ("Graham T. Allison") and between an
@@ -94,6 +97,18 @@ def _typeset(root: etree._Element) -> None:
         text = link.text or ""
         if len(link) == 0 and re.match(r"https?://", text):
             _break_url(link, text)
+
+
+def _anchor_comments(root: etree._Element) -> list[tuple[str, str]]:
+    """An editorial comment (in the draft) leaves its number in the text where it was made; the
+    comment itself goes to the margin."""
+    comments = []
+    for comment in root.xpath(".//h:span[contains(concat(' ', @class, ' '), ' critic-comment ')]", namespaces=NS):
+        ref = etree.Element(f"{{{XHTML}}}span", {"class": "critic-ref", "data-n": comment.get("data-n", "")})
+        ref.text = comment.get("data-n", "")
+        comment.addprevious(ref)
+        comments.append((ref.text, " ".join("".join(comment.itertext()).split())))
+    return comments
 
 
 def _break_url(link: etree._Element, url: str) -> None:
@@ -168,7 +183,10 @@ def _reshape_notes(root: etree._Element, chapter: Chapter) -> list[Note]:
         item.set("class", "note")
         item.set(EPUB_TYPE, "endnote")
         if keys:
+            # On the note and on its last paragraph, where the draft prints the keys.
             item.set("data-cites", " ".join(keys))
+            for paragraph in item.findall("h:p", NS)[-1:]:
+                paragraph.set("data-cites", " ".join(keys))
         for back in item.xpath(".//h:a[@class='footnote-back']", namespaces=NS):
             back.getparent().remove(back)
         backlink = etree.Element(f"{{{XHTML}}}a", {"class": "note-back", "href": f"#{call.get('id')}", "role": "doc-backlink"})

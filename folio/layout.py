@@ -35,6 +35,8 @@ class Line:
     bottom: float
     stretch: float  # word space as a multiple of its natural width (1.0 = not stretched)
     chapter: str | None  # id of the chapter the line belongs to (None: front matter)
+    refs: list[str] = field(default_factory=list)  # numbers of the editorial comments anchored in the line
+    changed: bool = False  # the line holds an insertion or a deletion (the draft's change bars)
 
 
 @dataclass
@@ -47,6 +49,11 @@ class Page:
     @property
     def blank(self) -> bool:
         return not self.lines
+
+    def line_rows(self) -> list[int]:
+        """For each line, its row on the page (1-based): lines side by side (table cells) share a row."""
+        tops = sorted({round(line.top, 1) for line in self.lines})
+        return [tops.index(round(line.top, 1)) + 1 for line in self.lines]
 
     @property
     def first_words(self) -> str:
@@ -75,24 +82,38 @@ def read_pages(document: Any, space_width: float) -> list[Page]:
 def _walk(box: Any, page: Page, block: Any, chapter: str | None, space_width: float) -> None:
     element = getattr(box, "element", None)
     tag = getattr(box, "element_tag", "") or ""
-    if tag.endswith("::marker"):
-        return  # list bullets and numbers are generated, not text
+    if tag.endswith("::marker") or box.is_absolutely_positioned():
+        return  # list bullets and numbers are generated, not text; a fixed mark (DRAFT) is not text either
     if element is not None and "chapter" in (element.get("class") or "").split():
         chapter = element.get("id")
     if isinstance(box, boxes.LineBox):
-        texts = [t for t in box.descendants() if isinstance(t, boxes.TextBox)]
+        inline = list(_in_flow(box))
+        texts = [t for t in inline if isinstance(t, boxes.TextBox)]
         text = "".join(t.text for t in texts)
+        classes = [(b.element.get("class") or "", b.element) for b in inline if getattr(b, "element", None) is not None]
         stretch = 1.0
         spaced = [t for t in texts if t.justification_spacing and " " in t.text]
         if spaced:
             natural = space_width * spaced[0].style["font_size"]
             stretch = (natural + spaced[0].justification_spacing) / natural
-        page.lines.append(Line(block, tag, text, box.position_y * PX, (box.position_y + box.height) * PX, stretch, chapter))
+        refs = list(dict.fromkeys(e.get("data-n") for c, e in classes if "critic-ref" in c.split()))
+        changed = any({"critic-ins", "critic-del"} & set(c.split()) for c, _ in classes)
+        top, bottom = box.position_y * PX, (box.position_y + box.height) * PX
+        page.lines.append(Line(block, tag, text, top, bottom, stretch, chapter, refs, changed))
         return
     if isinstance(box, boxes.BlockBox) and element is not None:
         block = element
     for child in getattr(box, "children", []):
         _walk(child, page, block, chapter, space_width)
+
+
+def _in_flow(box: Any) -> Any:
+    """The boxes inside a line, without floats (a margin note is not part of the line's text)."""
+    for child in getattr(box, "children", []):
+        if child.is_floated():
+            continue
+        yield child
+        yield from _in_flow(child)
 
 
 @cache

@@ -83,3 +83,13 @@ def _cache_key(command: list[str], body: str, bibliography: Path, csl: Path) -> 
     digest.update(bibliography.read_bytes() + b"\0")
     digest.update(csl.read_bytes())
     return digest.hexdigest()[:32]
+
+
+def bibliography_html(keys: list[str], language: str, bibliography: Path, csl: Path) -> str:
+    """The bibliography entries of these sources, formatted in the style, as an HTML fragment."""
+    if not keys:
+        return ""
+    document = "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in keys) + "\n---\n"
+    arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", f"--bibliography={bibliography}", f"--csl={csl}"]
+    output, _ = run([*arguments, f"--metadata=lang={language}", "--id-prefix=uncited-", "--wrap=none"], document)
+    return output

@@ -34,7 +34,15 @@ class PdfResult:
     warnings: list[str] = field(default_factory=list)
 
 
-def render(project: Project, fragments: list[Fragment], template: str, geometry: dict[str, float], *, press: bool = False) -> PdfResult:
+def render(
+    project: Project,
+    fragments: list[Fragment],
+    template: str,
+    geometry: dict[str, float],
+    *,
+    press: bool = False,
+    context: dict[str, Any] | None = None,
+) -> PdfResult:
     """Lay out the book with this template on pages of this geometry (see config.page_geometry).
     `press` makes the printer's PDF/X file with bleed and crop marks."""
     settings = project.config.print
@@ -51,6 +59,7 @@ def render(project: Project, fragments: list[Fragment], template: str, geometry:
         page=geometry,
         press=press,
         cmyk_profile=profile.as_uri() if press else "",
+        **(context or {}),
     )
     allowed = [project.root, *templates.search_path(project.root), *font_dirs(faces)]
     space = layout.space_width_em(next(face.path for face in faces if face.style == "normal"))

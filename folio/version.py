@@ -53,16 +53,29 @@ def describe(path: Path) -> Version:
     return Version(described, commit, date, dirty, ", ".join(parts))
 
 
-def read_at(repo: Path, rev: str, relpath: str) -> str:
-    """The text of `relpath` (relative to `repo`) as it was at revision `rev` (git show REV:path)."""
+def describe_rev(repo: Path, rev: str) -> Version:
+    """The version named by a revision (for the redline's "changes since ..." line)."""
+    commit = _commit_of(repo, rev)
+    described = _git(repo, "describe", "--always", "--tags", commit).strip()
+    date = _git(repo, "log", "-1", "--format=%cs", commit).strip()
+    label = described if described.startswith(rev) or rev in described else f"{rev} ({described})"
+    return Version(described, commit, date, False, f"{label}, {date}")
+
+
+def _commit_of(repo: Path, rev: str) -> str:
     if rev.startswith("-") or not rev.strip():
         raise ConfigError(f"'{rev}' is not a revision: give a tag, a branch or a commit")
     try:
-        commit = _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
+        return _git(repo, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}").strip()
     except _GitError as exc:
         if exc.missing or "not a git repository" in exc.stderr:
-            raise ConfigError(f"{repo} is not under version control: cannot read '{relpath}' at '{rev}'") from None
+            raise ConfigError(f"{repo} is not under version control: there is no '{rev}' to compare with") from None
         raise ConfigError(f"unknown revision '{rev}' in {repo}: give a tag, a branch or a commit") from None
+
+
+def read_at(repo: Path, rev: str, relpath: str) -> str:
+    """The text of `relpath` (relative to `repo`) as it was at revision `rev` (git show REV:path)."""
+    commit = _commit_of(repo, rev)
     path = Path(relpath)
     if path.is_absolute():
         try:

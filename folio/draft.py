@@ -1,0 +1,103 @@
+"""The editorial review draft: the print pipeline with the draft template, plus what only a draft
+has. Line numbers and change bars go in the margin after layout (WeasyPrint cannot number lines),
+drawn on a second, transparent PDF laid over each page; the list of comments gives the page and
+line of each, so the draft is laid out a second time once those are known.
+"""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+
+import pikepdf
+import weasyprint
+
+from folio import pdf, templates
+from folio.check import Checked
+from folio.config import Project, draft_geometry
+from folio.fonts import font_dirs, font_faces
+from folio.fragment import Fragment
+from folio.layout import Page
+from folio.pandoc import bibliography_html
+from folio.version import Version
+
+
+@dataclass(frozen=True)
+class Comment:
+    chapter: str  # the chapter's label or title
+    number: str
+    text: str
+    page: int = 0
+    line: int = 0
+
+
+def render(project: Project, fragments: list[Fragment], checked: Checked, version: Version, against: Version | None) -> pdf.PdfResult:
+    geometry = draft_geometry(project)
+    cited = {c.key for c in checked.citations}
+    uncited = [ref.id for ref in checked.references if ref.id not in cited]
+    context = {
+        "version": version,
+        "against": against,
+        "uncited": uncited,
+        "uncited_html": bibliography_html(uncited, project.config.language, project.bibliography_path, project.csl_path),
+        "comments": [],
+    }
+    result = pdf.render(project, fragments, "draft.html.j2", geometry, context=context)
+    comments = locate_comments(fragments, result.pages)
+    if comments:
+        # The list starts on a page of its own after the text, so the text's pages do not move.
+        result = pdf.render(project, fragments, "draft.html.j2", geometry, context={**context, "comments": comments})
+    margin = margin_pdf(project, result.pages, geometry, project.config.draft.line_numbers)
+    result.data = pdf.finish(overlay(result.data, margin), project, press=False)
+    return result
+
+
+def line_numbers(page: Page, every: int) -> list[int]:
+    """The number printed beside each line of the page (0: none), restarting on every page; the
+    cells of a table row share one number, printed once."""
+    shown, numbers = set(), []
+    for row in page.line_rows():
+        numbers.append(row if every and row % every == 0 and row not in shown else 0)
+        shown.add(row)
+    return numbers
+
+
+def locate_comments(fragments: list[Fragment], pages: list[Page]) -> list[Comment]:
+    """Each comment with the page and the line (as numbered in the margin) where it was made."""
+    where: dict[tuple[str, str], tuple[int, int]] = {}
+    for page in pages:
+        for row, line in zip(page.line_rows(), page.lines, strict=True):
+            for ref in line.refs:
+                where.setdefault((line.chapter or "", ref), (page.number, row))
+    located = []
+    for fragment in fragments:
+        chapter = fragment.chapter
+        for number, text in fragment.comments:
+            page, line = where.get((chapter.id, number), (0, 0))
+            located.append(Comment(chapter.label or chapter.title, number, text, page, line))
+    return located
+
+
+def margin_pdf(project: Project, pages: list[Page], geometry: dict[str, float], every: int) -> bytes:
+    """Line numbers and change bars, page for page, on an otherwise empty PDF of the same size."""
+    faces = font_faces(project.config.print.font)
+    html = templates.render(
+        project.root,
+        "draft-margin.html.j2",
+        pages=[(page, line_numbers(page, every)) for page in pages],
+        page=geometry,
+        faces=faces,
+        book=project.config,
+    )
+    allowed = [project.root, *templates.search_path(project.root), *font_dirs(faces)]
+    document = weasyprint.HTML(string=html, url_fetcher=pdf.ProjectFetcher(allowed)).render()
+    return bytes(document.write_pdf())
+
+
+def overlay(base: bytes, top: bytes) -> bytes:
+    with pikepdf.open(io.BytesIO(base)) as document, pikepdf.open(io.BytesIO(top)) as margin:
+        for page, marks in zip(document.pages, margin.pages, strict=True):
+            page.add_overlay(marks)
+        out = io.BytesIO()
+        document.save(out)
+    return out.getvalue()
