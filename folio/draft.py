@@ -73,8 +73,8 @@ def locate_comments(fragments: list[Fragment], pages: list[Page]) -> list[Commen
     for fragment in fragments:
         chapter = fragment.chapter
         for number, text in fragment.comments:
-            page, line = where.get((chapter.id, number), (0, 0))
-            located.append(Comment(chapter.label or chapter.title, number, text, page, line))
+            page_number, row = where.get((chapter.id, number), (0, 0))
+            located.append(Comment(chapter.label or chapter.title, number, text, page_number, row))
     return located
 
 
@@ -97,7 +97,7 @@ def margin_pdf(project: Project, pages: list[Page], geometry: dict[str, float], 
 def overlay(base: bytes, top: bytes) -> bytes:
     with pikepdf.open(io.BytesIO(base)) as document, pikepdf.open(io.BytesIO(top)) as margin:
         for page, marks in zip(document.pages, margin.pages, strict=True):
-            page.add_overlay(marks)
+            page.add_overlay(marks, None)
         out = io.BytesIO()
         document.save(out)
     return out.getvalue()
