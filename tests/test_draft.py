@@ -145,10 +145,10 @@ def git(root, *args):
 
 
 def test_redline_shows_exactly_the_words_changed_between_two_commits(tmp_path):
-    first = (
-        "---\ntitle: One\nnumber: 1\n---\n\nThe cat sat on the mat [@alpha2020]. It was warm.\n\nA second paragraph stays [@beta2021].\n"
-    )
-    second = "---\ntitle: One\nnumber: 1\n---\n\nThe dog sat on the old mat [@alpha2020]. It was warm.\n\nA second paragraph stays [@beta2021].\n"
+    front = "---\ntitle: One\nnumber: 1\n---\n\n"
+    rest = " It was warm.\n\nA second paragraph stays [@beta2021].\n"
+    first = front + "The cat sat on the mat [@alpha2020]." + rest
+    second = front + "The dog sat on the old mat [@alpha2020]." + rest
     root = make_book(tmp_path, {"01-one.md": first})
     git(root, "init", "-q")
     git(root, "add", ".")
