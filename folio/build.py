@@ -7,10 +7,11 @@ any stage leaves the previous outputs exactly as they were.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from folio import critic, draft, epub, layout, pdf, redline, version
+from folio import critic, docx, draft, epub, layout, pdf, redline, version
 from folio.check import Checked, check_book
 from folio.config import DEFAULT_FORMATS, Project, draft_geometry, load_project, page_geometry
 from folio.convert import convert
@@ -71,7 +72,7 @@ def build(
         book, found = convert(project, checked.chapters, cache, lambda c: critic.apply(c.body, project.config.changes))
         findings += found
     if "draft" in formats:
-        review, found = convert(project, checked.chapters, cache, review_text(project, against))
+        review, found = convert(project, checked.chapters, cache, review_text(project, against, "markup"))
         findings += [f for f in found if f not in findings]
     if any(f.is_error for f in findings) or (strict and findings):
         raise ManuscriptError(checked.findings + findings)
@@ -84,6 +85,9 @@ def build(
             report.products.append(Product(name, out / f"{project.config.slug}.epub", epub.render(project, book, print_pages)))
         elif name == "draft":
             report.products.append(render_draft(project, review, checked, against, out, report.warnings))
+        elif name == "docx":
+            data = docx.render(project, checked.chapters, review_text(project, against, "keep"))
+            report.products.append(Product(name, out / f"{project.config.slug}-review.docx", data))
         else:
             laid_out[name] = render_pdf(project, book, name, out, report.warnings)
             report.products.append(laid_out[name])
@@ -97,16 +101,21 @@ def build(
     return report
 
 
-def review_text(project: Project, against: str | None):  # type: ignore[no-untyped-def]
-    """How the draft reads a chapter: its editorial marks marked up; with `against`, the words
-    changed since that revision marked up instead (a chapter new since then is all inserted)."""
+def review_text(project: Project, against: str | None, marks: str) -> Callable[[Chapter], str]:
+    """How a review copy reads a chapter: its editorial marks; with `against`, the words changed
+    since that revision as marks instead (a chapter new since then is all inserted). `marks` is
+    "markup" for the draft (spans Pandoc keeps) or "keep" for the DOCX (CriticMarkup as written)."""
+
+    def finish(text: str) -> str:
+        return critic.apply(text, "markup") if marks == "markup" else text
+
     if against is None:
-        return lambda chapter: critic.apply(chapter.body, "markup")
+        return lambda chapter: finish(chapter.body)
     version.describe_rev(project.root, against)  # an unknown revision stops the build here
 
     def changes_since(chapter: Chapter) -> str:
         old = old_body(project, against, chapter)
-        return critic.apply(redline.redline(critic.apply(old, "accept"), critic.apply(chapter.body, "accept")), "markup")
+        return finish(redline.redline(critic.apply(old, "accept"), critic.apply(chapter.body, "accept")))
 
     return changes_since
 

@@ -17,8 +17,8 @@ from folio.errors import ConfigError
 from folio.findings import closest
 
 BOOK_FILE = "manuscript/book.yaml"
-FORMATS = ("pdf", "press", "epub", "draft")
-"""What `folio build` makes: print PDF, printer's PDF/X file, EPUB 3, review draft."""
+FORMATS = ("pdf", "press", "epub", "draft", "docx")
+"""What `folio build` makes: print PDF, printer's PDF/X file, EPUB 3, review draft, Word review copy."""
 DEFAULT_FORMATS = ("pdf", "epub", "draft")
 """What `folio build` makes when no format is named (plus `press` when print.press is true)."""
 

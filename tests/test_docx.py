@@ -1,0 +1,65 @@
+"""folio/docx.py: the Word review copy, read back from its XML."""
+
+from __future__ import annotations
+
+import zipfile
+
+from lxml import etree
+from test_draft import MARKED, git
+
+from conftest import make_book, run_folio
+
+W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+NS = {"w": W}
+
+
+def parts(path):
+    with zipfile.ZipFile(path) as archive:
+        return {name: archive.read(name) for name in archive.namelist()}
+
+
+def texts(element, tag):
+    return ["".join(e.itertext()) for e in element.iter(f"{{{W}}}{tag}")]
+
+
+def test_marks_become_tracked_changes_comments_and_endnotes(tmp_path):
+    root = make_book(tmp_path, {"02-marked.md": MARKED})
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "first draft")
+    code, _, err = run_folio(["build", "docx", "--project", str(root)])
+    assert code == 0, err
+    docx = parts(root / "build" / "test-book-review.docx")
+    assert "word/footnotes.xml" not in docx
+    document = etree.fromstring(docx["word/document.xml"])
+    inserted = document.xpath("//w:ins", namespaces=NS)
+    deleted = document.xpath("//w:del", namespaces=NS)
+    assert {e.get(f"{{{W}}}author") for e in inserted + deleted} == {"Ed Itor"}
+    assert ["".join(e.itertext()) for e in inserted][:2] == ["quick", "across"]
+    assert ["".join(e.xpath(".//w:delText/text()", namespaces=NS)) for e in deleted][:2] == ["slowly", "over"]
+    comments = etree.fromstring(docx["word/comments.xml"])
+    assert ["".join(c.itertext()).strip() for c in comments.iter(f"{{{W}}}comment")] == [
+        "Which source says so?",
+        "Check the whole paragraph.",
+    ]
+    assert document.xpath("//w:commentRangeStart", namespaces=NS)
+    endnotes = etree.fromstring(docx["word/endnotes.xml"])
+    notes = [n for n in endnotes.iter(f"{{{W}}}endnote") if n.get(f"{{{W}}}type") is None]
+    references = document.xpath("//w:endnoteReference", namespaces=NS)
+    assert len(notes) == len(references) >= 3
+    assert b"endnotes+xml" in docx["[Content_Types].xml"]
+
+
+def test_redline_against_a_revision_as_tracked_changes(tmp_path):
+    front = "---\ntitle: One\nnumber: 1\n---\n\n"
+    root = make_book(tmp_path, {"01-one.md": front + "The cat sat [@alpha2020]. Still [@beta2021].\n"})
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "first")
+    (root / "manuscript" / "chapters" / "01-one.md").write_text(front + "The dog sat [@alpha2020]. Still [@beta2021].\n", encoding="utf-8")
+    git(root, "commit", "-qam", "second")
+    code, _, err = run_folio(["build", "docx", "--against", "HEAD~1", "--project", str(root)])
+    assert code == 0, err
+    document = etree.fromstring(parts(root / "build" / "test-book-review.docx")["word/document.xml"])
+    assert ["".join(e.itertext()) for e in document.iter(f"{{{W}}}ins")] == ["dog"]
+    assert document.xpath("//w:del//w:delText/text()", namespaces=NS) == ["cat"]
