@@ -13,23 +13,32 @@ PDF   := $(OUT)/$(SLUG).pdf
 PRESS := $(OUT)/$(SLUG)-press.pdf
 EPUB  := $(OUT)/$(SLUG).epub
 DRAFT := $(OUT)/$(SLUG)-draft.pdf
+ONIX  := $(OUT)/$(SLUG)-onix.xml
+DOCX  := $(OUT)/$(SLUG)-review.docx
+NODE_READY := node_modules/.ready
 
-.PHONY: all pdf press epub draft check preflight proof test lint bench clean setup
+.PHONY: all pdf press epub onix draft docx check preflight proof accessibility test lint bench clean setup
 .DELETE_ON_ERROR:
 
-all: $(PDF) $(PRESS) $(EPUB) $(DRAFT)
+all: $(PDF) $(PRESS) $(EPUB) $(ONIX) $(DRAFT)
 pdf: $(PDF)
 press: $(PRESS)
 epub: $(EPUB)
+onix: $(ONIX)
 draft: $(DRAFT)
+docx: $(DOCX)
 
 # The print PDF and the printer's file are laid out in one run (book.yaml: print.press).
 $(PDF) $(PRESS) &: $(INPUTS) | $(READY)
 	$(FOLIO) build pdf --press --out $(OUT)
 $(EPUB): $(INPUTS) | $(READY)
 	$(FOLIO) build epub --out $(OUT)
+$(ONIX): $(INPUTS) | $(READY)
+	$(FOLIO) build onix --out $(OUT)
 $(DRAFT): $(INPUTS) | $(READY)
 	$(FOLIO) build draft --out $(OUT)
+$(DOCX): $(INPUTS) | $(READY)
+	$(FOLIO) build docx --out $(OUT)
 
 check: | $(READY)
 	$(FOLIO) check
@@ -41,7 +50,11 @@ preflight: $(PDF) $(PRESS)
 proof: $(PDF)
 	$(FOLIO) proof $(PDF) -o $(OUT)/$(SLUG)-proof.png
 
-test: | $(READY)
+# Ace by DAISY, the accessibility checker distributors use, run on the EPUB.
+accessibility: $(EPUB) | $(NODE_READY)
+	$(BIN)/python -c "from pathlib import Path; from folio.ace import run_ace; r = run_ace(Path('$(EPUB)'), Path('$(OUT)/ace')); print(r.outcome, len(r.violations), 'violation(s)'); raise SystemExit(not r.ok)"
+
+test: | $(READY) $(NODE_READY)
 	$(BIN)/pytest
 
 lint: | $(READY)
@@ -73,6 +86,17 @@ $(SYSTEM):
 	  else echo "Please install: $$missing (Debian package names)"; exit 1; fi; \
 	fi
 	@command -v java >/dev/null || { echo "Please install Java 17 or newer (EPUBCheck runs on it)"; exit 1; }
+	touch $@
+
+# Node tools (Ace), at the versions in package-lock.json, and Debian's Chromium for them to drive.
+$(NODE_READY): package.json package-lock.json
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	    echo "installing chromium"; apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium >/dev/null; \
+	  else echo "Please install Chromium (Debian: apt-get install chromium)"; exit 1; fi; }
+	@command -v npm >/dev/null || { echo "Please install Node.js 20 and npm (Ace runs on them)"; exit 1; }
+	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-fund --no-audit --loglevel=error
 	touch $@
 
 clean:

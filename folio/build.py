@@ -11,7 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from folio import critic, docx, draft, epub, layout, pdf, redline, version
+from folio import critic, docx, draft, epub, layout, onix, pdf, redline, version
 from folio.check import Checked, check_book
 from folio.config import DEFAULT_FORMATS, Project, draft_geometry, load_project, page_geometry
 from folio.convert import convert
@@ -85,6 +85,9 @@ def build(
             report.products.append(Product(name, out / f"{project.config.slug}.epub", epub.render(project, book, print_pages)))
         elif name == "draft":
             report.products.append(render_draft(project, review, checked, against, out, report.warnings))
+        elif name == "onix":
+            data = onix.record(project)
+            report.products.append(Product(name, out / f"{project.config.slug}-onix.xml", data))
         elif name == "docx":
             data = docx.render(project, checked.chapters, review_text(project, against, "keep"))
             report.products.append(Product(name, out / f"{project.config.slug}-review.docx", data))

