@@ -117,10 +117,10 @@ def _finish_press(pdf: pikepdf.Pdf, project: Project) -> None:
     for page in pdf.pages:
         x0, y0, x1, y1 = (float(v) for v in page.TrimBox)
         page.BleedBox = pikepdf.Array([x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed])
-    for page in pdf.pages:
-        for xobject in page.Resources.get("/XObject", {}).values():
-            if xobject.get("/Subtype") == "/Form":
-                _gray_to_cmyk(xobject)
+    # Pages share one resource dictionary: rewrite each form once, not once per page.
+    forms = {x.objgen: x for page in pdf.pages for x in page.Resources.get("/XObject", {}).values() if x.get("/Subtype") == "/Form"}
+    for xobject in forms.values():
+        _gray_to_cmyk(xobject)
     for intent in pdf.Root.get("/OutputIntents", []):
         # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
         intent.OutputConditionIdentifier = pikepdf.String("CGATS TR 001")
