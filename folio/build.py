@@ -7,7 +7,10 @@ any stage leaves the previous outputs exactly as they were.
 from __future__ import annotations
 
 import json
+import multiprocessing
+import os
 from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -78,22 +81,23 @@ def build(
         raise ManuscriptError(checked.findings + findings)
 
     report = BuildReport([], checked.warnings + findings)
-    laid_out: dict[str, Product] = {}
-    for name in sorted(formats, key=lambda n: n == "epub"):  # the EPUB takes its page numbers from the print layout
-        if name == "epub":
-            print_pages = (laid_out.get("pdf") or render_pdf(project, book, "pdf", out, [])).pages
-            report.products.append(Product(name, out / f"{project.config.slug}.epub", epub.render(project, book, print_pages)))
-        elif name == "draft":
-            report.products.append(render_draft(project, review, checked, against, out, report.warnings))
+    layouts: list[str] = [name for name in ("pdf", "press", "draft") if name in formats]
+    if "epub" in formats and "pdf" not in layouts:
+        layouts.append("pdf")  # the EPUB takes the print edition's page numbers from its layout
+    laid_out = lay_out_all(layouts, project, book, review, checked, against, out)
+    for name in formats:
+        if name in laid_out:
+            product, warnings = laid_out[name]
+            report.products.append(product)
+            report.warnings += warnings
+        elif name == "epub":
+            data = epub.render(project, book, laid_out["pdf"][0].pages)
+            report.products.append(Product(name, out / f"{project.config.slug}.epub", data))
         elif name == "onix":
-            data = onix.record(project)
-            report.products.append(Product(name, out / f"{project.config.slug}-onix.xml", data))
+            report.products.append(Product(name, out / f"{project.config.slug}-onix.xml", onix.record(project)))
         elif name == "docx":
             data = docx.render(project, checked.chapters, review_text(project, against, "keep"))
             report.products.append(Product(name, out / f"{project.config.slug}-review.docx", data))
-        else:
-            laid_out[name] = render_pdf(project, book, name, out, report.warnings)
-            report.products.append(laid_out[name])
     if strict and report.warnings:
         raise ManuscriptError(report.warnings)
 
@@ -132,28 +136,39 @@ def old_body(project: Project, rev: str, chapter: Chapter) -> str:
     return text[match.end() :] if match else text
 
 
-def render_pdf(project: Project, fragments: list[Fragment], name: str, out: Path, warnings: list[Finding]) -> Product:
-    """Lay out the print PDF or the printer's file; its layout warnings go into `warnings`."""
-    geometry = page_geometry(project)
-    result = pdf.render(project, fragments, "book.html.j2", geometry, press=name == "press")
-    path = out / (f"{project.config.slug}.pdf" if name == "pdf" else f"{project.config.slug}-press.pdf")
-    return _product(name, path, result, geometry, warnings)
+Layout = tuple[Product, list[Finding]]
 
 
-def render_draft(
-    project: Project, fragments: list[Fragment], checked: Checked, against: str | None, out: Path, warnings: list[Finding]
-) -> Product:
-    previous = version.describe_rev(project.root, against) if against else None
-    result = draft.render(project, fragments, checked, version.describe(project.manuscript_dir), previous)
-    return _product("draft", out / f"{project.config.slug}-draft.pdf", result, draft_geometry(project), warnings)
+def lay_out_all(
+    names: list[str], project: Project, book: list[Fragment], review: list[Fragment], checked: Checked, against: str | None, out: Path
+) -> dict[str, Layout]:
+    """The PDFs, laid out side by side in worker processes (WeasyPrint keeps one core busy)."""
+    jobs = {name: (name, project, review if name == "draft" else book, checked, against, out) for name in names}
+    workers = min(len(jobs), os.cpu_count() or 1)
+    if workers <= 1:
+        return {name: lay_out(*job) for name, job in jobs.items()}
+    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        futures = {name: pool.submit(lay_out, *job) for name, job in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
 
 
-def _product(name: str, path: Path, result: pdf.PdfResult, geometry: dict[str, float], warnings: list[Finding]) -> Product:
+def lay_out(name: str, project: Project, fragments: list[Fragment], checked: Checked, against: str | None, out: Path) -> Layout:
+    """One PDF (pdf, press or draft), with its WeasyPrint and layout warnings."""
+    slug = project.config.slug
+    if name == "draft":
+        geometry = draft_geometry(project)
+        previous = version.describe_rev(project.root, against) if against else None
+        result = draft.render(project, fragments, checked, version.describe(project.manuscript_dir), previous)
+        path = out / f"{slug}-draft.pdf"
+    else:
+        geometry = page_geometry(project)
+        result = pdf.render(project, fragments, "book.html.j2", geometry, press=name == "press")
+        path = out / (f"{slug}.pdf" if name == "pdf" else f"{slug}-press.pdf")
     product = Product(name, path, result.data, result.pages)
-    warnings += [Finding("B002", path, 0, 0, f"WeasyPrint: {w}") for w in result.warnings]
+    warnings = [Finding("B002", path, 0, 0, f"WeasyPrint: {w}") for w in result.warnings]
     text_block = (geometry["top"], geometry["height"] - geometry["bottom"])
     warnings += layout.check(result.pages, path, text_block, _previous_signature(product))
-    return product
+    return product, warnings
 
 
 def _previous_signature(product: Product) -> list[str] | None:

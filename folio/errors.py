@@ -35,6 +35,9 @@ class ManuscriptError(FolioError):
         self.reason = reason
         super().__init__("\n".join([*(str(f) for f in findings), reason]).strip())
 
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.findings, self.reason))  # layouts run in worker processes
+
 
 class ToolError(FolioError):
     """An external tool failed: the message names the command, its exit code and its stderr."""
@@ -45,6 +48,9 @@ class ToolError(FolioError):
         self.stderr = stderr
         shown = " ".join(command)
         super().__init__(f"command failed (exit {returncode}): {shown}\n{stderr.strip()}")
+
+    def __reduce__(self):  # type: ignore[no-untyped-def]
+        return (type(self), (self.command, self.returncode, self.stderr))
 
 
 class UnreadableFileError(FolioError):

@@ -28,7 +28,7 @@ ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 
 @dataclass
 class Line:
-    block: Any  # the source element of the paragraph, list item or heading the line belongs to
+    block: int  # identifies the paragraph, list item or heading the line belongs to (same block, same number)
     tag: str
     text: str
     top: float  # points from the top of the page
@@ -99,7 +99,7 @@ def _walk(box: Any, page: Page, block: Any, chapter: str | None, space_width: fl
         refs = list(dict.fromkeys(e.get("data-n") for c, e in classes if "critic-ref" in c.split()))
         changed = any({"critic-ins", "critic-del"} & set(c.split()) for c, _ in classes)
         top, bottom = box.position_y * PX, (box.position_y + box.height) * PX
-        page.lines.append(Line(block, tag, text, top, bottom, stretch, chapter, refs, changed))
+        page.lines.append(Line(id(block), tag, text, top, bottom, stretch, chapter, refs, changed))
         return
     if isinstance(box, boxes.BlockBox) and element is not None:
         block = element
@@ -137,12 +137,12 @@ def check(pages: list[Page], pdf: Path, text_block: tuple[float, float], previou
         if before.blank or after.blank:
             continue
         last, first = before.lines[-1], after.lines[0]
-        if last.block is first.block and last.tag not in HEADINGS:
-            if sum(line.block is last.block for line in before.lines) == 1:
+        if last.block == first.block and last.tag not in HEADINGS:
+            if sum(line.block == last.block for line in before.lines) == 1:
                 warn("L002", before, f"orphan: the first line of a paragraph is alone at the foot: {_quote(last.text)}")
-            if sum(line.block is first.block for line in after.lines) == 1:
+            if sum(line.block == first.block for line in after.lines) == 1:
                 warn("L001", after, f"widow: the last line of a paragraph is alone at the head: {_quote(first.text)}")
-        if last.tag in HEADINGS and last.block is not first.block:
+        if last.tag in HEADINGS and last.block != first.block:
             warn("L003", before, f"heading stranded at the foot of the page: {_quote(last.text)}")
     height = text_block[1] - text_block[0]
     for index, page in enumerate(pages):
