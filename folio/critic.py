@@ -164,7 +164,10 @@ def apply(body: str, mode: str) -> str:
     marks, _ = _parse(body, mask_code(body))
     out, pos = [], 0
     for mark in marks:
-        out += [body[pos : mark.start], _resolve(mark, accept=mode == "accept")]
+        before, text = body[pos : mark.start], _resolve(mark, accept=mode == "accept")
+        if not text and before.endswith((" ", "\t")) and body[mark.end : mark.end + 1] in (" ", "", ".", ",", ";", ":", "!", "?", ")"):
+            before = before.rstrip(" \t")  # "ok {>>comment<<}." reads "ok.", not "ok ."
+        out += [before, text]
         pos = mark.end
     return "".join([*out, body[pos:]])
 

@@ -111,7 +111,7 @@ def test_code_and_escaped_braces_are_not_marks():
 
 def test_accept_keeps_the_new_text():
     assert critic.apply(BODY, "accept") == (
-        "The quick brown fox  past the lazy dog.\n\n`{++code++}` and \\{++escaped++} stay as they are.\n"
+        "The quick brown fox past the lazy dog.\n\n`{++code++}` and \\{++escaped++} stay as they are.\n"
     )
 
 
