@@ -126,6 +126,7 @@ def render(project: Project, fragments: list[Fragment], print_pages: list[Page])
         "OEBPS/css/epub.css": templates.render(project.root, "epub.css", book=book, fonts=fonts, faces=font_faces(book.print.font)),
         "OEBPS/text/cover.xhtml": templates.render(project.root, "cover.xhtml.j2", **context),
         "OEBPS/text/titlepage.xhtml": templates.render(project.root, "titlepage.xhtml.j2", book=book),
+        "OEBPS/text/copyright.xhtml": templates.render(project.root, "copyright.xhtml.j2", book=book),
         f"OEBPS/images/{image.name}": image.data,
     }
     for name, path in fonts.items():

@@ -168,3 +168,37 @@ def test_redline_shows_exactly_the_words_changed_between_two_commits(tmp_path):
     assert "changes since v1" in text and "Version:" in text
     code, _, err = run_folio(["build", "draft", "--against", "nonsense", "--project", str(root)])
     assert code == 2 and "unknown revision 'nonsense'" in err
+
+
+def test_uncited_sources_are_listed_at_the_end(tmp_path):
+    chapter = "---\ntitle: One\n---\n\nOnly one source [@alpha2020].\n"
+    root = make_book(tmp_path, {"01-one.md": chapter})
+    assert run_folio(["build", "draft", "--project", str(root)])[0] == 0
+    with pdfplumber.open(root / "build" / "test-book-draft.pdf") as pdf:
+        last = pdf.pages[-1].extract_text()
+    assert "Sources not cited" in last
+    assert normalise("Beta, Bob. “A Second Article.” Journal Two, 2021.") in normalise(last)
+    assert "beta2021" in last and "The First Book" not in last
+
+
+def test_redline_marks_changed_lines_with_a_bar_and_shows_an_added_note(tmp_path):
+    front = "---\ntitle: One\nnumber: 1\n---\n\n"
+    unchanged = "\n\n" + " ".join(["An unchanged paragraph of some length."] * 6) + "\n"
+    root = make_book(tmp_path, {"01-one.md": front + "The first claim stands [@alpha2020]." + unchanged})
+    git(root, "init", "-q")
+    git(root, "add", ".")
+    git(root, "commit", "-qm", "first")
+    changed = front + "The first claim stands [@alpha2020]. A new claim [@beta2021]." + unchanged
+    (root / "manuscript" / "chapters" / "01-one.md").write_text(changed, encoding="utf-8")
+    git(root, "commit", "-qam", "second")
+    assert run_folio(["build", "draft", "--against", "HEAD~1", "--project", str(root)])[0] == 0
+    with pdfplumber.open(root / "build" / "test-book-draft.pdf") as pdf:
+        page = next(p for p in pdf.pages if "new claim" in (p.extract_text() or ""))
+        bars = [r for r in page.rects if r["width"] < 3 and r["x0"] < 72]
+        line = next(w for w in page.extract_words() if w["text"].startswith("claim") and w["x0"] > 150)
+        unchanged_line = next(w for w in page.extract_words() if w["text"] == "unchanged")
+        calls = [c for c in page.chars if c["size"] < 9 and c["text"].isdigit() and c["x0"] > 72 and abs(c["top"] - line["top"]) < 8]
+    assert any(bar["top"] - 2 <= line["top"] <= bar["bottom"] for bar in bars), "no change bar beside the changed line"
+    assert not any(bar["top"] - 2 <= unchanged_line["top"] <= bar["bottom"] for bar in bars), "a bar beside an unchanged line"
+    # the added citation: its note call is inserted (green), and its note is in the notes
+    assert [(c["text"], tuple(round(v, 6) for v in c["non_stroking_color"])) for c in calls] == [("1", (0.0, 0.0, 0.0)), ("2", GREEN)]
