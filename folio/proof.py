@@ -8,15 +8,15 @@ and crop marks are cut away), rendered by pdfium.
 from __future__ import annotations
 
 import argparse
-import os
+import io
 import sys
-import tempfile
 from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw
 
 from folio.errors import EXIT_OK, EXIT_USAGE, FolioError, UnreadableFileError
+from folio.outputs import write_atomic
 
 GAP = 16  # pixels between spreads and around the sheet
 LABEL = 14  # pixels under each page for its number
@@ -47,7 +47,9 @@ def proof_sheet(pdf_path: Path, out_png: Path, *, columns: int = 4, page_height_
     finally:
         document.close()
     sheet = _compose(images, columns, page_height_px, numbers)
-    _write_atomically(sheet, out_png)
+    buffer = io.BytesIO()
+    sheet.save(buffer, format="PNG", optimize=True)
+    write_atomic(out_png, buffer.getvalue())
     return out_png
 
 
@@ -88,18 +90,6 @@ def _compose(images: list[Image.Image], columns: int, height: int, numbers: bool
                 width = draw.textlength(label)
                 draw.text((left + (image.width - width) / 2, y + height + 2), label, fill=EDGE)
     return sheet
-
-
-def _write_atomically(image: Image.Image, out_png: Path) -> None:
-    out_png.parent.mkdir(parents=True, exist_ok=True)
-    handle, temp = tempfile.mkstemp(prefix=f".{out_png.name}.", suffix=".tmp", dir=out_png.parent)
-    try:
-        with os.fdopen(handle, "wb") as stream:
-            image.save(stream, format="PNG", optimize=True)
-        os.replace(temp, out_png)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
 
 
 def parser() -> argparse.ArgumentParser:
