@@ -58,8 +58,8 @@ test: | $(READY) $(NODE_READY)
 	$(BIN)/pytest
 
 lint: | $(READY)
-	$(BIN)/ruff check folio tests
-	$(BIN)/ruff format --check folio tests
+	$(BIN)/ruff check folio tests bench
+	$(BIN)/ruff format --check folio tests bench
 	$(BIN)/mypy
 
 setup: $(READY)

@@ -21,7 +21,7 @@ from folio.convert import convert
 from folio.errors import ConfigError, ManuscriptError
 from folio.findings import Finding
 from folio.fragment import Fragment
-from folio.manuscript import FRONT_MATTER, Chapter
+from folio.manuscript import FRONT_MATTER, IMAGE, Chapter
 from folio.outputs import write_atomic
 
 
@@ -94,7 +94,13 @@ def build(
             data = epub.render(project, book, laid_out["pdf"][0].pages)
             report.products.append(Product(name, out / f"{project.config.slug}.epub", data))
         elif name == "onix":
-            report.products.append(Product(name, out / f"{project.config.slug}-onix.xml", onix.record(project)))
+            report.products.append(
+                Product(
+                    name,
+                    out / f"{project.config.slug}-onix.xml",
+                    onix.record(project, any(IMAGE.search(c.masked_body) for c in checked.chapters)),
+                )
+            )
         elif name == "docx":
             data = docx.render(project, checked.chapters, review_text(project, against, "keep"))
             report.products.append(Product(name, out / f"{project.config.slug}-review.docx", data))

@@ -47,7 +47,7 @@ def check_book(project: Project) -> Checked:
     references, reference_findings = citations.load_references(project.bibliography_path)
     cited = [c for chapter in chapters for c in citations.scan(chapter)]
     findings += reference_findings
-    findings += [f for chapter in chapters for f in lint_markup(chapter)]
+    findings += [f for chapter in chapters for f in lint_markup(chapter, project.manuscript_dir)]
     findings += [f for chapter in chapters for f in critic.lint(chapter)]
     if not any(f.code == "C007" for f in reference_findings):
         findings += citations.check(cited, references, project.bibliography_path)

@@ -11,7 +11,7 @@ import re
 import time
 import zipfile
 from dataclasses import dataclass
-from pathlib import PurePosixPath
+from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
@@ -21,6 +21,7 @@ from folio.cover import cover_alt, cover_image
 from folio.fonts import font_faces
 from folio.fragment import XHTML, Fragment
 from folio.layout import Page
+from folio.manuscript import IMAGE_TYPES
 
 CONTAINER = """<?xml version="1.0" encoding="utf-8"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">
@@ -51,15 +52,16 @@ class Accessibility:
     page_source: str
 
 
-def accessibility(project: Project) -> Accessibility:
-    """Only what is true of every EPUB Folio makes: text (images must have alt text, a checked
-    error), a table of contents, headings, one reading order, and the print page numbers."""
+def accessibility(project: Project, images: bool) -> Accessibility:
+    """Only what is true of every EPUB Folio makes: text, a table of contents, headings, one
+    reading order, the print page numbers, and, where the chapters have images, alternative text
+    for each (an image without it is a `folio check` error), so text alone still suffices."""
     book = project.config
     source = book.print_edition or f"{book.title}, print edition ({book.print.trim})"
     return Accessibility(
-        access_modes=["textual"],
+        access_modes=["textual", "visual"] if images else ["textual"],
         sufficient=["textual"],
-        features=["tableOfContents", "readingOrder", "structuralNavigation", "printPageNumbers", "alternativeText"],
+        features=["tableOfContents", "readingOrder", "structuralNavigation", "printPageNumbers"] + (["alternativeText"] if images else []),
         hazards=["none"],
         summary=book.accessibility_summary or SUMMARY,
         conforms_to="EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
@@ -112,16 +114,19 @@ def render(project: Project, fragments: list[Fragment], print_pages: list[Page])
         pagelist.insert_markers(section, [p for p in page_targets if p.chapter == item.fragment.chapter.id])
         trees[item.href] = root
     _link_across_files(trees)
+    images = _package_images(trees, project.manuscript_dir)
     href_of = {item.fragment.chapter.id: item.href for item in chapters}
     page_list = [(page, f"{href_of[page.chapter]}#{page.id}") for page in page_targets if page.chapter in href_of]
     image = cover(project)
     # File names without the brackets of "EBGaramond[wght].ttf", which are not allowed in EPUB URLs.
     fonts = {re.sub(r"[^\w.-]", "", face.path.name): face.path for face in font_faces(book.print.font)} if book.epub_fonts else {}
-    context = {"book": book, "chapters": chapters, "page_list": page_list, "cover": image, "fonts": fonts}
+    context = {"book": book, "chapters": chapters, "page_list": page_list, "cover": image, "fonts": fonts, "images": images}
     modified = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
     files: dict[str, str | bytes] = {
         "META-INF/container.xml": CONTAINER,
-        "OEBPS/package.opf": templates.render(project.root, "package.opf.j2", modified=modified, a11y=accessibility(project), **context),
+        "OEBPS/package.opf": templates.render(
+            project.root, "package.opf.j2", modified=modified, a11y=accessibility(project, bool(images)), **context
+        ),
         "OEBPS/nav.xhtml": templates.render(project.root, "nav.xhtml.j2", **context),
         "OEBPS/css/epub.css": templates.render(project.root, "epub.css", book=book, fonts=fonts, faces=font_faces(book.print.font)),
         "OEBPS/text/cover.xhtml": templates.render(project.root, "cover.xhtml.j2", **context),
@@ -131,9 +136,24 @@ def render(project: Project, fragments: list[Fragment], print_pages: list[Page])
     }
     for name, path in fonts.items():
         files[f"OEBPS/fonts/{name}"] = path.read_bytes()
+    for picture in images:
+        files[f"OEBPS/images/{picture.name}"] = picture.data
     for href, root in trees.items():
         files[f"OEBPS/{href}"] = '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n' + etree.tostring(root, encoding="unicode")
     return _zip(files, stamp)
+
+
+def _package_images(trees: dict[str, etree._Element], manuscript: Path) -> list[Image]:
+    """The chapters' images go into the package (images/), their src pointing there."""
+    packaged: dict[Path, Image] = {}
+    for root in trees.values():
+        for img in root.iter(f"{{{XHTML}}}img"):
+            source = (manuscript / img.get("src", "")).resolve()
+            if source not in packaged:
+                name = f"figure-{len(packaged) + 1:03d}{source.suffix.lower()}"
+                packaged[source] = Image(name, IMAGE_TYPES[source.suffix.lower()], source.read_bytes(), img.get("alt", ""))
+            img.set("src", f"../images/{packaged[source].name}")
+    return list(packaged.values())
 
 
 def _link_across_files(trees: dict[str, etree._Element]) -> None:

@@ -31,6 +31,8 @@ CODES = {
     "M006": (ERROR, "two chapters share a number"),
     "M007": (ERROR, "image without alternative text"),
     "M008": (ERROR, "link to a place that is not in the book"),
+    "M009": (ERROR, "image file not found in the manuscript folder"),
+    "M010": (ERROR, "image of a type EPUB readers do not show"),
     # editorial markup (CriticMarkup)
     "K001": (WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
     "K002": (ERROR, "editorial mark opened but not closed"),

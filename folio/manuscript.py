@@ -16,7 +16,15 @@ FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", 
 FENCE = re.compile(r"^(```+|~~~+).*?^\1[ \t]*$", re.S | re.M)
 CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
 HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])[^<>]*>")
-IMAGE = re.compile(r"!\[([^\]]*)\]\(")
+IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)")
+IMAGE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".svg": "image/svg+xml",
+    ".webp": "image/webp",
+}
 
 
 def mask_code(text: str) -> str:
@@ -113,8 +121,9 @@ def load_chapter(path: Path, position: int) -> tuple[Chapter | None, list[Findin
     return chapter, []
 
 
-def lint_markup(chapter: Chapter) -> list[Finding]:
-    """Markup that would not reach the reader as the author meant."""
+def lint_markup(chapter: Chapter, manuscript: Path) -> list[Finding]:
+    """Markup that would not reach the reader as the author meant. Image paths are relative to
+    the manuscript folder."""
     findings = []
     for match in HTML_TAG.finditer(chapter.masked_body):
         hint = "write Markdown instead; for a styled span use [text]{.class}"
@@ -123,4 +132,13 @@ def lint_markup(chapter: Chapter) -> list[Finding]:
         if not match[1].strip():
             hint = "describe the image between the brackets: ![A map of Syria](map.png)"
             findings.append(Finding("M007", chapter.path, *chapter.position_of(match.start()), "image has no alt text", hint))
+        path = manuscript / match[2]
+        if not path.resolve().is_relative_to(manuscript.resolve()) or not path.is_file():
+            hint = "image paths are relative to manuscript/, and the image must be inside it"
+            findings.append(Finding("M009", chapter.path, *chapter.position_of(match.start(2)), f"no such image: {match[2]}", hint))
+        elif path.suffix.lower() not in IMAGE_TYPES:
+            hint = f"use one of {', '.join(IMAGE_TYPES)}"
+            findings.append(
+                Finding("M010", chapter.path, *chapter.position_of(match.start(2)), f"not an image type e-readers show: {match[2]}", hint)
+            )
     return findings

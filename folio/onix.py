@@ -274,11 +274,11 @@ def _feature(detail: etree._Element, kind: str, value: str, description: str | N
         _add(feature, "ProductFormFeatureDescription", description)
 
 
-def record(project: Project) -> bytes:
+def record(project: Project, images: bool) -> bytes:
     """The ONIX record of the project's EPUB, declaring what the EPUB's own metadata declares."""
     from folio.epub import accessibility
 
-    a11y = accessibility(project)
+    a11y = accessibility(project, images)
     return onix_record(
         project.config,
         isbn=None,

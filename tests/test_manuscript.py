@@ -22,7 +22,18 @@ def test_front_matter_problems(tmp_path):
 
 def test_raw_html_and_images_without_alt(tmp_path):
     text = "---\ntitle: T\n---\n\nHello <script>alert(1)</script> and `<code>` fine.\n\n![](map.png) and ![A map](map.png)\n"
-    assert findings(tmp_path, text) == [("M004", 5, 7), ("M004", 5, 23), ("M007", 7, 1)]
+    assert findings(tmp_path, text) == [("M004", 5, 7), ("M004", 5, 23), ("M007", 7, 1), ("M009", 7, 5), ("M009", 7, 27)]
+
+
+def test_images_must_exist_inside_the_manuscript_and_be_of_a_known_type(tmp_path):
+    text = "---\ntitle: T\n---\n\n![Map](images/map.png) ![Escape](../secret.png) ![Scan](scan.tiff)\n"
+    root = make_book(tmp_path, {"one.md": text})
+    (root / "manuscript" / "images").mkdir()
+    (root / "manuscript" / "images" / "map.png").write_bytes(b"png")
+    (root / "secret.png").write_bytes(b"png")
+    (root / "manuscript" / "scan.tiff").write_bytes(b"tiff")
+    found = [(f.code, f.col) for f in check_book(load_project(root)).findings if f.code.startswith("M")]
+    assert found == [("M009", 34), ("M010", 57)]
 
 
 def test_not_utf8_is_reported(tmp_path):
