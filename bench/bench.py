@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import re
-import resource
 import shutil
 import statistics
 import subprocess
@@ -37,14 +36,20 @@ def make_book(root: Path, chapters: int) -> None:
     (root / "manuscript" / "book.yaml").write_text(book, encoding="utf-8")
 
 
+# Runs a command and prints the peak RSS (KiB) of the largest process it started: each measurement
+# gets its own count (RUSAGE_CHILDREN in this process would keep the largest of all runs so far).
+PEAK = "import resource, subprocess, sys; subprocess.run(sys.argv[1:], check=True, capture_output=True); "
+PEAK += "print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)"
+
+
 def measure(command: list[str], runs: int) -> tuple[float, float]:
-    """(median seconds, peak RSS in MB of the largest child) over `runs` runs."""
+    """(median seconds, largest peak RSS in MB of any one process) over `runs` runs."""
     times, peak = [], 0.0
     for _ in range(runs):
         started = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        out = subprocess.run([PYTHON, "-c", PEAK, *command], check=True, capture_output=True, text=True).stdout
         times.append(time.perf_counter() - started)
-        peak = max(peak, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024)
+        peak = max(peak, int(out.split()[-1]) / 1024)
     return statistics.median(times), peak
 
 
