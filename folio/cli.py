@@ -12,9 +12,6 @@ from folio import __version__
 from folio.config import DEFAULT_FORMATS, FORMATS
 from folio.errors import EXIT_OK, EXIT_USAGE, FolioError, ManuscriptError
 
-# Commands that take any PDF: they parse their own arguments.
-PDF_TOOLS = {"preflight": "folio.preflight", "proof": "folio.proof"}
-
 
 def parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
@@ -39,17 +36,14 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--against", metavar="REV", help="with draft: mark the changes since this git revision (a redline)")
     check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    commands.add_parser("preflight", help="check any PDF as a printer would (folio preflight --help)", add_help=False)
-    commands.add_parser("proof", help="a PNG contact sheet of a PDF's pages as spreads (folio proof --help)", add_help=False)
+    from folio import preflight, proof  # their arguments live beside the code that uses them
+
+    preflight.add_arguments(commands.add_parser("preflight", help="check any PDF as a printer would"))
+    proof.add_arguments(commands.add_parser("proof", help="a PNG contact sheet of a PDF's pages as spreads"))
     return top
 
 
 def main(argv: list[str] | None = None) -> int:
-    argv = sys.argv[1:] if argv is None else argv
-    if argv and argv[0] in PDF_TOOLS:
-        import importlib
-
-        return int(importlib.import_module(PDF_TOOLS[argv[0]]).main(argv[1:]))
     try:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
@@ -57,13 +51,17 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return cmd_check(args.project, args.strict)
+        if args.command in ("preflight", "proof"):
+            from folio import preflight, proof
+
+            return {"preflight": preflight, "proof": proof}[args.command].run(args)
         formats = tuple(dict.fromkeys(args.formats)) or DEFAULT_FORMATS
         if args.press:
             formats = tuple(dict.fromkeys([*formats, "press"]))
         return cmd_build(args.project, formats, args.out, strict=args.strict, release=args.release, against=args.against)
     except ManuscriptError as exc:
         for finding in exc.findings:
-            print(finding.format(args.project.resolve()), file=sys.stderr)
+            print(finding.format((args.project or Path(".")).resolve()), file=sys.stderr)
         errors = sum(f.is_error for f in exc.findings)
         if exc.reason:
             print(f"folio: {exc.reason}", file=sys.stderr)

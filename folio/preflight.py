@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import json
 import re
-import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,7 +22,7 @@ import pikepdf
 from pdfplumber.utils.exceptions import PdfminerException
 
 from folio.config import length_pt, page_size_pt
-from folio.errors import EXIT_MANUSCRIPT, EXIT_OK, EXIT_USAGE, FolioError, UnreadableFileError
+from folio.errors import EXIT_MANUSCRIPT, EXIT_OK, ConfigError, UnreadableFileError
 
 ERROR = "error"
 WARNING = "warning"
@@ -374,8 +373,8 @@ def _fmt(box: Box) -> str:
 # --- command line ---------------------------------------------------------------------------
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="folio preflight", description="Check a PDF the way a printer does before it goes to press.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """`folio preflight`'s arguments (the command line is folio/cli.py)."""
     p.add_argument("pdf", type=Path, metavar="FILE.pdf")
     p.add_argument("--trim", metavar="SIZE", help="expected trim size: a name (6x9in, A5) or 'WIDTH HEIGHT' (default: not checked)")
     p.add_argument("--bleed", default="0pt", metavar="LENGTH", help="expected bleed on every side, e.g. 0.125in (default: none)")
@@ -384,32 +383,24 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--press", action="store_true", help="with --project: expect the printer's file's bleed")
     p.add_argument("--json", action="store_true", help="print the report as JSON")
     p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    return p
 
 
-def main(argv: list[str]) -> int:
-    try:
-        args = parser().parse_args(argv)
-    except SystemExit as exc:  # argparse has printed its message
-        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+def run(args: argparse.Namespace) -> int:
+    """Preflight args.pdf and print the report; 1 when it fails."""
     try:
         trim = page_size_pt(args.trim) if args.trim else None
         bleed = length_pt(args.bleed)
         margins = _parse_margins(args.margins) if args.margins else None
-        if args.project:
-            from folio.config import load_project, page_geometry
-
-            page = page_geometry(load_project(args.project))
-            trim = trim or (page["width"], page["height"])
-            margins = margins or page
-            bleed = page["bleed"] if args.press else bleed
-        report = preflight(args.pdf, trim=trim, bleed=bleed, margins=margins)
     except ValueError as exc:
-        print(f"folio preflight: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except FolioError as exc:
-        print(f"folio preflight: {exc}", file=sys.stderr)
-        return exc.exit_code
+        raise ConfigError(str(exc)) from None
+    if args.project:
+        from folio.config import load_project, page_geometry
+
+        page = page_geometry(load_project(args.project))
+        trim = trim or (page["width"], page["height"])
+        margins = margins or page
+        bleed = page["bleed"] if args.press else bleed
+    report = preflight(args.pdf, trim=trim, bleed=bleed, margins=margins)
     print(report.to_json() if args.json else report.format_text())
     failed = not report.passed or (args.strict and report.count(WARNING) > 0)
     return EXIT_MANUSCRIPT if failed else EXIT_OK
@@ -420,7 +411,3 @@ def _parse_margins(text: str) -> dict[str, float]:
     if len(parts) != 4:
         raise ValueError(f"--margins '{text}': give four lengths, TOP,BOTTOM,INNER,OUTER (e.g. 0.75in,0.85in,0.875in,0.625in)")
     return dict(zip(("top", "bottom", "inner", "outer"), (length_pt(p) for p in parts), strict=True))
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

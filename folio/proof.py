@@ -9,13 +9,12 @@ from __future__ import annotations
 
 import argparse
 import io
-import sys
 from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw
 
-from folio.errors import EXIT_OK, EXIT_USAGE, FolioError, UnreadableFileError
+from folio.errors import EXIT_OK, ConfigError, UnreadableFileError
 from folio.outputs import write_atomic
 
 GAP = 16  # pixels between spreads and around the sheet
@@ -92,32 +91,19 @@ def _compose(images: list[Image.Image], columns: int, height: int, numbers: bool
     return sheet
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="folio proof", description="Render a PDF's pages as facing spreads on one PNG.")
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    """`folio proof`'s arguments (the command line is folio/cli.py)."""
     p.add_argument("pdf", type=Path, metavar="FILE.pdf")
     p.add_argument("-o", "--out", type=Path, metavar="OUT.png", help="where to write the PNG (default: FILE-proof.png beside the PDF)")
     p.add_argument("--columns", type=int, default=4, metavar="N", help="spreads a row (default: 4)")
     p.add_argument("--height", type=int, default=300, metavar="PX", help="page height in pixels (default: 300)")
-    return p
 
 
-def main(argv: list[str]) -> int:
-    try:
-        args = parser().parse_args(argv)
-    except SystemExit as exc:  # argparse has printed its message
-        return EXIT_OK if exc.code == 0 else EXIT_USAGE
+def run(args: argparse.Namespace) -> int:
     out = args.out or args.pdf.with_name(f"{args.pdf.stem}-proof.png")
     try:
         proof_sheet(args.pdf, out, columns=args.columns, page_height_px=args.height)
     except ValueError as exc:
-        print(f"folio proof: {exc}", file=sys.stderr)
-        return EXIT_USAGE
-    except FolioError as exc:
-        print(f"folio proof: {exc}", file=sys.stderr)
-        return exc.exit_code
+        raise ConfigError(str(exc)) from None
     print(f"wrote {out}")
     return EXIT_OK
-
-
-if __name__ == "__main__":
-    sys.exit(main(sys.argv[1:]))

@@ -87,12 +87,12 @@ def test_build_reports_no_warnings(built):
 
 def test_print_and_press_pdfs_pass_preflight(built):
     """Issue 4: both PDFs pass the printer's checks against book.yaml's trim, margins and bleed."""
-    from folio.preflight import main as preflight
+    from folio.cli import main
 
-    assert preflight([str(built.pdf), "--project", str(REPO)]) == 0
-    assert preflight([str(built.press), "--project", str(REPO), "--press"]) == 0
+    assert main(["preflight", str(built.pdf), "--project", str(REPO)]) == 0
+    assert main(["preflight", str(built.press), "--project", str(REPO), "--press"]) == 0
     # and the print PDF is not a press file: it has no bleed for the printer
-    assert preflight([str(built.pdf), "--project", str(REPO), "--press"]) == 1
+    assert main(["preflight", str(built.pdf), "--project", str(REPO), "--press"]) == 1
 
 
 def test_press_file_is_pdf_x_with_bleed_marks_and_cmyk(built):

@@ -10,15 +10,19 @@ import pytest
 import weasyprint
 from PIL import Image
 
+from folio.cli import main
 from folio.fonts import font_faces
 from folio.preflight import CODES, Report, preflight
-from folio.preflight import main as preflight_main
 
 TRIM = (432.0, 648.0)  # 6 x 9 in
 MARGINS = {"top": 54.0, "bottom": 61.2, "inner": 63.0, "outer": 45.0}  # the book.yaml defaults
 MARGIN_ARG = "0.75in,0.85in,0.875in,0.625in"
 BREAK = 'style="break-before: page"'
 TEXT = "The partnership forged in Syria did not end there; it evolved into a full-blown strategic axis. " * 12
+
+
+def preflight_main(argv: list[str]) -> int:
+    return main(["preflight", *argv])
 
 
 def write_html_pdf(path: Path, body: str, *, page_css: str = "", head: str = "<title>Test</title>", lang: str = ' lang="en"') -> Path:

@@ -8,11 +8,15 @@ import pikepdf
 import pytest
 from PIL import Image
 
+from folio.cli import main
 from folio.proof import GAP, LABEL, proof_sheet, spreads
-from folio.proof import main as proof_main
 
 HEIGHT = 90
 SLOT = 60  # a 6x9in page 90 px high is 60 px wide
+
+
+def proof_main(argv: list[str]) -> int:
+    return main(["proof", *argv])
 
 
 def make_pdf(path: Path, pages: int, *, bleed: float = 0) -> Path:
