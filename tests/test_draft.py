@@ -202,3 +202,12 @@ def test_redline_marks_changed_lines_with_a_bar_and_shows_an_added_note(tmp_path
     assert not any(bar["top"] - 2 <= unchanged_line["top"] <= bar["bottom"] for bar in bars), "a bar beside an unchanged line"
     # the added citation: its note call is inserted (green), and its note is in the notes
     assert [(c["text"], tuple(round(v, 6) for v in c["non_stroking_color"])) for c in calls] == [("1", (0.0, 0.0, 0.0)), ("2", GREEN)]
+
+
+def test_every_fifth_line_numbered_when_asked(tmp_path):
+    root = make_book(tmp_path, {"02-marked.md": MARKED}, extra="draft:\n  line_numbers: 5\n  paper: A4\n")
+    assert run_folio(["build", "draft", "--project", str(root)])[0] == 0
+    with pdfplumber.open(root / "build" / "test-book-draft.pdf") as pdf:
+        assert [round(float(v)) for v in pdf.pages[0].mediabox[2:]] == [595, 842]
+        numbers = [n for page in words(root / "build" / "test-book-draft.pdf") for n, _ in margin_numbers(page, 72)]
+    assert numbers and all(n % 5 == 0 for n in numbers)

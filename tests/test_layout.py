@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import weasyprint
@@ -113,3 +114,19 @@ def test_strict_build_fails_on_a_layout_warning(tmp_path):
     assert code == 0 and "L006 loose line" in err
     code, _, err = run_folio(["build", "pdf", "--project", str(root), "--strict"])
     assert code == 1 and "L006" in err and "nothing was written" in err
+
+
+def test_a_rebuild_reports_the_pages_whose_breaks_moved(tmp_path):
+    paragraph = " ".join(["A sentence of ordinary length that fills the line."] * 12)
+    text = "---\ntitle: One\n---\n\n" + "\n\n".join([paragraph] * 8) + "\n\nEnd [@alpha2020] [@beta2021].\n"
+    root = make_book(tmp_path, {"01-one.md": text})
+    code, _, err = run_folio(["build", "pdf", "--project", str(root)])
+    assert code == 0 and "L007" not in err
+    code, _, err = run_folio(["build", "pdf", "--project", str(root)])
+    assert code == 0 and "L007" not in err  # nothing changed, nothing moved
+    chapter = root / "manuscript" / "chapters" / "01-one.md"
+    chapter.write_text(
+        text.replace("\n\n", "\n\nA new opening sentence, long enough to push the text down a line or two.\n\n", 1), encoding="utf-8"
+    )
+    code, _, err = run_folio(["build", "pdf", "--project", str(root)])
+    assert code == 0 and re.search(r"test-book\.pdf: warning: L007 page breaks moved since the last build on pages 3–\d+", err), err
