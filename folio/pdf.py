@@ -67,6 +67,8 @@ def render(
         allowed.append(profile.parent)
     result = write_pdf(html, project, allowed, settings.press_standard if press else "pdf/ua-1", space)
     result.data = finish(result.data, project, press)
+    if press and len(result.pages) % 2:
+        result.pages.append(layout.Page(len(result.pages) + 1, None))  # the blank page finish() adds
     return result
 
 
@@ -111,6 +113,8 @@ def _fix_font_timestamps(pdf: pikepdf.Pdf) -> None:
 
 
 def _finish_press(pdf: pikepdf.Pdf, project: Project) -> None:
+    if len(pdf.pages) % 2:
+        _add_blank_page(pdf)
     bleed = page_geometry(project)["bleed"]
     stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(project.build_time()))
     document_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project.config.identifier)}"
@@ -151,6 +155,31 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             if any(path.is_relative_to(root) for root in self.allowed):
                 return super().fetch(url, headers)
         raise FatalURLFetchingError(f"refused to read {url}: outside the project")
+
+
+def _add_blank_page(pdf: pikepdf.Pdf) -> None:
+    """A book block has an even number of pages (print-on-demand services refuse odd counts): end
+    with a blank page that keeps the boxes and the crop marks of the page before it."""
+    last = pdf.pages[-1]
+    marks: list[Any] = []
+    for instruction in pikepdf.parse_content_stream(last):
+        marks.append(instruction)
+        if str(instruction.operator) == "Do":  # WeasyPrint draws the crop marks first, as one form
+            name = instruction.operands[0]
+            break
+    else:
+        return
+    depth = sum({"q": 1, "Q": -1}.get(str(i.operator), 0) for i in marks)
+    marks += [pikepdf.ContentStreamInstruction([], pikepdf.Operator("Q"))] * depth
+    blank = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=last.MediaBox,
+        TrimBox=last.TrimBox,
+        BleedBox=last.BleedBox,
+        Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary({str(name): last.Resources.XObject[str(name)]})),
+        Contents=pdf.make_stream(pikepdf.unparse_content_stream(marks)),
+    )
+    pdf.pages.append(pikepdf.Page(blank))
 
 
 def _gray_to_cmyk(stream: Any) -> None:

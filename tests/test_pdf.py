@@ -101,6 +101,7 @@ def test_press_file_is_pdf_x_with_bleed_marks_and_cmyk(built):
         intent = pdf.Root.OutputIntents[0]
         assert str(intent.S) == "/GTS_PDFX" and str(intent.OutputConditionIdentifier) == "CGATS TR 001"
         assert int(intent.DestOutputProfile.N) == 4  # a CMYK profile
+        assert len(pdf.pages) % 2 == 0  # the book block: an odd count gets a blank last page
         for page in pdf.pages:
             trim = [float(v) for v in page.TrimBox]
             bleed = [float(v) for v in page.BleedBox]
