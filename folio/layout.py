@@ -148,9 +148,11 @@ def check(pages: list[Page], pdf: Path, text_block: tuple[float, float], previou
     for index, page in enumerate(pages):
         following = pages[index + 1] if index + 1 < len(pages) else None
         if page.blank:
-            asked = following is not None and following.chapter and page.number % 2 == 0 and following.offset == 0
-            if not asked:
-                warn("L005", page, "blank page that no right-hand chapter opening asked for")
+            # Parity asks for a blank left-hand page before a chapter opening, and for one at the
+            # very end to give the book block an even number of pages.
+            opening = following is not None and bool(following.chapter) and following.offset == 0
+            if page.number % 2 or not (opening or following is None):
+                warn("L005", page, "blank page that parity did not ask for")
             continue
         last_of_chapter = following is None or following.blank or following.chapter != page.chapter
         fill = (page.lines[-1].bottom - text_block[0]) / height
