@@ -28,7 +28,6 @@ class Citation:
 class Reference:
     id: str
     line: int
-    entry: dict  # type: ignore[type-arg]
 
 
 def scan(chapter: Chapter) -> list[Citation]:
@@ -69,7 +68,7 @@ def load_references(path: Path) -> tuple[list[Reference], list[Finding]]:
         if not entry.get("issued"):
             hint = "add 'issued: YYYY-MM-DD'"
             findings.append(Finding("C004", path, entry.line, 1, f"'{ref_id}' has no date (issued)", hint))
-        references.append(Reference(ref_id, entry.line_of("id"), dict(entry)))
+        references.append(Reference(ref_id, entry.line_of("id")))
     return references, findings
 
 

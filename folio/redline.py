@@ -13,12 +13,11 @@ The diff runs on tokens, not characters, so that Markdown stays intact:
   quote markers, table pipes, rules and fences, heading attributes, fenced code blocks, and
   marks already in the text. New block syntax is written as it is; deleted block syntax is
   left out of the deleted text (a line break there becomes a space). So a changed code block
-  is shown as its new version without marks, and only `changed_lines` tells of it.
+  is shown as its new version without marks (and so without a change bar in the draft).
 """
 
 from __future__ import annotations
 
-import bisect
 import itertools
 import re
 from dataclasses import dataclass
@@ -121,26 +120,6 @@ class _Output:
             text = "".join(self.parts)
             self.parts.append(self.pending if not text or text.endswith("\n") else "\n\n" + self.pending)
         return "".join(self.parts)
-
-
-def changed_lines(old: str, new: str) -> set[int]:
-    """Lines of the new text (1-based) with a changed word, or where words were deleted: for change bars."""
-    after = tokenize(new)
-    starts = [0] + [m.end() for m in re.finditer("\n", new)]
-
-    def line(offset: int) -> int:
-        return bisect.bisect_right(starts, max(0, min(offset, len(new) - 1)))
-
-    lines: set[int] = set()
-    for tag, _i1, _i2, j1, j2 in _opcodes(tokenize(old), after):
-        if tag == "equal":
-            continue
-        # A changed word marks its lines; block syntax only when nothing else changed (- to 1.).
-        changed = [t for t in after[j1:j2] if t.kind != BLOCK and t.text.strip()] or [t for t in after[j1:j2] if t.text.strip()]
-        lines |= {n for t in changed for n in range(line(t.start), line(t.end - 1) + 1)}
-        if not changed:
-            lines.add(line(after[j1].start if j1 < len(after) else len(new)))
-    return lines
 
 
 def tokenize(text: str) -> list[Token]:
