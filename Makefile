@@ -52,7 +52,7 @@ proof: $(PDF)
 
 # Ace by DAISY, the accessibility checker distributors use, run on the EPUB.
 accessibility: $(EPUB) | $(NODE_READY)
-	$(BIN)/python -c "from pathlib import Path; from folio.ace import run_ace; r = run_ace(Path('$(EPUB)'), Path('$(OUT)/ace')); print(r.outcome, len(r.violations), 'violation(s)'); raise SystemExit(not r.ok)"
+	$(BIN)/python -c "from pathlib import Path; from folio.tools.ace import run_ace; r = run_ace(Path('$(EPUB)'), Path('$(OUT)/ace')); print(r.outcome, len(r.violations), 'violation(s)'); raise SystemExit(not r.ok)"
 
 test: | $(READY) $(NODE_READY)
 	$(BIN)/pytest

@@ -14,15 +14,18 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from folio import critic, docx, draft, epub, layout, onix, pdf, redline, version
-from folio.check import Checked, check_book
-from folio.config import DEFAULT_FORMATS, Project, draft_geometry, load_project, page_geometry
-from folio.convert import convert
+from folio.checks.book import Checked, check_book
+from folio.checks.findings import Finding
 from folio.errors import ConfigError, ManuscriptError
-from folio.findings import Finding
-from folio.fragment import Fragment
-from folio.manuscript import FRONT_MATTER, IMAGE, Chapter
-from folio.outputs import write_atomic
+from folio.formats import docx, draft, epub, onix, pdf
+from folio.formats.output import write_atomic
+from folio.project.config import DEFAULT_FORMATS, Project, draft_geometry, load_project, page_geometry
+from folio.project.manuscript import FRONT_MATTER, IMAGE, Chapter
+from folio.render import layout
+from folio.text import critic, redline
+from folio.text.convert import convert
+from folio.text.fragment import Fragment
+from folio.tools import version
 
 
 @dataclass

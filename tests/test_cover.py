@@ -11,9 +11,9 @@ import pdfplumber
 import pytest
 from PIL import Image, ImageStat
 
-from folio import cover
-from folio.config import BookConfig, load_project
-from folio.fonts import FontFace, font_faces
+from folio.project.config import BookConfig, load_project
+from folio.render import cover
+from folio.render.fonts import FontFace, font_faces
 
 from conftest import REPO, normalise
 

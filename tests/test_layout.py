@@ -7,8 +7,8 @@ from pathlib import Path
 
 import weasyprint
 
-from folio import layout
-from folio.fonts import font_faces
+from folio.render import layout
+from folio.render.fonts import font_faces
 
 from conftest import make_book, run_folio
 

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from folio.check import check_book
-from folio.config import load_project
+from folio.checks.book import check_book
+from folio.project.config import load_project
 
 from conftest import make_book
 

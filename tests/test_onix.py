@@ -12,9 +12,9 @@ import onixcheck
 import pytest
 from lxml import etree
 
-from folio import onix
-from folio.config import BookConfig, load_project
 from folio.errors import ConfigError
+from folio.formats import onix
+from folio.project.config import BookConfig, load_project
 
 from conftest import REPO
 

@@ -7,8 +7,8 @@ import re
 import pdfplumber
 import pikepdf
 
-from folio.check import check_book
-from folio.config import load_project
+from folio.checks.book import check_book
+from folio.project.config import load_project
 
 from conftest import REPO
 

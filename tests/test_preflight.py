@@ -10,9 +10,9 @@ import pytest
 import weasyprint
 from PIL import Image
 
+from folio.checks.preflight import CODES, Report, preflight
 from folio.cli import main
-from folio.fonts import font_faces
-from folio.preflight import CODES, Report, preflight
+from folio.render.fonts import font_faces
 
 TRIM = (432.0, 648.0)  # 6 x 9 in
 MARGINS = {"top": 54.0, "bottom": 61.2, "inner": 63.0, "outer": 45.0}  # the book.yaml defaults

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from folio.cli import main
-from folio.proof import GAP, LABEL, proof_sheet, spreads
+from folio.tools.proof import GAP, LABEL, proof_sheet, spreads
 
 HEIGHT = 90
 SLOT = 60  # a 6x9in page 90 px high is 60 px wide

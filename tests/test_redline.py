@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from lxml import html
 
-from folio import critic, pandoc
-from folio.manuscript import Chapter
-from folio.redline import redline, tokenize
+from folio.project.manuscript import Chapter
+from folio.text import critic, pandoc
+from folio.text.redline import redline, tokenize
 
 CHAPTER = Path(__file__).resolve().parents[1] / "manuscript" / "chapters" / "35-forged-in-fire.md"
 

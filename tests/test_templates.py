@@ -6,7 +6,7 @@ import zipfile
 
 from test_cli import CHAPTER_ONE
 
-from folio.templates import css_string, default_templates_dir, render
+from folio.render.templates import css_string, default_templates_dir, render
 
 from conftest import make_book, run_folio
 

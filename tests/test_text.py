@@ -8,7 +8,7 @@ import zipfile
 import pdfplumber
 from lxml import etree
 
-from folio.config import load_project, page_geometry
+from folio.project.config import load_project, page_geometry
 
 from conftest import REPO, SEED, normalise
 

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from folio import version
 from folio.errors import ConfigError
+from folio.tools import version
 
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Ann Editor",

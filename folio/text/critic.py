@@ -26,9 +26,9 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from folio.citations import KEY
-from folio.findings import Finding
-from folio.manuscript import Chapter, mask_code
+from folio.checks.citations import KEY
+from folio.checks.findings import Finding
+from folio.project.manuscript import Chapter, mask_code
 
 KINDS = {
     "++": ("insertion", "++}"),

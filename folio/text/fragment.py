@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from lxml import etree
 
 from folio.errors import FolioError
-from folio.manuscript import Chapter
+from folio.project.manuscript import Chapter
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"

@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
-from folio import yamlfile
-from folio.config import Project
-from folio.findings import Finding
+from folio.checks.findings import Finding
+from folio.project import yamlfile
+from folio.project.config import Project
 
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 FENCE = re.compile(r"^(```+|~~~+).*?^\1[ \t]*$", re.S | re.M)

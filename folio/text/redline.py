@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 
-from folio.manuscript import CODE_SPAN, FENCE
+from folio.project.manuscript import CODE_SPAN, FENCE
 
 WORD, SPACE, GROUP, BLOCK = "word", "space", "group", "block"
 

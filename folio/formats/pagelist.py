@@ -13,8 +13,8 @@ from dataclasses import dataclass
 
 from lxml import etree
 
-from folio.fragment import EPUB_TYPE, XHTML
-from folio.layout import ALNUM, Page
+from folio.render.layout import ALNUM, Page
+from folio.text.fragment import EPUB_TYPE, XHTML
 
 
 @dataclass(frozen=True)

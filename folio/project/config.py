@@ -12,9 +12,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from folio import yamlfile
+from folio.checks.findings import closest
 from folio.errors import ConfigError
-from folio.findings import closest
+from folio.project import yamlfile
 
 BOOK_FILE = "manuscript/book.yaml"
 FORMATS = ("pdf", "press", "epub", "onix", "draft", "docx")

@@ -21,7 +21,7 @@ from typing import Any
 
 from folio.errors import FolioError, ToolError
 
-CHECKOUT = Path(__file__).resolve().parent.parent
+CHECKOUT = Path(__file__).resolve().parents[2]
 ACE_CLI = CHECKOUT / "node_modules" / ".bin" / "ace-cli"
 CHROMIUM = Path("/usr/bin/chromium")
 INSTALL_ACE = f"cd {CHECKOUT} && PUPPETEER_SKIP_DOWNLOAD=1 npm ci"

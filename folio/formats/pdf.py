@@ -20,11 +20,11 @@ import pikepdf
 import weasyprint
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
-from folio import layout, templates
-from folio.config import Project, page_geometry
 from folio.errors import ConfigError, FolioError
-from folio.fonts import font_dirs, font_faces
-from folio.fragment import Fragment
+from folio.project.config import Project, page_geometry
+from folio.render import layout, templates
+from folio.render.fonts import font_dirs, font_faces
+from folio.text.fragment import Fragment
 
 
 @dataclass

@@ -10,11 +10,11 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
-from folio.config import Project
-from folio.findings import Finding
-from folio.fragment import Fragment, build_fragment
-from folio.manuscript import Chapter
-from folio.pandoc import chapter_to_html
+from folio.checks.findings import Finding
+from folio.project.config import Project
+from folio.project.manuscript import Chapter
+from folio.text.fragment import Fragment, build_fragment
+from folio.text.pandoc import chapter_to_html
 
 ID = re.compile(r'\bid="([^"]+)"')
 LOCAL_LINK = re.compile(r'\bhref="#([^"]+)"')

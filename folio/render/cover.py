@@ -19,11 +19,11 @@ from fontTools.ttLib import TTFont
 from PIL import Image
 from weasyprint.urls import FatalURLFetchingError
 
-from folio import templates
-from folio.config import BookConfig
 from folio.errors import FolioError
-from folio.fonts import FontFace, font_dirs
-from folio.pdf import ProjectFetcher
+from folio.formats.pdf import ProjectFetcher
+from folio.project.config import BookConfig
+from folio.render import templates
+from folio.render.fonts import FontFace, font_dirs
 
 WIDTH, HEIGHT = 1600, 2560
 """The retailers' preferred e-book cover: 1.6 : 1, 1600 x 2560 px."""

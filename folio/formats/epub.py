@@ -15,13 +15,14 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
-from folio import pagelist, templates
-from folio.config import Project
-from folio.cover import cover_alt, cover_image
-from folio.fonts import font_faces
-from folio.fragment import XHTML, Fragment
-from folio.layout import Page
-from folio.manuscript import IMAGE_TYPES
+from folio.formats import pagelist
+from folio.project.config import Project
+from folio.project.manuscript import IMAGE_TYPES
+from folio.render import templates
+from folio.render.cover import cover_alt, cover_image
+from folio.render.fonts import font_faces
+from folio.render.layout import Page
+from folio.text.fragment import XHTML, Fragment
 
 CONTAINER = """<?xml version="1.0" encoding="utf-8"?>
 <container version="1.0" xmlns="urn:oasis:names:tc:opendocument:xmlns:container">

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from folio import yamlfile
-from folio.findings import Finding, closest
-from folio.manuscript import Chapter
+from folio.checks.findings import Finding, closest
+from folio.project import yamlfile
+from folio.project.manuscript import Chapter
 
 # Pandoc's citation key: starts with a letter, digit or _, may hold internal punctuation
 # (:.#$%&-+?<>~/); or any text in braces, @{like this}. An @ after a word character is an

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from folio import citations, critic
-from folio.config import Project
+from folio.checks import citations
+from folio.checks.findings import Finding
 from folio.errors import ManuscriptError
-from folio.findings import Finding
-from folio.manuscript import Chapter, lint_markup, load_chapters
+from folio.project.config import Project
+from folio.project.manuscript import Chapter, lint_markup, load_chapters
+from folio.text import critic
 
 
 @dataclass(frozen=True)

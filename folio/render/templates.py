@@ -10,8 +10,9 @@ from markupsafe import Markup
 
 def default_templates_dir() -> Path:
     """Folio's templates: inside the installed package, or beside it in a source checkout."""
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+    package = Path(__file__).resolve().parent.parent
+    packaged = package / "templates"
+    return packaged if packaged.is_dir() else package.parent / "templates"
 
 
 def search_path(project_root: Path) -> list[Path]:

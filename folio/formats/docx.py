@@ -15,11 +15,12 @@ import zipfile
 from collections.abc import Callable
 from pathlib import Path
 
-from folio import critic, version
-from folio.config import Project
 from folio.errors import ConfigError
-from folio.manuscript import Chapter
-from folio.pandoc import run
+from folio.project.config import Project
+from folio.project.manuscript import Chapter
+from folio.text import critic
+from folio.text.pandoc import run
+from folio.tools import version
 
 # Parts of the package that name footnotes, and what each name becomes for endnotes.
 RENAMES = [

@@ -16,9 +16,9 @@ from datetime import UTC, datetime
 
 from lxml import etree
 
-from folio.config import BookConfig, Project
+from folio.checks.findings import closest
 from folio.errors import ConfigError
-from folio.findings import closest
+from folio.project.config import BookConfig, Project
 
 NAMESPACE = "http://ns.editeur.org/onix/3.0/reference"
 
@@ -276,7 +276,7 @@ def _feature(detail: etree._Element, kind: str, value: str, description: str | N
 
 def record(project: Project, images: bool) -> bytes:
     """The ONIX record of the project's EPUB, declaring what the EPUB's own metadata declares."""
-    from folio.epub import accessibility
+    from folio.formats.epub import accessibility
 
     a11y = accessibility(project, images)
     return onix_record(

@@ -21,8 +21,8 @@ import pdfplumber
 import pikepdf
 from pdfplumber.utils.exceptions import PdfminerException
 
-from folio.config import length_pt, page_size_pt
 from folio.errors import EXIT_MANUSCRIPT, EXIT_OK, ConfigError, UnreadableFileError
+from folio.project.config import length_pt, page_size_pt
 
 ERROR = "error"
 WARNING = "warning"
@@ -394,7 +394,7 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
     if args.project:
-        from folio.config import load_project, page_geometry
+        from folio.project.config import load_project, page_geometry
 
         page = page_geometry(load_project(args.project))
         trim = trim or (page["width"], page["height"])

@@ -12,14 +12,15 @@ from dataclasses import dataclass
 import pikepdf
 import weasyprint
 
-from folio import pdf, templates
-from folio.check import Checked
-from folio.config import Project, draft_geometry
-from folio.fonts import font_dirs, font_faces
-from folio.fragment import Fragment
-from folio.layout import Page
-from folio.pandoc import bibliography_html
-from folio.version import Version
+from folio.checks.book import Checked
+from folio.formats import pdf
+from folio.project.config import Project, draft_geometry
+from folio.render import templates
+from folio.render.fonts import font_dirs, font_faces
+from folio.render.layout import Page
+from folio.text.fragment import Fragment
+from folio.text.pandoc import bibliography_html
+from folio.tools.version import Version
 
 
 @dataclass(frozen=True)

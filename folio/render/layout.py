@@ -17,7 +17,7 @@ from typing import Any
 
 from weasyprint.formatting_structure import boxes
 
-from folio.findings import Finding
+from folio.checks.findings import Finding
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 PX = 0.75  # WeasyPrint lays out in CSS px; a point is 4/3 px

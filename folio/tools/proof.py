@@ -15,7 +15,7 @@ import pypdfium2 as pdfium
 from PIL import Image, ImageDraw
 
 from folio.errors import EXIT_OK, ConfigError, UnreadableFileError
-from folio.outputs import write_atomic
+from folio.formats.output import write_atomic
 
 GAP = 16  # pixels between spreads and around the sheet
 LABEL = 14  # pixels under each page for its number
