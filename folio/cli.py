@@ -36,7 +36,7 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--against", metavar="REV", help="with draft: mark the changes since this git revision (a redline)")
     check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
     check.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    from folio.checks.book import preflight
+    from folio.checks import preflight
     from folio.tools import proof
 
     preflight.add_arguments(commands.add_parser("preflight", help="check any PDF as a printer would"))
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             return cmd_check(args.project, args.strict)
         if args.command in ("preflight", "proof"):
-            from folio.checks.book import preflight
+            from folio.checks import preflight
             from folio.tools import proof
 
             return {"preflight": preflight, "proof": proof}[args.command].run(args)

@@ -7,29 +7,7 @@ import zipfile
 import pikepdf
 from lxml import etree
 
-from conftest import make_book, run_folio
-
-CHAPTER_ONE = """\
----
-title: One
-number: 1
----
-
-First claim [@alpha2020]. Second claim [@beta2021].^[A prose note.]
-
-## Part
-
-Again [@alpha2020, 12].
-"""
-
-CHAPTER_TWO = """\
----
-title: Two
-number: 2
----
-
-Later claim [@beta2021]. And [@alpha2020], as [the part before](#part) showed.
-"""
+from helpers import CHAPTER_ONE, CHAPTER_TWO, make_book, run_folio
 
 
 def test_two_chapter_book_restarts_note_numbers(tmp_path):

@@ -5,12 +5,9 @@ from __future__ import annotations
 import re
 import zipfile
 
-import pdfplumber
 from lxml import etree
 
-from folio.project.config import load_project, page_geometry
-
-from conftest import REPO, SEED, normalise
+from helpers import REPO, SEED, normalise, pdf_body_text_by_page
 
 SECTION = re.compile(r"^(35\.\d) (.+)$")
 
@@ -37,18 +34,6 @@ def assert_in_order(needles: list[str], haystack: str) -> None:
         found = text.find(normalise(needle), position)
         assert found >= 0, f"missing or out of order: {needle!r}"
         position = found + len(normalise(needle))
-
-
-def pdf_body_text_by_page(path) -> list[str]:
-    """The text block of each page, without running heads and folios."""
-    page = page_geometry(load_project(REPO))
-    parts = []
-    with pdfplumber.open(path) as pdf:
-        for p in pdf.pages:
-            x0, top, x1, bottom = p.bbox
-            body = p.crop((x0, top + page["top"] - 2, x1, bottom - page["bottom"] + 2))
-            parts.append(body.extract_text() or "")
-    return parts
 
 
 def pdf_body_text(path) -> str:

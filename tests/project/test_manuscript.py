@@ -5,7 +5,7 @@ from __future__ import annotations
 from folio.checks.book import check_book
 from folio.project.config import load_project
 
-from conftest import make_book
+from helpers import make_book
 
 
 def findings(tmp_path, text):

@@ -7,7 +7,7 @@ import pytest
 from folio.errors import ConfigError
 from folio.project.config import length_pt, load_project, page_size_pt
 
-from conftest import REPO, make_book
+from helpers import REPO, make_book
 
 CHAPTER = "---\ntitle: One\n---\n\nText [@alpha2020] [@beta2021].\n"
 

@@ -5,9 +5,8 @@ from __future__ import annotations
 import zipfile
 
 from lxml import etree
-from test_draft import MARKED, git
 
-from conftest import make_book, run_folio
+from helpers import MARKED, git, make_book, run_folio
 
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 NS = {"w": W}

@@ -13,7 +13,9 @@ from folio.project.manuscript import Chapter
 from folio.text import critic, pandoc
 from folio.text.redline import redline, tokenize
 
-CHAPTER = Path(__file__).resolve().parents[1] / "manuscript" / "chapters" / "35-forged-in-fire.md"
+from helpers import REPO
+
+CHAPTER = REPO / "manuscript" / "chapters" / "35-forged-in-fire.md"
 
 CASES = {
     "nothing changed": ("Same text.\n\nAnd more.\n", "Same text.\n\nAnd more.\n", "Same text.\n\nAnd more.\n"),

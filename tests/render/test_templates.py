@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import zipfile
 
-from test_cli import CHAPTER_ONE
-
 from folio.render.templates import css_string, default_templates_dir, render
 
-from conftest import make_book, run_folio
+from helpers import CHAPTER_ONE, make_book, run_folio
 
 
 def test_project_template_overrides_one_file(tmp_path):

@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import re
-import subprocess
 import zipfile
 
 import pdfplumber
 from lxml import etree
 
-from conftest import make_book, normalise, run_folio
+from helpers import MARKED, git, make_book, normalise, run_folio
 
 GREEN = (0.0, 0.439216, 0.101961)  # insertions: #00701a
 RED = (0.690196, 0.0, 0.12549)  # deletions: #b00020
-MARKED = """\
----
-title: Marked
-number: 2
----
-
-The {++quick++} brown fox {--slowly--} jumps {~~over~>across~~} the dog [{++see++} @alpha2020].
-A {==risky claim==}{>>Which source says so?<<} stands here.^[A note {++with an addition++}.]
-
-## Heading {++Added++}
-
-- **Item:** one {--two--} three.
-
-A standalone remark.{>>Check the whole paragraph.<<} End of text [@beta2021].
-"""
 
 
 def words(pdf_path):
@@ -136,12 +120,6 @@ def test_comment_list_gives_the_page_and_line_printed_beside_the_comment(tmp_pat
         ref_top = next(top for text, colour, top, _ in page if text.strip("[]") == number and colour == (0.0, 0.278431, 0.670588))
         printed = dict(margin_numbers(page, 72))
         assert abs(printed[int(line_number)] - ref_top) < 6, (number, page_number, line_number)
-
-
-def git(root, *args):
-    subprocess.run(
-        ["git", "-C", str(root), "-c", "user.name=Ed Itor", "-c", "user.email=ed@example.com", *args], check=True, capture_output=True
-    )
 
 
 def test_redline_shows_exactly_the_words_changed_between_two_commits(tmp_path):

@@ -11,7 +11,7 @@ from folio.project.config import load_project
 from folio.project.manuscript import Chapter
 from folio.text.pandoc import pandoc_path
 
-from conftest import REPO, make_book
+from helpers import REPO, make_book
 
 
 def chapter(body: str, body_line: int = 5) -> Chapter:

@@ -10,7 +10,7 @@ import pikepdf
 from folio.checks.book import check_book
 from folio.project.config import load_project
 
-from conftest import REPO
+from helpers import REPO, chapter_documents, run_folio
 
 
 def named_destinations(pdf: pikepdf.Pdf) -> dict[str, int]:
@@ -54,7 +54,6 @@ def test_every_note_call_links_to_its_note_on_the_right_page(built):
 
 
 def test_note_counts_agree_across_manuscript_pdf_and_epub(built):
-    from test_epub import chapter_documents
 
     project = load_project(REPO)
     manuscript_notes = len(check_book(project).citations)  # every note in this book is a citation
@@ -116,7 +115,6 @@ def test_press_file_is_pdf_x_with_bleed_marks_and_cmyk(built):
 
 
 def test_press_file_is_reproducible(built, tmp_path):
-    from conftest import run_folio
 
     code, _, err = run_folio(["build", "press", "--project", str(REPO), "--out", str(tmp_path)])
     assert code == 0, err

@@ -11,7 +11,7 @@ from folio.project.manuscript import Chapter
 from folio.text.fragment import build_fragment
 from folio.text.pandoc import chapter_to_html
 
-from conftest import REFERENCES
+from helpers import REFERENCES
 
 BODY = """\
 An opening with a claim [see @alpha2020, 4].^[A prose note citing @beta2021.]

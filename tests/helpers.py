@@ -1,0 +1,175 @@
+"""What the tests share: small books made to order, the command line driven in-process, and
+text normalised for comparison. Nothing here reads outside the repository except the corpus of
+real manuscripts by others, in ../shared/corpus (see its README)."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+import shutil
+import subprocess
+import textwrap
+import zipfile
+from functools import cache
+from pathlib import Path
+
+import onixcheck
+import pdfplumber
+from lxml import etree
+
+from folio.cli import main
+from folio.formats import onix
+from folio.project.config import load_project, page_geometry
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "tests" / "fixtures"
+SEED = FIXTURES / "seed" / "chapter-35.txt"
+"""The chapter as the author delivered it (a plain-text export); the manuscript holds the same words."""
+CORPUS = REPO.parent / "shared" / "corpus"
+"""Real manuscripts written by others, with their licences: read in place, never copied here."""
+SLUG = "axis-of-resentment"
+
+
+def run_folio(argv: list[str]) -> tuple[int, str, str]:
+    """`folio ARGV` in this process: (exit code, stdout, stderr)."""
+    stdout, stderr = io.StringIO(), io.StringIO()
+    with contextlib.redirect_stdout(stdout), contextlib.redirect_stderr(stderr):
+        code = main(argv)
+    return code, stdout.getvalue(), stderr.getvalue()
+
+
+REFERENCES = """\
+- id: alpha2020
+  type: book
+  author: [{family: Alpha, given: Ann}]
+  title: The First Book
+  publisher: Press One
+  issued: 2020-01-02
+- id: beta2021
+  type: article-journal
+  author: [{family: Beta, given: Bob}]
+  title: A Second Article
+  container-title: Journal Two
+  issued: 2021
+"""
+
+CHAPTER_ONE = """\
+---
+title: One
+number: 1
+---
+
+First claim [@alpha2020]. Second claim [@beta2021].^[A prose note.]
+
+## Part
+
+Again [@alpha2020, 12].
+"""
+
+CHAPTER_TWO = """\
+---
+title: Two
+number: 2
+---
+
+Later claim [@beta2021]. And [@alpha2020], as [the part before](#part) showed.
+"""
+
+MARKED = """\
+---
+title: Marked
+number: 2
+---
+
+The {++quick++} brown fox {--slowly--} jumps {~~over~>across~~} the dog [{++see++} @alpha2020].
+A {==risky claim==}{>>Which source says so?<<} stands here.^[A note {++with an addition++}.]
+
+## Heading {++Added++}
+
+- **Item:** one {--two--} three.
+
+A standalone remark.{>>Check the whole paragraph.<<} End of text [@beta2021].
+"""
+
+
+def make_book(root: Path, chapters: dict[str, str], references: str = REFERENCES, extra: str = "") -> Path:
+    """A small project: chapters maps a file name to its Markdown (front matter included)."""
+    manuscript = root / "manuscript"
+    (manuscript / "chapters").mkdir(parents=True)
+    lines = [
+        "title: Test Book",
+        "author: Tess Author",
+        "slug: test-book",
+        "identifier: urn:uuid:00000000-0000-4000-8000-000000000001",
+        "chapters:",
+        *(f"  - chapters/{name}" for name in chapters),
+    ]
+    (manuscript / "book.yaml").write_text("\n".join(lines) + "\n" + extra, encoding="utf-8")
+    for name, text in chapters.items():
+        (manuscript / "chapters" / name).write_text(textwrap.dedent(text), encoding="utf-8")
+    (manuscript / "references.yaml").write_text(references, encoding="utf-8")
+    return root
+
+
+def copy_repo_book(root: Path) -> Path:
+    """The repository's own book, copied into `root` (to change it without touching ours)."""
+    shutil.copytree(REPO / "manuscript", root / "manuscript")
+    return root
+
+
+def git(root: Path, *args: str) -> None:
+    """git in `root`, as an editor with a fixed name."""
+    subprocess.run(
+        ["git", "-C", str(root), "-c", "user.name=Ed Itor", "-c", "user.email=ed@example.com", *args], check=True, capture_output=True
+    )
+
+
+def normalise(text: str) -> str:
+    """Letters and digits only, lower case: immune to hyphenation, quotes, dashes and line breaks."""
+    text = text.replace("\u00ad", "")
+    return re.sub(r"[^0-9a-z]", "", text.lower())
+
+
+# Reading the outputs ---------------------------------------------------------------------------
+
+XHTML = "http://www.w3.org/1999/xhtml"
+NS = {"h": XHTML}
+ONIX_NS = {"o": onix.NAMESPACE}
+ONIX_SCHEMAS = Path(onixcheck.__file__).parent / "schema" / "xsd3.0"
+
+
+def documents(epub_path) -> dict[str, etree._Element]:
+    with zipfile.ZipFile(epub_path) as archive:
+        return {name: etree.fromstring(archive.read(name)) for name in archive.namelist() if name.endswith(".xhtml")}
+
+
+def chapter_documents(epub_path) -> list[tuple[str, etree._Element]]:
+    return [
+        (name, doc) for name, doc in sorted(documents(epub_path).items()) if doc.xpath("//h:section[@role='doc-chapter']", namespaces=NS)
+    ]
+
+
+def pdf_body_text_by_page(path: Path, project: Path = REPO) -> list[str]:
+    """The text block of each page, without running heads and folios."""
+    page = page_geometry(load_project(project))
+    parts = []
+    with pdfplumber.open(path) as pdf:
+        for p in pdf.pages:
+            x0, top, x1, bottom = p.bbox
+            body = p.crop((x0, top + page["top"] - 2, x1, bottom - page["bottom"] + 2))
+            parts.append(body.extract_text() or "")
+    return parts
+
+
+@cache
+def schema() -> etree.XMLSchema:
+    return etree.XMLSchema(etree.parse(str(ONIX_SCHEMAS / "ONIX_BookProduct_3.0_reference.xsd")))
+
+
+def text(root: etree._Element, path: str) -> list[str]:
+    return [str(t) for t in root.xpath(path + "/text()", namespaces=ONIX_NS)]
+
+
+def features(root: etree._Element, kind: str) -> list[str]:
+    return text(root, f"//o:ProductFormFeature[o:ProductFormFeatureType='{kind}']/o:ProductFormFeatureValue")
