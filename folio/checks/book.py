@@ -9,7 +9,7 @@ from folio.checks.findings import Finding
 from folio.errors import ManuscriptError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter, lint_markup, load_chapters
-from folio.text import critic
+from folio.text import critic, crossref
 
 
 @dataclass(frozen=True)
@@ -45,12 +45,14 @@ class Checked:
 
 def check_book(project: Project) -> Checked:
     chapters, findings = load_chapters(project)
-    references, reference_findings = citations.load_references(project.bibliography_path)
+    references, reference_findings = citations.load_references(project.bibliographies)
     cited = [c for chapter in chapters for c in citations.scan(chapter)]
     findings += reference_findings
     findings += [f for chapter in chapters for f in lint_markup(chapter, project.manuscript_dir)]
     findings += [f for chapter in chapters for f in critic.lint(chapter)]
+    labels, label_findings = crossref.collect(chapters)  # HOOK(biblio): cross-references checked with the citations
+    findings += label_findings + crossref.check(chapters, labels)
     if not any(f.code == "C007" for f in reference_findings):
-        findings += citations.check(cited, references, project.bibliography_path)
+        findings += citations.check(cited, references, bool(project.bibliographies))  # HOOK(biblio): several files
     findings.sort(key=lambda f: (str(f.path), f.line, f.col, f.code))
     return Checked(chapters, references, cited, findings)

@@ -22,6 +22,10 @@ CODES = {
     "C005": (WARNING, "bibliography entry never cited"),
     "C006": (ERROR, "bibliography entry without an id"),
     "C007": (ERROR, "bibliography is not a list of CSL entries"),
+    "C008": (ERROR, "citation syntax Folio does not read (a citation-typing or identifier prefix)"),
+    # cross-references (folio/text/crossref.py)
+    "X001": (ERROR, "cross-reference to a label that is not in the book"),
+    "X002": (ERROR, "label defined twice"),
     # manuscript
     "M001": (ERROR, "chapter front matter is missing or malformed"),
     "M002": (ERROR, "chapter front matter lacks a title"),

@@ -18,8 +18,9 @@ from pathlib import Path
 from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter
-from folio.text import critic
+from folio.text import citestyle, critic, crossref
 from folio.text.pandoc import run
+from folio.text.words import word
 from folio.tools import version
 
 # Parts of the package that name footnotes, and what each name becomes for endnotes.
@@ -42,9 +43,10 @@ def render(project: Project, chapters: list[Chapter], text: Callable[[Chapter], 
     """The whole book as one Word document; `text` gives each chapter's Markdown with its marks."""
     author, date = _author(project)
     parts = []
+    labels, _ = crossref.collect(chapters)  # HOOK(biblio): cross-references resolved as in the book
     for chapter in chapters:
         heading = f"{chapter.label}: {chapter.title}" if chapter.label else chapter.title
-        parts.append(f"# {heading}\n\n{text(chapter)}")
+        parts.append(f"# {heading}\n\n{crossref.rewrite(text(chapter), labels, project.config.language)}")
     markdown = critic.docx_spans("\n\n".join(parts), author, date)
     config = project.config
     with tempfile.TemporaryDirectory() as folder:
@@ -53,10 +55,8 @@ def render(project: Project, chapters: list[Chapter], text: Callable[[Chapter], 
             [
                 "--from=markdown-raw_html-raw_attribute",
                 "--to=docx",
-                "--citeproc",
-                f"--bibliography={project.bibliography_path}",
-                f"--csl={project.csl_path}",
-                "--metadata=suppress-bibliography=true",
+                # HOOK(biblio): every bibliography file; an in-text style's reference list at the end
+                *citestyle.settings(project).arguments(whole_book=True, title=word(config.language, "references")),
                 f"--metadata=lang={config.language}",
                 f"--metadata=title={config.title}",
                 f"--metadata=author={config.author}",

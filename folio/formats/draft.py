@@ -40,7 +40,8 @@ def render(project: Project, fragments: list[Fragment], checked: Checked, versio
         "version": version,
         "against": against,
         "uncited": uncited,
-        "uncited_html": bibliography_html(uncited, project.config.language, project.bibliography_path, project.csl_path),
+        # HOOK(biblio): every bibliography file (project.bibliographies, was bibliography_path)
+        "uncited_html": bibliography_html(uncited, project.config.language, project.bibliographies, project.csl_path),
         "comments": [],
     }
     result = pdf.render(project, fragments, "draft.html.j2", geometry, context=context)

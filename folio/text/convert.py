@@ -13,6 +13,7 @@ from pathlib import Path
 from folio.checks.findings import Finding
 from folio.project.config import Project
 from folio.project.manuscript import Chapter
+from folio.text import citestyle, crossref
 from folio.text.fragment import Fragment, build_fragment
 from folio.text.pandoc import chapter_to_html
 
@@ -27,17 +28,27 @@ def convert(
     `prepare` gives the Markdown Pandoc reads (editorial marks resolved, or marked up for the
     draft); by default the chapter as written."""
     config = project.config
+    citeproc = citestyle.settings(project)
+    labels, _ = crossref.collect(chapters)
+    texts = {chapter.path: crossref.rewrite(prepare(chapter) if prepare else chapter.body, labels, config.language) for chapter in chapters}
+    # An in-text style with one list for the book: every chapter sees every source, in book order.
+    keys = citestyle.cited_keys(list(texts.values())) if citeproc.book_list else []
+    lead = citestyle.prelude(keys)
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        body = prepare(chapter) if prepare else chapter.body
-        result = chapter_to_html(body, f"{chapter.id}-", config.language, project.bibliography_path, project.csl_path, cache_dir)
+        result = chapter_to_html(lead + texts[chapter.path], f"{chapter.id}-", config.language, citeproc, cache_dir)
         warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
-        return build_fragment(chapter, result.html), warnings
+        fragment = build_fragment(chapter, citestyle.strip_prelude(result.html))
+        if citeproc.in_text:
+            fragment = citestyle.place_reference_list(fragment, config.language, keep=citeproc.per_chapter)
+        return fragment, warnings
 
     # Pandoc runs as a subprocess, so threads convert chapters side by side.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         results = list(pool.map(one, chapters))
-    fragments, findings = resolve_links([f for f, _ in results])
+    fragments = crossref.finish([f for f, _ in results], labels, config.language)
+    references = citestyle.book_references(project, citeproc, keys, len(chapters) + 1)
+    fragments, findings = resolve_links(fragments + ([references] if references else []))
     return fragments, [w for _, warnings in results for w in warnings] + findings
 
 

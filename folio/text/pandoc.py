@@ -1,6 +1,7 @@
 """The only place that runs Pandoc: one chapter of Markdown in, one HTML fragment out.
 
-Citations become numbered notes in the configured CSL style; raw HTML in the manuscript is
+Citations become numbered notes, or in-text citations linked to a reference list, in the configured
+CSL style (folio/text/citestyle.py); raw HTML in the manuscript is
 escaped (it never reaches an output); Pandoc runs sandboxed, reading only the files named here.
 Fragments are cached by the hash of everything that goes into them.
 """
@@ -9,12 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from folio import __version__
 from folio.errors import ToolError
+
+if TYPE_CHECKING:
+    from folio.text.citestyle import Citeproc
 
 READER = "markdown-raw_html-raw_attribute"
 
@@ -38,23 +44,21 @@ class Conversion:
     warnings: list[str]
 
 
-def chapter_to_html(body: str, id_prefix: str, language: str, bibliography: Path, csl: Path, cache_dir: Path | None) -> Conversion:
-    """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed."""
+def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc, cache_dir: Path | None) -> Conversion:
+    """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed. `citeproc` says
+    which sources, which style and whether a reference list is wanted (folio/text/citestyle.py)."""
     command = [
         pandoc_path(),
         f"--from={READER}",
         "--to=html5",
         "--sandbox",
-        "--citeproc",
-        f"--bibliography={bibliography}",
-        f"--csl={csl}",
-        "--metadata=suppress-bibliography=true",
+        *citeproc.arguments(),
         f"--metadata=lang={language}",
         f"--id-prefix={id_prefix}",
         "--section-divs",
         "--wrap=none",
     ]
-    key = _cache_key(command, body, bibliography, csl)
+    key = _cache_key(command, body, citeproc.bibliographies, citeproc.csl)
     cached = cache_dir / f"{key}.html" if cache_dir else None
     if cached and cached.is_file():
         return Conversion(cached.read_text(encoding="utf-8"), [])
@@ -76,20 +80,22 @@ def run(arguments: list[str], stdin: str = "") -> tuple[str, list[str]]:
     return result.stdout, [line for line in result.stderr.splitlines() if line.strip()]
 
 
-def _cache_key(command: list[str], body: str, bibliography: Path, csl: Path) -> str:
+def _cache_key(command: list[str], body: str, bibliographies: Sequence[Path], csl: Path) -> str:
     digest = hashlib.sha256()
     for part in (__version__, pandoc_version(), *command[1:], body):
         digest.update(part.encode("utf-8") + b"\0")
-    digest.update(bibliography.read_bytes() + b"\0")
+    for bibliography in bibliographies:
+        digest.update(bibliography.read_bytes() + b"\0")
     digest.update(csl.read_bytes())
     return digest.hexdigest()[:32]
 
 
-def bibliography_html(keys: list[str], language: str, bibliography: Path, csl: Path) -> str:
+def bibliography_html(keys: list[str], language: str, bibliographies: Sequence[Path], csl: Path) -> str:
     """The bibliography entries of these sources, formatted in the style, as an HTML fragment."""
     if not keys:
         return ""
     document = "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in keys) + "\n---\n"
-    arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", f"--bibliography={bibliography}", f"--csl={csl}"]
+    arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", f"--csl={csl}"]
+    arguments += [f"--bibliography={path}" for path in bibliographies]
     output, _ = run([*arguments, f"--metadata=lang={language}", "--id-prefix=uncited-", "--wrap=none"], document)
     return output

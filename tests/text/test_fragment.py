@@ -8,6 +8,7 @@ import pytest
 
 from folio.errors import FolioError
 from folio.project.manuscript import Chapter
+from folio.text.citestyle import Citeproc
 from folio.text.fragment import build_fragment
 from folio.text.pandoc import chapter_to_html
 
@@ -37,7 +38,8 @@ def fragment_for(tmp_path: Path, body: str, number: int | None = 7):
 
     csl = _styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 3, "Title", number, body, 5)
-    return build_fragment(chapter, chapter_to_html(body, "ch03-", "en-US", bib, csl, None).html)
+    citeproc = Citeproc((bib,), csl, "note", per_chapter=False)
+    return build_fragment(chapter, chapter_to_html(body, "ch03-", "en-US", citeproc, None).html)
 
 
 def test_fragment_markup_is_pinned(tmp_path, golden):

@@ -1,0 +1,160 @@
+"""Citation styles of every class: what Pandoc's citeproc is asked for, and the reference lists.
+
+The class comes from the CSL file's `<category citation-format="..."/>`:
+- `note` (Chicago notes, the default): citations become numbered endnotes, no reference list;
+- anything else is *in-text*: `author-date` (APA, Chicago author-date), `numeric` (IEEE,
+  Vancouver, Cell), `label`, `author`. Citations stay in the text, each linked to its entry
+  (`link-citations`), and a reference list (`role="doc-bibliography"`) is printed at the end of
+  each chapter (`references: chapter`) or once, after the last chapter (`references: book`).
+
+Pandoc runs once per chapter (in parallel, cached), but a numeric style numbers sources in the
+order they are first cited, and an author-date style tells "2020a" from "2020b" over all the
+sources it sees. So that every chapter agrees with the book's one list, with `references: book`
+each chapter is converted with a hidden prelude that cites every source of the book in
+first-citation order (`[@k1] [@k2] ...`), removed again from Pandoc's HTML; the book's list is
+made from the same prelude. A source is then "[4]" in every chapter and in the list. The price:
+citeproc takes every citation for a subsequent one (position-dependent forms such as "ibid." in
+an in-text style do not appear). With `references: chapter` each chapter stands alone: numbers
+restart at [1] in each chapter, matching that chapter's own list.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from functools import cache
+from pathlib import Path
+
+from lxml import etree
+
+from folio.checks.citations import KEY
+from folio.project.config import Project
+from folio.project.manuscript import Chapter, mask_code
+from folio.text import crossref
+from folio.text.fragment import EPUB, EPUB_TYPE, NS, XHTML, Fragment, Heading
+from folio.text.words import word
+
+NOTE = "note"
+PRELUDE_CLASS = "folio-cited"
+PRELUDE = re.compile(rf'<div class="{PRELUDE_CLASS}">.*?</div>\n?', re.S)
+
+
+@cache
+def citation_format(csl: Path) -> str:
+    """The style's class as the CSL file declares it (note, author-date, numeric, label, author)."""
+    match = re.search(r'<category\s+citation-format="([^"]+)"', csl.read_text(encoding="utf-8"))
+    return match[1] if match else NOTE
+
+
+@dataclass(frozen=True)
+class Citeproc:
+    """What citeproc needs for one book: its sources, its style, and where references go."""
+
+    bibliographies: tuple[Path, ...]
+    csl: Path
+    style: str
+    """The style's class: note, author-date, numeric, ..."""
+    per_chapter: bool
+    """`references: chapter`: each chapter ends with the list of the sources it cites."""
+
+    @property
+    def in_text(self) -> bool:
+        return self.style != NOTE
+
+    @property
+    def book_list(self) -> bool:
+        """One reference list after the last chapter (an in-text style with `references: book`)."""
+        return self.in_text and not self.per_chapter
+
+    def arguments(self, *, whole_book: bool = False, title: str = "") -> list[str]:
+        """Pandoc's citeproc options for a chapter, or (`whole_book`) for one run over the whole book,
+        as the Word copy is made: its in-text reference list then comes at the end, under `title`."""
+        arguments = ["--citeproc", *(f"--bibliography={path}" for path in self.bibliographies), f"--csl={self.csl}"]
+        if self.in_text:
+            arguments.append("--metadata=link-citations=true")
+            # Pandoc links citations only when it also makes the list; with one list for the book,
+            # each chapter's own is dropped again (`place_reference_list`).
+            if whole_book:
+                arguments.append(f"--metadata=reference-section-title={title}")
+        else:
+            arguments.append("--metadata=suppress-bibliography=true")
+        return arguments
+
+
+def settings(project: Project) -> Citeproc:
+    config = project.config
+    return Citeproc(tuple(project.bibliographies), project.csl_path, citation_format(project.csl_path), config.references == "chapter")
+
+
+def cited_keys(texts: list[str]) -> list[str]:
+    """Every source cited in these texts, once, in the order of first citation."""
+    keys = (match[1] or match[2] for text in texts for match in KEY.finditer(mask_code(text)))
+    return list(dict.fromkeys(key for key in keys if not crossref.is_crossref(key)))
+
+
+def prelude(keys: list[str]) -> str:
+    """Markdown that cites these sources in this order, to go before a chapter (see the docstring)."""
+    if not keys:
+        return ""
+    return f"::: {{.{PRELUDE_CLASS}}}\n" + " ".join(f"[@{key}]" for key in keys) + "\n:::\n\n"
+
+
+def strip_prelude(html: str) -> str:
+    return PRELUDE.sub("", html, count=1)
+
+
+def place_reference_list(fragment: Fragment, language: str, keep: bool) -> Fragment:
+    """`references: chapter` (`keep`): Pandoc leaves its list inside the chapter's last section; it goes
+    to the end of the chapter, after the notes, as a section of its own with a heading. With one list
+    for the book, the chapter's is dropped: its citations link to the book's list instead."""
+    declared = f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}"'
+    root = etree.fromstring(fragment.html.replace("<div", declared, 1))
+    refs = root.find(f".//h:div[@id='{fragment.chapter.id}-refs']", NS)
+    if refs is None:
+        return fragment
+    section_id = f"{fragment.chapter.id}-references"
+    title = word(language, "references")
+    refs.getparent().remove(refs)
+    if keep:
+        root.append(_list_section(refs, section_id, title, heading=True))
+    html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", etree.tostring(root, encoding="unicode"), count=1)
+    headings = [*fragment.headings, Heading(section_id, "", title, 2)] if keep else fragment.headings
+    return replace(fragment, html=html, headings=headings)
+
+
+def _list_section(refs: etree._Element, section_id: str, title: str, *, heading: bool) -> etree._Element:
+    """<section role="doc-bibliography"> around Pandoc's list of entries."""
+    section = etree.Element(
+        f"{{{XHTML}}}section", {"class": "references", "id": section_id, "role": "doc-bibliography"}, nsmap={None: XHTML, "epub": EPUB}
+    )
+    section.set(EPUB_TYPE, "bibliography")
+    if heading:
+        h2 = etree.SubElement(section, f"{{{XHTML}}}h2", {"class": "references-title", "id": f"{section_id}-title"})
+        h2.text = title
+        section.set("aria-labelledby", f"{section_id}-title")
+    refs.tail = None
+    section.append(refs)
+    return section
+
+
+def book_references(project: Project, citeproc: Citeproc, keys: list[str], position: int) -> Fragment | None:
+    """`references: book`: the book's reference list, as a fragment of its own after the last chapter
+    (so the PDF, the EPUB, the contents and the running heads treat it like a chapter)."""
+    if not keys or not citeproc.book_list:
+        return None
+    from folio.text.pandoc import run
+
+    language = project.config.language
+    title = word(language, "references")
+    chapter = Chapter(citeproc.bibliographies[0], position, title, None, "", 1)
+    arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", f"--csl={citeproc.csl}"]
+    arguments += [f"--bibliography={path}" for path in citeproc.bibliographies]
+    html, _ = run([*arguments, f"--metadata=lang={language}", f"--id-prefix={chapter.id}-", "--wrap=none"], prelude(keys))
+    root = etree.fromstring(f'<div xmlns="{XHTML}">{strip_prelude(html)}</div>')
+    refs = root.find(f"h:div[@id='{chapter.id}-refs']", NS)
+    if refs is None:
+        return None
+    section = _list_section(refs, f"{chapter.id}-references", title, heading=False)
+    section.set("aria-labelledby", f"{chapter.id}-title")
+    markup = re.sub(r'^<section xmlns="[^"]+" xmlns:epub="[^"]+"', "<section", etree.tostring(section, encoding="unicode"), count=1)
+    return Fragment(chapter, f'<div class="chapter-body">{markup}</div>', [], [])
