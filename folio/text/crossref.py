@@ -118,12 +118,13 @@ def _section_numbers(chapter: Chapter, text: str) -> dict[int, str]:
 
 def check(chapters: list[Chapter], labels: dict[str, Target]) -> list[Finding]:
     """A reference to a label that is nowhere in the book is an error, with a did-you-mean (X001)."""
-    names = list(labels)
     findings = []
     for chapter in chapters:
         for match in REF.finditer(chapter.masked_body):
             if match[2] not in labels:
-                hint = closest(match[2], names) or f"label the {kind_of(match[2])}: {{#{match[2]}}}"
+                kind = kind_of(match[2])
+                same_kind = [label for label, target in labels.items() if target.kind == kind]
+                hint = closest(match[2], same_kind) or f"label the {kind}: {{#{match[2]}}}"
                 where = chapter.position_of(match.start(2) - 1)
                 findings.append(Finding("X001", chapter.path, *where, f"cross-reference to '{match[2]}', which is not in the book", hint))
     return findings
