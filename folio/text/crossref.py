@@ -47,7 +47,9 @@ GROUP = re.compile(rf"\[\s*({ITEM}(?:\s*;\s*{ITEM})*)\s*\](?![(\[{{])")
 # $$..$$ {#eq:x}, ## Heading {#sec:x}.
 ATTRIBUTES = re.compile(r"\{([^{}\n]*)\}")
 LABEL_ID = re.compile(rf"(?:^|\s)#({NAME})(?=\s|$)")
-EQUATION = re.compile(rf"\$\$(?!\$)(.+?)\$\$[ \t]*\{{[ \t]*#({NAME})[ \t]*\}}", re.S)
+# Display math, pair by pair (a pair never holds "$$"), and the label that may follow it.
+DISPLAY_MATH = re.compile(r"\$\$((?:(?!\$\$).)+?)\$\$", re.S)
+EQUATION_LABEL = re.compile(rf"[ \t]*\{{[ \t]*#({NAME})[ \t]*\}}")
 HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*$", re.M)
 
 
@@ -136,13 +138,13 @@ def rewrite(text: str, labels: dict[str, Target], language: str) -> str:
     check has already reported it."""
     masked = mask_code(text)
     edits: list[tuple[int, int, str]] = []
-    for match in EQUATION.finditer(masked):
-        target = labels.get(match[2])
-        if target is not None:
-            math = text[match.start() : match.start(1) + len(match[1]) + 2]
-            edits.append(
-                (match.start(), match.end(), f"[{math} [{target.text(language, bare=True)}]{{.eqno}}]{{#{target.label} .equation}}")
-            )
+    for match in DISPLAY_MATH.finditer(masked):
+        label = EQUATION_LABEL.match(masked, match.end())
+        target = labels.get(label[1]) if label else None
+        if label is not None and target is not None:
+            number = target.text(language, bare=True)
+            math = text[match.start() : match.end()]
+            edits.append((match.start(), label.end(), f"[{math} [{number}]{{.eqno}}]{{#{target.label} .equation}}"))
     taken = [(start, end) for start, end, _ in edits]
     for match in GROUP.finditer(masked):
         items = REF.findall(match[1])

@@ -32,9 +32,11 @@ See @fig:map, +@tbl:data and -@fig:map; also [@eq:sum; @eq:other] and @sec:later
 
 | a | b |
 |---|---|
-| 1 | 2 |
+| 1 | @eq:sum |
 
 Table: Some data. {#tbl:data}
+
+$$ z = 0 $$ (an unlabelled display before a labelled one)
 
 $$ a + b = c $$ {#eq:sum}
 
@@ -153,6 +155,7 @@ def test_fragments_carry_numbered_captions_and_links_across_chapters(tmp_path):
     assert '<span class="caption-label">Table\u00a04.1.</span> Quarto' in two
     assert '<span id="ch01-eq:other" class="equation">' in one
     assert '<span class="eqno">(3.2)</span>' in one
+    assert '<td><a href="#ch01-eq:sum">Equation\u00a0(3.1)</a></td>' in one
     # Links to another chapter point at its ids; a section reference carries the heading's own number.
     assert '<a href="#ch02-fig:quarto">4.1</a>' in one
     assert '<a href="#ch01-sec:later">Section\u00a03.2</a>' in two
@@ -174,7 +177,7 @@ def test_cross_references_in_the_pdf_the_epub_and_the_word_copy(tmp_path):
         for a in doc.xpath("//h:a[@href]", namespaces=NS)
         if re.search(r"#ch\d\d-(fig|tbl|eq|sec)[:-]", a.get("href"))
     ]
-    assert len(links) == 11
+    assert len(links) == 12
     for name, href, _ in links:
         file, _, anchor = href.rpartition("#")
         assert (file or name, anchor) in ids, href
