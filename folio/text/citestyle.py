@@ -24,6 +24,7 @@ import re
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from urllib.parse import quote
 
 from lxml import etree
 
@@ -134,7 +135,15 @@ def _list_section(refs: etree._Element, section_id: str, title: str, *, heading:
         section.set("aria-labelledby", f"{section_id}-title")
     refs.tail = None
     section.append(refs)
+    for link in section.iter(f"{{{XHTML}}}a"):
+        link.set("href", valid_url(link.get("href", "")))
     return section
+
+
+def valid_url(href: str) -> str:
+    """A DOI such as 10.1890/0012-9658(1999)080[1495:TRATSA]2.0.CO;2 holds characters a URL may not
+    (EPUBCheck RSC-020): percent-encode them; the visible text is left as it is."""
+    return quote(href, safe=":/?#@!$&'()*+,;=%~")
 
 
 def book_references(project: Project, citeproc: Citeproc, keys: list[str], position: int) -> Fragment | None:

