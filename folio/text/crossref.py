@@ -67,8 +67,12 @@ class Target:
     chapter: Chapter
     line: int
     col: int
+    title: str = ""
+    """A section's heading, which stands for it where it has no number (an unnumbered chapter)."""
 
     def text(self, language: str, *, bare: bool = False) -> str:
+        if not self.number:
+            return self.title
         number = f"({self.number})" if self.kind == "equation" else self.number
         return number if bare else f"{word(language, self.kind)}\u00a0{number}"
 
@@ -95,26 +99,29 @@ def collect(chapters: list[Chapter]) -> tuple[dict[str, Target], list[Finding]]:
                     findings.append(Finding("X002", chapter.path, line, col, f"label '#{label}' is defined again (first at {where})"))
                     continue
                 counts[kind] += 1
+                title = ""
                 if kind == "section":
-                    number = sections.get(block.start(), "")
+                    number, title = sections.get(block.start(), ("", label))
                 else:
                     number = f"{chapter.number}.{counts[kind]}" if chapter.number is not None else str(counts[kind])
-                labels[label] = Target(label, kind, number, chapter, line, col)
+                labels[label] = Target(label, kind, number, chapter, line, col, title)
     return labels, findings
 
 
-def _section_numbers(chapter: Chapter, text: str) -> dict[int, str]:
-    """The number each heading will have (as fragment._number_sections gives it), keyed by the
-    offset of the heading's attribute block."""
-    numbers: dict[int, str] = {}
+def _section_numbers(chapter: Chapter, text: str) -> dict[int, tuple[str, str]]:
+    """The number each heading will have (as fragment._number_sections gives it) and its title,
+    keyed by the offset of the heading's attribute block."""
+    numbers: dict[int, tuple[str, str]] = {}
     counters = [0] * 7
     for match in HEADING.finditer(text):
         level = len(match[1])
         counters[level] += 1
         counters[level + 1 :] = [0] * (7 - level - 1)
         attributes = re.search(r"\{[^{}\n]*\}\s*$", match[2])
-        if attributes and chapter.number is not None and level >= 2:
-            numbers[match.start(2) + attributes.start()] = ".".join(str(n) for n in [chapter.number, *counters[2 : level + 1]])
+        if attributes:
+            numbered = chapter.number is not None and level >= 2
+            number = ".".join(str(n) for n in [chapter.number, *counters[2 : level + 1]]) if numbered else ""
+            numbers[match.start(2) + attributes.start()] = (number, match[2][: attributes.start()].strip())
     return numbers
 
 
@@ -176,23 +183,26 @@ def _links(items: list[tuple[str, Target]], language: str) -> str:
     for run in runs:
         if len(run) == 1:
             sign, target = run[0]
-            parts.append(f"[{_number_markup(target, target.text(language, bare=sign == '-'))}](#{target.label})")
+            parts.append(f"[{_number_markup(target, language, bare=sign == '-')}](#{target.label})")
             continue
-        numbers = [f"[{_number_markup(t, t.text(language, bare=True))}](#{t.label})" for _, t in run]
+        numbers = [f"[{_number_markup(t, language, bare=True)}](#{t.label})" for _, t in run]
         listed = ", ".join(numbers[:-1]) + f" {word(language, 'and')} " + numbers[-1]
         parts.append(f"{word(language, run[0][1].kind + 's')}\u00a0{listed}")
     return "; ".join(parts)
 
 
-def _number_markup(target: Target, text: str) -> str:
-    """A section's number is the fragment's to give: mark it so that `finish` can put it right."""
+def _number_markup(target: Target, language: str, *, bare: bool) -> str:
+    """The reference's words. A section's number is the fragment's to give (the heading scheme
+    decides it): mark the words so that `finish` can put them right."""
+    text = target.text(language, bare=bare)
     if target.kind != "section":
         return text
-    return text.replace(target.number, f'[{target.number}]{{.xref-number label="{target.label}"}}') if target.number else text
+    flag = " bare=1" if bare else ""
+    return f'[{text}]{{.xref-section label="{target.label}"{flag}}}'
 
 
 CAPTIONED = re.compile(r'(<(figure|table) id="([^"]+)"[^>]*>(?:(?!</\2>).)*?<(?:figcaption|caption)[^>]*>)', re.S)
-SECTION_NUMBER = re.compile(r'<span class="xref-number" data-label="([^"]+)">([^<]*)</span>')
+SECTION_REF = re.compile(r'<span class="xref-section" data-label="([^"]+)"( data-bare="1")?>(.*?)</span>', re.S)
 
 
 def finish(fragments: list[Fragment], labels: dict[str, Target], language: str) -> list[Fragment]:
@@ -212,9 +222,11 @@ def finish(fragments: list[Fragment], labels: dict[str, Target], language: str) 
         target = labels.get(match[1])
         fragment = _owner(fragments, target) if target else None
         number = heading_numbers.get(f"{fragment.chapter.id}-{match[1]}", "") if fragment else ""
-        return number or match[2]
+        if target is None or not number:
+            return match[3]
+        return replace(target, number=number).text(language, bare=bool(match[2]))
 
-    return [replace(f, html=SECTION_NUMBER.sub(section, CAPTIONED.sub(caption, f.html))) for f in fragments]
+    return [replace(f, html=SECTION_REF.sub(section, CAPTIONED.sub(caption, f.html))) for f in fragments]
 
 
 def _owner(fragments: list[Fragment], target: Target) -> Fragment | None:

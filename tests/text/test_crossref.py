@@ -117,7 +117,7 @@ def test_rewrite_makes_links_with_words_and_numbers(tmp_path):
     assert f"See [Figure{nb}3.1](#fig:map), [Table{nb}3.1](#tbl:data) and [3.1](#fig:map);" in text
     assert f"also [Equation{nb}(3.1)](#eq:sum); [Equation{nb}(3.2)](#eq:other)" not in text
     assert f"also Equations{nb}[(3.1)](#eq:sum) and [(3.2)](#eq:other)" in text
-    assert f'[Section{nb}[3.2]{{.xref-number label="sec:later"}}](#sec:later)' in text
+    assert f'[[Section{nb}3.2]{{.xref-section label="sec:later"}}](#sec:later)' in text
     assert f"Compare Figures{nb}[4.1](#fig:quarto) and [3.1](#fig:map) and [Table{nb}4.1](#tbl-q)" in text
     assert "[$$ a + b = c $$ [(3.1)]{.eqno}]{#eq:sum .equation}" in text
     assert "`@fig:map`" in text  # code untouched
@@ -197,6 +197,15 @@ def test_cross_references_in_the_pdf_the_epub_and_the_word_copy(tmp_path):
     with zipfile.ZipFile(out / "test-book-review.docx") as docx:
         document = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode("utf-8"))
     assert "Back to Figure\u00a03.1 and Section\u00a03.2" in document
+
+
+def test_in_an_unnumbered_chapter_a_section_is_referred_to_by_its_title(tmp_path):
+    one = ONE.replace("number: 3\n", "")
+    root = book(tmp_path, one=one)
+    fragments, findings = convert(load_project(root), chapters(root), None)
+    assert findings == []
+    assert '<a href="#ch01-sec:later">Later</a>' in fragments[1].html
+    assert '<a href="#ch01-fig:map">Figure\u00a01</a>' in fragments[1].html
 
 
 @pytest.mark.parametrize("key", ["fig:map", "tbl:x", "eq:a.b", "sec:intro", "fig-quarto", "tbl-q"])
