@@ -13,6 +13,7 @@ from lxml import etree
 
 from folio.checks.book import check_book
 from folio.project.config import _styles_dir, load_project
+from folio.text import critic, redline
 from folio.text.citestyle import citation_format
 from folio.text.convert import convert
 
@@ -175,3 +176,25 @@ def test_author_date_book_in_every_format(tmp_path):
         document = re.sub(r"<[^>]+>", "", docx.read("word/document.xml").decode("utf-8"))
     assert "(Alpha, 2020)" in document
     assert document.rstrip().endswith("Journal Two.") or "Beta, B. (2021). A second article." in document
+
+
+def test_a_redline_draft_of_an_author_date_book_keeps_citations_linked(tmp_path):
+    """The draft reads the text with its changes marked (as `--against REV` makes them): deleted and
+    inserted citations are both formatted in the style and linked to the book's list."""
+    project, checked = project_for(tmp_path, "apa")
+    first = checked.chapters[0]
+    old = first.body.replace("[@beta2021, 12]", "[@alpha2020, 3]")
+
+    def marked(chapter):
+        return critic.apply(redline.redline(old, chapter.body) if chapter is first else chapter.body, "markup")
+
+    fragments, findings = convert(project, checked.chapters, None, marked)
+    assert findings == []
+    root = xml(fragments[0].html)
+    marks = "//h:{0}//h:span[@class='citation'] | //*[contains(@class, 'critic-{0}')]//h:span[@class='citation']"
+    deleted = root.xpath(marks.format("del"), namespaces=NS)
+    inserted = root.xpath(marks.format("ins"), namespaces=NS)
+    assert ["".join(s.itertext()) for s in deleted] == ["(Alpha, 2020, p.\u00a03)"]
+    assert ["".join(s.itertext()) for s in inserted] == ["(Beta, 2021, p.\u00a012)"]
+    ids = set(xml(fragments[-1].html).xpath("//@id"))
+    assert all(href.lstrip("#") in ids for href in root.xpath("//h:a[@role='doc-biblioref']/@href", namespaces=NS))
