@@ -5,7 +5,9 @@ The class comes from the CSL file's `<category citation-format="..."/>`:
 - anything else is *in-text*: `author-date` (APA, Chicago author-date), `numeric` (IEEE,
   Vancouver, Cell), `label`, `author`. Citations stay in the text, each linked to its entry
   (`link-citations`), and a reference list (`role="doc-bibliography"`) is printed at the end of
-  each chapter (`references: chapter`) or once, after the last chapter (`references: book`).
+  each chapter (`references: chapter`) or once, after the last chapter (`references: book`): as a
+  part of its own titled "References", or, where the manuscript ends with an empty heading such as
+  "# References" (Pandoc's convention for where its list goes), under that heading.
 
 Pandoc runs once per chapter (in parallel, cached), but a numeric style numbers sources in the
 order they are first cited, and an author-date style tells "2020a" from "2020b" over all the
@@ -29,6 +31,7 @@ from urllib.parse import quote
 from lxml import etree
 
 from folio.checks.citations import KEY
+from folio.errors import FolioError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter, mask_code
 from folio.text import crossref
@@ -146,24 +149,65 @@ def valid_url(href: str) -> str:
     return quote(href, safe=":/?#@!$&'()*+,;=%~")
 
 
-def book_references(project: Project, citeproc: Citeproc, keys: list[str], position: int) -> Fragment | None:
-    """`references: book`: the book's reference list, as a fragment of its own after the last chapter
-    (so the PDF, the EPUB, the contents and the running heads treat it like a chapter)."""
-    if not keys or not citeproc.book_list:
+# Headings under which an author leaves Pandoc room for its list (an empty "# References" at the
+# end of the manuscript, as Pandoc's own convention has it).
+LIST_TITLES = {"references", "bibliography", "works cited", "literature cited", "sources"}
+
+
+def add_book_list(project: Project, citeproc: Citeproc, keys: list[str], fragments: list[Fragment]) -> list[Fragment]:
+    """`references: book`: the book's reference list after the last chapter. Where the last chapter
+    ends with an empty heading such as "References" (Pandoc's convention), the list goes under it;
+    otherwise it is a fragment of its own, so the PDF, the EPUB, the contents and the running heads
+    treat it like a chapter."""
+    if not keys or not citeproc.book_list or not fragments:
+        return fragments
+    language = project.config.language
+    last = fragments[-1]
+    declared = f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}"'
+    root = etree.fromstring(last.html.replace("<div", declared, 1))
+    empty = _empty_list_heading(root, language)
+    if empty is not None:
+        refs = _book_list(project, citeproc, keys, last.chapter.id)
+        section, heading = empty
+        section.set("role", "doc-bibliography")
+        section.set(EPUB_TYPE, "bibliography")
+        if heading.get("id") is None:
+            heading.set("id", f"{section.get('id')}-title")
+        section.set("aria-labelledby", heading.get("id", ""))
+        for link in refs.iter(f"{{{XHTML}}}a"):
+            link.set("href", valid_url(link.get("href", "")))
+        section.append(refs)
+        html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", etree.tostring(root, encoding="unicode"), count=1)
+        return [*fragments[:-1], replace(last, html=html)]
+    title = word(language, "references")
+    chapter = Chapter(citeproc.bibliographies[0], last.chapter.position + 1, title, None, "", 1)
+    listing = _list_section(_book_list(project, citeproc, keys, chapter.id), f"{chapter.id}-references", title, heading=False)
+    listing.set("aria-labelledby", f"{chapter.id}-title")
+    markup = re.sub(r'^<section xmlns="[^"]+" xmlns:epub="[^"]+"', "<section", etree.tostring(listing, encoding="unicode"), count=1)
+    return [*fragments, Fragment(chapter, f'<div class="chapter-body">{markup}</div>', [], [])]
+
+
+def _empty_list_heading(root: etree._Element, language: str) -> tuple[etree._Element, etree._Element] | None:
+    """The chapter's last section, when it holds nothing but a heading titled like a reference list."""
+    sections = [s for s in root.iter(f"{{{XHTML}}}section") if s.get("role") != "doc-endnotes"]
+    if not sections or len(sections[-1]) != 1:
         return None
+    section, heading = sections[-1], sections[-1][0]
+    title = "".join(t for t in heading.itertext() if t.strip() and not re.fullmatch(r"[\d.]+", t.strip())).strip().lower()
+    names = LIST_TITLES | {word(language, "references").lower()}
+    return (section, heading) if re.fullmatch(r"h[1-6]", etree.QName(heading).localname) and title in names else None
+
+
+def _book_list(project: Project, citeproc: Citeproc, keys: list[str], prefix: str) -> etree._Element:
+    """Pandoc's list of these sources, cited in this order, with ids `PREFIX-ref-KEY`."""
     from folio.text.pandoc import run
 
-    language = project.config.language
-    title = word(language, "references")
-    chapter = Chapter(citeproc.bibliographies[0], position, title, None, "", 1)
     arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", f"--csl={citeproc.csl}"]
     arguments += [f"--bibliography={path}" for path in citeproc.bibliographies]
-    html, _ = run([*arguments, f"--metadata=lang={language}", f"--id-prefix={chapter.id}-", "--wrap=none"], prelude(keys))
+    html, _ = run([*arguments, f"--metadata=lang={project.config.language}", f"--id-prefix={prefix}-", "--wrap=none"], prelude(keys))
     root = etree.fromstring(f'<div xmlns="{XHTML}">{strip_prelude(html)}</div>')
-    refs = root.find(f"h:div[@id='{chapter.id}-refs']", NS)
+    refs = root.find(f"h:div[@id='{prefix}-refs']", NS)
     if refs is None:
-        return None
-    section = _list_section(refs, f"{chapter.id}-references", title, heading=False)
-    section.set("aria-labelledby", f"{chapter.id}-title")
-    markup = re.sub(r'^<section xmlns="[^"]+" xmlns:epub="[^"]+"', "<section", etree.tostring(section, encoding="unicode"), count=1)
-    return Fragment(chapter, f'<div class="chapter-body">{markup}</div>', [], [])
+        raise FolioError(f"Pandoc made no reference list for {len(keys)} cited source(s)")
+    refs.tail = None
+    return refs

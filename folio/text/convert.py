@@ -47,8 +47,7 @@ def convert(
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         results = list(pool.map(one, chapters))
     fragments = crossref.finish([f for f, _ in results], labels, config.language)
-    references = citestyle.book_references(project, citeproc, keys, len(chapters) + 1)
-    fragments, findings = resolve_links(fragments + ([references] if references else []))
+    fragments, findings = resolve_links(citestyle.add_book_list(project, citeproc, keys, fragments))
     return fragments, [w for _, warnings in results for w in warnings] + findings
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import zipfile
+from dataclasses import replace
 from pathlib import Path, PurePosixPath
 
 import pdfplumber
@@ -85,6 +86,24 @@ def test_numeric_style_numbers_across_the_book_with_one_list(tmp_path):
         assert "csl-bib-body" not in fragment.html
         links = xml(fragment.html).xpath("//h:a[@role='doc-biblioref']/@href", namespaces=NS)
         assert links and all(link in ("#ch03-ref-alpha2020", "#ch03-ref-beta2021") for link in links)
+
+
+def test_an_empty_references_heading_at_the_end_takes_the_book_list(tmp_path):
+    """Pandoc's convention: the author ends the manuscript with an empty heading for the list."""
+    project, checked = project_for(tmp_path, "ieee", "book")
+    two = checked.chapters[1]
+    chapters = [checked.chapters[0], replace(two, body=two.body + "\n## Works Cited\n")]
+    fragments, findings = convert(project, chapters, None)
+    assert findings == []
+    assert [f.chapter.title for f in fragments] == ["One", "Two"]
+    root = xml(fragments[1].html)
+    (section,) = root.xpath("//h:section[@role='doc-bibliography']", namespaces=NS)
+    assert section.get("id") == "ch02-works-cited"
+    assert section.xpath("h:h2//text()", namespaces=NS)[-1].strip() == "Works Cited"
+    entries = section.xpath(".//h:div[@class='csl-entry']/@id", namespaces=NS)
+    assert entries == ["ch02-ref-alpha2020", "ch02-ref-beta2021"]
+    links = xml(fragments[0].html).xpath("//h:a[@role='doc-biblioref']/@href", namespaces=NS)
+    assert set(links) == {"#ch02-ref-alpha2020", "#ch02-ref-beta2021"}
 
 
 def test_numeric_style_with_a_list_per_chapter_numbers_each_chapter_from_one(tmp_path):
