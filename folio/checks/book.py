@@ -13,6 +13,7 @@ from folio.checks.findings import Finding, silence
 from folio.errors import ManuscriptError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter, lint_markup, load_chapters
+from folio.text import crossref
 from folio.text.convert import book_text, convert
 from folio.text.fragment import Fragment
 
@@ -58,13 +59,15 @@ def check_book(project: Project, cache_dir: Path | None = None, *, strict: bool 
     links checked, only when the manuscript's own checks pass as a build with `strict` and
     `release` asks: a build that will fail converts nothing and writes nothing."""
     chapters, findings = load_chapters(project)
-    references, reference_findings = citations.load_references(project.bibliography_path)
+    references, reference_findings = citations.load_references(project.bibliographies)
     cited = [c for chapter in chapters for c in citations.scan(chapter)]
     findings += reference_findings
     findings += [f for chapter in chapters for f in lint_markup(chapter, project.manuscript_dir)]
     findings += [f for chapter in chapters for f in marks.lint(chapter)]
+    labels, label_findings = crossref.collect(chapters)
+    findings += label_findings + crossref.check(chapters, labels)
     if not any(f.code == "C007" for f in reference_findings):
-        findings += citations.check(cited, references, project.bibliography_path)
+        findings += citations.check(cited, references, bool(project.bibliographies))
     findings, silenced = silence(findings, project.config.allow)
     checked = Checked(chapters, references, cited, findings, [], silenced)
     if not checked.fails(strict) and not (release and checked.unresolved_marks):

@@ -7,8 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from folio.checks.findings import Finding, closest
-from folio.project import yamlfile
+from folio.project import sources
 from folio.project.manuscript import Chapter
+from folio.text import crossref
 
 # Pandoc's citation key: starts with a letter, digit or _, may hold internal punctuation
 # (:.#$%&-+?<>~/); or any text in braces, @{like this}. An @ after a word character is an
@@ -28,59 +29,85 @@ class Citation:
 class Reference:
     id: str
     line: int
+    path: Path = Path()
+    """The bibliography file the entry is written in."""
 
 
 def scan(chapter: Chapter) -> list[Citation]:
-    """Every citation key in the chapter's body, with its line and column in the file."""
-    return [
-        Citation(match[1] or match[2], chapter.path, *chapter.position_of(match.start())) for match in KEY.finditer(chapter.masked_body)
-    ]
+    """Every citation key in the chapter's body, with its line and column in the file. Cross-references
+    (@fig:x, @tbl:x, @eq:x, @sec:x and Quarto's @fig-x) are not citations: see folio/text/crossref.py."""
+    found = []
+    for match in KEY.finditer(chapter.masked_body):
+        key = match[1] or match[2]
+        if match[2] and crossref.is_crossref(key):
+            continue
+        found.append(Citation(key, chapter.path, *chapter.position_of(match.start())))
+    return found
 
 
-def load_references(path: Path) -> tuple[list[Reference], list[Finding]]:
-    """The CSL YAML bibliography: a list of entries (or a mapping with `references:`)."""
-    try:
-        data = yamlfile.load(path)
-    except yamlfile.YamlError as exc:
-        return [], [Finding("C007", path, exc.line, 0, exc.message)]
-    if isinstance(data, dict) and "references" in data:
-        data = data["references"]
-    if not isinstance(data, list):
-        return [], [Finding("C007", path, 1, 1, "the bibliography must be a list of entries, each with an id")]
+def load_references(paths: list[Path]) -> tuple[list[Reference], list[Finding]]:
+    """Every entry of every bibliography file (BibTeX, CSL JSON, CSL YAML: see project/sources.py),
+    checked: an id defined twice (in one file or across files), an entry without a title or a date."""
     references: list[Reference] = []
     findings: list[Finding] = []
-    seen: dict[str, int] = {}
-    for entry in data:
-        if not isinstance(entry, yamlfile.LineDict):
-            findings.append(Finding("C007", path, 1, 1, f"entry is not a mapping: {entry!r}"))
-            continue
-        ref_id = entry.get("id")
-        if not isinstance(ref_id, str | int) or str(ref_id).strip() == "":
-            findings.append(Finding("C006", path, entry.line, 1, "entry has no id"))
-            continue
-        ref_id = str(ref_id)
-        if ref_id in seen:
-            findings.append(Finding("C002", path, entry.line_of("id"), 1, f"'{ref_id}' is defined again (first at line {seen[ref_id]})"))
-            continue
-        seen[ref_id] = entry.line_of("id")
-        if not str(entry.get("title") or "").strip():
-            findings.append(Finding("C003", path, entry.line, 1, f"'{ref_id}' has no title"))
-        if not entry.get("issued"):
-            hint = "add 'issued: YYYY-MM-DD'"
-            findings.append(Finding("C004", path, entry.line, 1, f"'{ref_id}' has no date (issued)", hint))
-        references.append(Reference(ref_id, entry.line_of("id")))
+    seen: dict[str, Reference] = {}
+    for path in paths:
+        entries, problems = sources.read(path)
+        findings += [Finding(p.code, p.path, p.line, 1 if p.line else 0, p.message, p.hint) for p in problems]
+        for entry in entries:
+            if entry.id in seen:
+                first = seen[entry.id]
+                where = f"line {first.line}" if first.path == path else f"{first.path.name}:{first.line}"
+                findings.append(Finding("C002", path, entry.line, 1, f"'{entry.id}' is defined again (first at {where})"))
+                continue
+            reference = Reference(entry.id, entry.line, path)
+            seen[entry.id] = reference
+            if not str(entry.data.get("title") or "").strip():
+                findings.append(Finding("C003", path, entry.line, 1, f"'{entry.id}' has no title"))
+            if not entry.data.get("issued"):
+                hint = "add a year or date" if path.suffix.lower() in (".bib", ".bibtex") else "add 'issued: YYYY-MM-DD'"
+                findings.append(Finding("C004", path, entry.line, 1, f"'{entry.id}' has no date (issued)", hint))
+            references.append(reference)
     return references, findings
 
 
-def check(citations: list[Citation], references: list[Reference], bibliography: Path) -> list[Finding]:
+# Prefixes that name a kind of citation (the Citation Typing Ontology, as Manubot writes it:
+# @cites:key, @usesMethodIn:key) or a persistent identifier (@doi:10.1000/x, @pmid:123): Pandoc's
+# citeproc knows neither, it takes the whole thing for an unknown key.
+PREFIXED = re.compile(r"([A-Za-z]+):(.+)")
+IDENTIFIERS = ("doi", "pmid", "pmcid", "arxiv", "isbn", "url", "wikidata", "raw", "tag")
+
+
+def unsupported(key: str, known: set[str]) -> tuple[str, str] | None:
+    """(message, hint) when an unknown key is syntax Folio does not read, else None."""
+    match = PREFIXED.fullmatch(key)
+    if not match:
+        return None
+    prefix, rest = match[1], match[2]
+    if prefix.lower() in IDENTIFIERS:
+        hint = f"add the source to the bibliography with an id and cite that id, as @{rest.split('/')[-1]}"
+        return f"'@{key}': citing by {prefix} identifier is not supported", hint
+    if rest in known:
+        return f"'@{key}': the citation-typing prefix '{prefix}:' is not supported", f"write @{rest}"
+    return None
+
+
+def check(citations: list[Citation], references: list[Reference], has_bibliography: bool = True) -> list[Finding]:
     """Unknown keys are errors (with the closest key as a hint); unused entries are warnings."""
     ids = [ref.id for ref in references]
     known = set(ids)
-    findings = [
-        Finding("C001", c.path, c.line, c.col, f"unknown citation key '@{c.key}'", closest(c.key, ids))
-        for c in citations
-        if c.key not in known
-    ]
+    findings = []
+    for c in citations:
+        if c.key in known:
+            continue
+        odd = unsupported(c.key, known)
+        if odd:
+            findings.append(Finding("C008", c.path, c.line, c.col, *odd))
+        elif not has_bibliography:
+            hint = "name the sources in book.yaml, e.g. 'bibliography: references.bib'; write \\@ for a plain at sign"
+            findings.append(Finding("C001", c.path, c.line, c.col, f"citation '@{c.key}' but the book has no bibliography", hint))
+        else:
+            findings.append(Finding("C001", c.path, c.line, c.col, f"unknown citation key '@{c.key}'", closest(c.key, ids)))
     cited = {c.key for c in citations}
-    findings += [Finding("C005", bibliography, ref.line, 1, f"'{ref.id}' is never cited") for ref in references if ref.id not in cited]
+    findings += [Finding("C005", ref.path, ref.line, 1, f"'{ref.id}' is never cited") for ref in references if ref.id not in cited]
     return findings

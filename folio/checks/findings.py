@@ -38,6 +38,10 @@ CODES = {
     "C005": Code(WARNING, "bibliography entry never cited"),
     "C006": Code(ERROR, "bibliography entry without an id"),
     "C007": Code(ERROR, "bibliography is not a list of CSL entries"),
+    "C008": Code(ERROR, "citation syntax Folio does not read (a citation-typing or identifier prefix)"),
+    # cross-references (text/crossref.py)
+    "X001": Code(ERROR, "cross-reference to a label that is not in the book"),
+    "X002": Code(ERROR, "label defined twice"),
     # manuscript
     "M001": Code(ERROR, "chapter front matter is missing or malformed"),
     "M002": Code(ERROR, "chapter front matter lacks a title"),

@@ -18,8 +18,9 @@ from folio.render.document import design_folders, lay_out_book, reproducible
 from folio.render.fonts import font_faces
 from folio.render.layout import Page
 from folio.render.weasy import lay_out
+from folio.text import citestyle
 from folio.text.fragment import Fragment
-from folio.text.pandoc import Sources, bibliography_html
+from folio.text.pandoc import bibliography_html
 from folio.tools import version
 
 
@@ -42,7 +43,7 @@ def render(inputs: Inputs) -> Rendered:
         "version": version.describe(project.manuscript_dir),
         "against": version.describe_rev(project.root, against) if against else None,
         "uncited": uncited,
-        "uncited_html": bibliography_html(uncited, project.config.language, Sources(project.bibliography_path, project.csl_path)),
+        "uncited_html": bibliography_html(uncited, project.config.language, citestyle.settings(project)),
         "comments": [],
     }
     laid = lay_out_book(project, fragments, "draft.html.j2", geometry, context=context)

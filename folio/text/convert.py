@@ -17,30 +17,44 @@ from folio.checks.findings import Finding
 from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import FRONT_MATTER, Chapter
-from folio.text import critic, redline
+from folio.text import citestyle, critic, crossref, redline
 from folio.text.fragment import Fragment, build_fragment
 from folio.text.links import resolve_links
-from folio.text.pandoc import Sources, chapter_to_html
+from folio.text.pandoc import chapter_to_html
 from folio.tools import version
 
 Prepare = Callable[[Chapter], str]
 
 
-def convert(project: Project, chapters: list[Chapter], cache_dir: Path | None, prepare: Prepare) -> tuple[list[Fragment], list[Finding]]:
+def convert(
+    project: Project, chapters: list[Chapter], cache_dir: Path | None, prepare: Prepare | None = None
+) -> tuple[list[Fragment], list[Finding]]:
     """Every chapter's fragment, in reading order, and Pandoc's warnings. `prepare` gives the
-    Markdown Pandoc reads of each chapter."""
+    Markdown Pandoc reads of each chapter (by default the book's text, `book_text`); cross-references
+    are rewritten as links first."""
     config = project.config
-    sources = Sources(project.bibliography_path, project.csl_path)
+    prepare = prepare or book_text(project)
+    citeproc = citestyle.settings(project)
+    labels, _ = crossref.collect(chapters)
+    texts = {chapter.path: crossref.rewrite(prepare(chapter), labels, config.language) for chapter in chapters}
+    # An in-text style with one list for the book: every chapter sees every source, in book order.
+    keys = citestyle.cited_keys(list(texts.values())) if citeproc.book_list else []
+    lead = citestyle.prelude(keys)
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        result = chapter_to_html(prepare(chapter), f"{chapter.id}-", config.language, sources, cache_dir)
+        result = chapter_to_html(lead + texts[chapter.path], f"{chapter.id}-", config.language, citeproc, cache_dir)
         warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
-        return build_fragment(chapter, result.html), warnings
+        fragment = build_fragment(chapter, citestyle.strip_prelude(result.html))
+        if citeproc.in_text:
+            fragment = citestyle.place_reference_list(fragment, config.language, keep=citeproc.per_chapter)
+        return fragment, warnings
 
     # Pandoc runs as a subprocess, so threads convert chapters side by side.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         results = list(pool.map(one, chapters))
-    return resolve_links([f for f, _ in results]), [w for _, warnings in results for w in warnings]
+    fragments = crossref.finish([f for f, _ in results], labels, config.language)
+    fragments = citestyle.add_book_list(project, citeproc, keys, fragments)
+    return resolve_links(fragments), [w for _, warnings in results for w in warnings]
 
 
 def book_text(project: Project) -> Prepare:

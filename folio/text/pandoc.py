@@ -1,6 +1,7 @@
 """The only place that runs Pandoc: one chapter of Markdown in, one HTML fragment out.
 
-Citations become numbered notes in the configured CSL style; raw HTML in the manuscript is
+Citations become numbered notes, or in-text citations linked to a reference list, in the configured
+CSL style (text/citestyle.py); raw HTML in the manuscript is
 escaped (it never reaches an output); Pandoc runs sandboxed, reading only the files named here.
 Fragments are cached by the hash of everything that goes into them.
 """
@@ -9,12 +10,17 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from folio import __version__
 from folio.errors import ToolError
+
+if TYPE_CHECKING:
+    from folio.text.citestyle import Citeproc
 
 READER = "markdown-raw_html-raw_attribute"
 
@@ -38,29 +44,19 @@ class Conversion:
     warnings: list[str]
 
 
-@dataclass(frozen=True)
-class Sources:
-    """What citeproc needs: the bibliography and the CSL style."""
-
-    bibliography: Path
-    csl: Path
-
-
 def arguments(
     *,
     reader: str = READER,
     writer: str = "html5",
-    sources: Sources | None = None,
+    citeproc: Sequence[str] = (),
     language: str | None = None,
     id_prefix: str | None = None,
     metadata: dict[str, str] | None = None,
     extra: tuple[str, ...] = (),
 ) -> list[str]:
     """Pandoc's command line, built one way for every conversion: sandboxed (it reads only the
-    files named here), citations by citeproc when `sources` are given."""
-    command = [f"--from={reader}", f"--to={writer}", "--sandbox"]
-    if sources:
-        command += ["--citeproc", f"--bibliography={sources.bibliography}", f"--csl={sources.csl}"]
+    files named here), with `citeproc`'s options (text/citestyle.py) when there are citations."""
+    command = [f"--from={reader}", f"--to={writer}", "--sandbox", *citeproc]
     command += [f"--metadata={key}={value}" for key, value in (metadata or {}).items()]
     if language:
         command.append(f"--metadata=lang={language}")
@@ -69,16 +65,16 @@ def arguments(
     return [*command, *extra]
 
 
-def chapter_to_html(body: str, id_prefix: str, language: str, sources: Sources, cache_dir: Path | None) -> Conversion:
-    """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed."""
+def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc, cache_dir: Path | None) -> Conversion:
+    """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed. `citeproc` says
+    which sources, which style and whether a reference list is wanted (text/citestyle.py)."""
     command = arguments(
-        sources=sources,
-        metadata={"suppress-bibliography": "true"},
+        citeproc=citeproc.arguments(),
         language=language,
         id_prefix=id_prefix,
         extra=("--section-divs", "--wrap=none"),
     )
-    key = _cache_key(command, body, sources)
+    key = _cache_key(command, body, citeproc)
     cached = cache_dir / f"{key}.html" if cache_dir else None
     if cached and cached.is_file():
         return Conversion(cached.read_text(encoding="utf-8"), [])
@@ -91,12 +87,13 @@ def chapter_to_html(body: str, id_prefix: str, language: str, sources: Sources, 
     return Conversion(output, warnings)
 
 
-def bibliography_html(keys: list[str], language: str, sources: Sources) -> str:
+def bibliography_html(keys: list[str], language: str, citeproc: Citeproc) -> str:
     """The bibliography entries of these sources, formatted in the style, as an HTML fragment."""
     if not keys:
         return ""
     document = "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in keys) + "\n---\n"
-    command = arguments(reader="markdown", sources=sources, language=language, id_prefix="uncited-", extra=("--wrap=none",))
+    sources = citeproc.sources()
+    command = arguments(reader="markdown", citeproc=sources, language=language, id_prefix="uncited-", extra=("--wrap=none",))
     output, _ = run(command, document)
     return output
 
@@ -105,6 +102,13 @@ def html_to_docx(html: str, language: str, resources: Path) -> bytes:
     """A Word document from HTML (Pandoc's HTML reader, then its DOCX writer); images from `resources`."""
     command = arguments(reader="html", writer="docx", language=language, extra=(f"--resource-path={resources}", "--output=-"))
     output, _ = _run(command, html.encode("utf-8"))
+    return output
+
+
+def csljson(path: Path, kind: str) -> str:
+    """A BibTeX or BibLaTeX file's entries as CSL JSON, as citeproc will see them (ToolError, with
+    Pandoc's message and line, when the file does not parse)."""
+    output, _ = run([*arguments(reader=kind, writer="csljson"), str(path)])
     return output
 
 
@@ -123,10 +127,11 @@ def _run(arguments: list[str], stdin: bytes) -> tuple[bytes, list[str]]:
     return result.stdout, [line for line in stderr.splitlines() if line.strip()]
 
 
-def _cache_key(command: list[str], body: str, sources: Sources) -> str:
+def _cache_key(command: list[str], body: str, citeproc: Citeproc) -> str:
     digest = hashlib.sha256()
     for part in (__version__, pandoc_version(), *command, body):
         digest.update(part.encode("utf-8") + b"\0")
-    digest.update(sources.bibliography.read_bytes() + b"\0")
-    digest.update(sources.csl.read_bytes())
+    for bibliography in citeproc.bibliographies:
+        digest.update(bibliography.read_bytes() + b"\0")
+    digest.update(citeproc.csl.read_bytes())
     return digest.hexdigest()[:32]

@@ -6,12 +6,15 @@ import json
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from folio.checks.book import check_book, citations
+from folio.errors import ConfigError
 from folio.project.config import load_project
 from folio.project.manuscript import Chapter
 from folio.text.pandoc import pandoc_path
 
-from helpers import REPO, make_book
+from helpers import REFERENCES, REPO, make_book
 
 
 def chapter(body: str, body_line: int = 5) -> Chapter:
@@ -103,3 +106,170 @@ def test_uncited_entry_is_a_warning(tmp_path):
     assert [(f.code, f.severity, f.line) for f in checked.findings] == [("C005", "warning", 7)]
     assert not checked.fails(strict=False)
     assert checked.fails(strict=True)
+
+
+# Bibliographies of every kind (issue 11) --------------------------------------------------------
+
+BIB = """\
+@book{alpha2020,
+  author = {Alpha, Ann},
+  title = {The First Book},
+  publisher = {Press One},
+  year = {2020}
+}
+
+@article{ beta2021 ,
+  author = {Beta, Bob},
+  title = {A Second Article},
+  journaltitle = {Journal Two},
+  date = {2021}
+}
+"""
+
+JSON = """\
+[
+  {
+    "id": "alpha2020",
+    "type": "book",
+    "author": [{"family": "Alpha", "given": "Ann"}],
+    "title": "The First Book",
+    "issued": {"date-parts": [[2020]]}
+  },
+  {
+    "id": "beta2021",
+    "type": "article-journal",
+    "title": "A Second Article",
+    "issued": {"date-parts": [[2021]]}
+  }
+]
+"""
+
+CITES_BOTH = "---\ntitle: One\n---\n\nText [@alpha2020] and [@beta2021].\n"
+
+
+def book_with(tmp_path: Path, files: dict[str, str], setting: str, chapter: str = CITES_BOTH) -> Path:
+    """A book whose sources are these files (name -> text), named in book.yaml by `setting`."""
+    root = make_book(tmp_path, {"one.md": chapter}, extra=setting)
+    (root / "manuscript" / "references.yaml").unlink()
+    for name, text in files.items():
+        (root / "manuscript" / name).write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.mark.parametrize(("name", "text"), [("refs.bib", BIB), ("refs.json", JSON), ("refs.yml", REFERENCES)])
+def test_each_kind_of_bibliography_is_read_with_entry_lines(tmp_path, name, text):
+    root = book_with(tmp_path, {name: text}, f"bibliography: {name}\n")
+    project = load_project(root)
+    checked = check_book(project)
+    assert checked.findings == []
+    expected = {"refs.bib": [1, 8], "refs.json": [3, 10], "refs.yml": [1, 7]}[name]
+    assert [(r.id, r.line, r.path.name) for r in checked.references] == [
+        ("alpha2020", expected[0], name),
+        ("beta2021", expected[1], name),
+    ]
+
+
+def test_bibtex_entry_problems_point_at_the_entry_line(tmp_path):
+    bib = BIB + "\n@misc{undated,\n  title = {No Date}\n}\n\n@misc{untitled,\n  year = {2001}\n}\n"
+    chapter = "---\ntitle: One\n---\n\n[@alpha2020; @beta2021; @undated; @untitled]\n"
+    root = book_with(tmp_path, {"refs.bib": bib}, "bibliography: refs.bib\n", chapter)
+    checked = check_book(load_project(root))
+    assert [f.format(root) for f in checked.findings] == [
+        "manuscript/refs.bib:15:1: error: C004 'undated' has no date (issued) (add a year or date)",
+        "manuscript/refs.bib:19:1: error: C003 'untitled' has no title",
+    ]
+
+
+def test_bibtex_syntax_error_points_at_its_line(tmp_path):
+    bib = BIB.replace("  title = {A Second Article},\n", "  title = {A Second Article}\n  oops\n")
+    root = book_with(tmp_path, {"refs.bib": bib}, "bibliography: refs.bib\n")
+    checked = check_book(load_project(root))
+    assert [(f.code, f.path.name, f.line) for f in checked.findings] == [("C007", "refs.bib", 11)]
+    assert "not valid BibTeX" in checked.findings[0].message
+    assert "missing comma" in checked.findings[0].hint
+    # The citations are not reported as unknown on top of the broken file.
+    assert not [f for f in checked.findings if f.code == "C001"]
+
+
+def test_csl_json_errors_have_lines(tmp_path):
+    broken = JSON.replace('"type": "book",', '"type": "book"')
+    root = book_with(tmp_path, {"refs.json": broken}, "bibliography: refs.json\n")
+    findings = check_book(load_project(root)).findings
+    assert [(f.code, f.line) for f in findings] == [("C007", 5)]
+    assert findings[0].message.startswith("not valid JSON")
+    no_id = JSON.replace('"id": "beta2021",', "")
+    root = book_with(tmp_path / "b", {"refs.json": no_id}, "bibliography: refs.json\n", "---\ntitle: One\n---\n\n[@alpha2020]\n")
+    assert [(f.code, f.line) for f in check_book(load_project(root)).findings] == [("C006", 9)]
+
+
+def test_csl_yaml_error_has_a_line_and_a_bib_in_yaml_clothing_gets_a_hint(tmp_path):
+    # No `bibliography:` key: manuscript/references.yaml is read, as it always was.
+    root = book_with(tmp_path, {"references.yaml": REFERENCES.replace("  title: A Second Article", "  title: [oops")}, "")
+    findings = check_book(load_project(root)).findings
+    assert [(f.code, f.line) for f in findings] == [("C007", 11)]  # where PyYAML found the list unclosed
+    root = book_with(tmp_path / "b", {"refs.yaml": BIB}, "bibliography: refs.yaml\n")
+    findings = check_book(load_project(root)).findings
+    assert [(f.code, f.line, f.hint) for f in findings] == [("C007", 1, "a BibTeX file must end in .bib")]
+
+
+def test_a_list_of_files_and_an_id_defined_in_two_of_them(tmp_path):
+    yaml_part = REFERENCES.split("- id: beta2021")[0]  # alpha2020 only
+    root = book_with(tmp_path, {"a.yaml": yaml_part, "b.bib": BIB}, "bibliography:\n  - a.yaml\n  - b.bib\n")
+    project = load_project(root)
+    assert [p.name for p in project.bibliographies] == ["a.yaml", "b.bib"]
+    checked = check_book(project)
+    assert [f.format(root) for f in checked.findings] == [
+        "manuscript/b.bib:1:1: error: C002 'alpha2020' is defined again (first at a.yaml:1)",
+    ]
+    assert [(r.id, r.path.name) for r in checked.references] == [("alpha2020", "a.yaml"), ("beta2021", "b.bib")]
+
+
+def test_a_book_that_cites_nothing_needs_no_bibliography(tmp_path):
+    root = book_with(tmp_path, {}, "", "---\ntitle: One\n---\n\nWrite to me @ home, or to ann@example.com.\n")
+    project = load_project(root)
+    assert project.bibliographies == []
+    assert check_book(project).findings == []
+    root = book_with(tmp_path / "b", {}, "", "---\ntitle: One\n---\n\nBut this cites [@alpha2020].\n")
+    findings = check_book(load_project(root)).findings
+    assert [f.format(root) for f in findings] == [
+        "manuscript/chapters/one.md:5:17: error: C001 citation '@alpha2020' but the book has no bibliography "
+        "(name the sources in book.yaml, e.g. 'bibliography: references.bib'; write \\@ for a plain at sign)"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("setting", "line", "message"),
+    [
+        ("bibliography: ../../outside.bib\n", 7, "../../outside.bib is outside the project"),
+        ("bibliography: /etc/refs.bib\n", 7, "/etc/refs.bib is outside the project"),
+        ("bibliography:\n  - refs.bib\n  - ../../x.json\n", 9, "../../x.json is outside the project"),
+        ("bibliography: refs.txt\n", 7, "refs.txt: not a bibliography file (hint: use .bib"),
+        ("bibliography: missing.bib\n", 7, "no such file: manuscript/missing.bib"),
+        ("references: chapters\n", 7, "'chapters' is not one of book, chapter"),
+    ],
+)
+def test_bibliography_setting_problems_are_refused_with_their_line(tmp_path, setting, line, message):
+    (tmp_path / "outside.bib").write_text(BIB, encoding="utf-8")
+    (tmp_path / "x.json").write_text(JSON, encoding="utf-8")
+    root = book_with(tmp_path / "book", {"refs.bib": BIB, "refs.txt": BIB}, setting)
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    assert f"book.yaml:{line}: " in str(caught.value)
+    assert message in str(caught.value)
+
+
+def test_cross_references_are_not_citation_keys():
+    body = "See @fig:map, +@tbl:data, [@eq:one; @sec:intro] and @fig-quarto, but cite @alpha2020.\n"
+    assert [c.key for c in citations.scan(chapter(body))] == ["alpha2020"]
+
+
+def test_citation_typing_and_identifier_prefixes_get_a_clear_error(tmp_path):
+    body = "---\ntitle: One\n---\n\nAs [@usesMethodIn:alpha2020] and @doi:10.1000/xyz123 and [@beta2021].\n"
+    root = make_book(tmp_path, {"one.md": body})
+    findings = [f.format(root) for f in check_book(load_project(root)).errors]
+    assert findings == [
+        "manuscript/chapters/one.md:5:5: error: C008 '@usesMethodIn:alpha2020': the citation-typing prefix 'usesMethodIn:' "
+        "is not supported (write @alpha2020)",
+        "manuscript/chapters/one.md:5:34: error: C008 '@doi:10.1000/xyz123': citing by doi identifier is not supported "
+        "(add the source to the bibliography with an id and cite that id, as @xyz123)",
+    ]

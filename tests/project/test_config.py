@@ -88,7 +88,7 @@ def test_choices_fonts_and_files_are_checked_with_their_lines(tmp_path):
         load_project(root)
     text = str(caught.value)
     assert "book.yaml:7: changes: 'maybe' is not one of accept, reject" in text
-    assert "book.yaml:8: cover: the cover must be PNG or JPG or JPEG" in text
+    assert "book.yaml:8: cover: the cover must be a PNG or JPEG image" in text
     assert "book.yaml:10: print.font: 'Comic Sans' is not a typeface Folio installs" in text
     assert "book.yaml:11: print.press_standard: 'pdf/x-9' is not one of pdf/x-1a, pdf/x-3, pdf/x-4" in text
     assert "book.yaml:13: draft.line_numbers: '3' is not one of 1, 5, 0" in text

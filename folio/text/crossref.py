@@ -1,0 +1,233 @@
+"""Cross-references: `@fig:id`, `@tbl:id`, `@eq:id`, `@sec:id` (pandoc-crossref's syntax) and
+Quarto's `@fig-id`, resolved to numbered, linked references ("Figure 3.2", "Equation (2.4)").
+
+Pandoc would take `@fig:x` for a citation key (a note in a note style, "???" and a warning in an
+in-text one), so the references are rewritten in the Markdown *before* Pandoc reads it, from
+numbers found by scanning the labels of every chapter first:
+
+    labels = collect(chapters)            # every {#fig:x} {#tbl:x} {#eq:x} {#sec:x}, numbered
+    findings = check(chapters, labels)    # unknown labels (X001), labels defined twice (X002)
+    text = rewrite(text, labels, lang)    # "@fig:x" -> "[Figure 3.2](#fig:x)"; $$..$$ {#eq:x} numbered
+    fragments = finish(fragments, labels, lang)  # after Pandoc: caption labels, section numbers
+
+Numbering (the one place it is decided; a styling helper may restyle, not renumber):
+- figures, tables and equations count per chapter in reading order, labelled ones only, as
+  pandoc-crossref does: `<chapter number>.<n>` ("3.2"), or `<n>` in an unnumbered chapter;
+- sections take the number the fragment gives their heading (35.1, 35.2.1); `rewrite` writes the
+  number it expects and `finish` replaces it with the fragment's, so the two cannot disagree;
+- `Target.number` is the bare number; `Target.text(language)` the words ("Figure 3.2",
+  "Equation (2.4)"), whose words come from folio/text/words.py.
+
+Forms: `@fig:x` and `+@fig:x` give "Figure 3.2"; `-@fig:x` the number alone ("3.2");
+`[@fig:a; @fig:b]` gives "Figures 3.1 and 3.2", each number its own link.
+Ids keep the author's spelling (`fig:x`); Pandoc prefixes them with the chapter's id like any other.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING
+
+from folio.checks.findings import Finding, closest
+from folio.project.manuscript import Chapter, mask_code
+from folio.text.words import word
+
+if TYPE_CHECKING:
+    from folio.text.fragment import Fragment
+
+KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section"}
+# A label is a citation key (Pandoc's grammar) that starts with a kind and ':' or '-'.
+NAME = r"(?:fig|tbl|eq|sec)[:-][A-Za-z0-9_](?:[A-Za-z0-9_]|[:.#$%&\-+?<>~/](?=[A-Za-z0-9_]))*"
+IS_LABEL = re.compile(NAME)
+REF = re.compile(rf"(?<![\w@\\])([-+]?)@({NAME})")
+ITEM = rf"[-+]?@{NAME}"
+GROUP = re.compile(rf"\[\s*({ITEM}(?:\s*;\s*{ITEM})*)\s*\](?![(\[{{])")
+# A label is defined by an id in an attribute block: ![..](..){#fig:x}, Table: .. {#tbl:x},
+# $$..$$ {#eq:x}, ## Heading {#sec:x}.
+ATTRIBUTES = re.compile(r"\{([^{}\n]*)\}")
+LABEL_ID = re.compile(rf"(?:^|\s)#({NAME})(?=\s|$)")
+# Display math, pair by pair (a pair never holds "$$"), and the label that may follow it.
+DISPLAY_MATH = re.compile(r"\$\$((?:(?!\$\$).)+?)\$\$", re.S)
+EQUATION_LABEL = re.compile(rf"[ \t]*\{{[ \t]*#({NAME})[ \t]*\}}")
+HEADING = re.compile(r"^(#{1,6})[ \t]+(.*?)[ \t]*$", re.M)
+
+
+def is_crossref(key: str) -> bool:
+    """A key that names a label, not a source: the citation gate leaves it to this module."""
+    return IS_LABEL.fullmatch(key) is not None
+
+
+@dataclass(frozen=True)
+class Target:
+    label: str
+    kind: str
+    """figure, table, equation or section."""
+    number: str
+    chapter: Chapter
+    line: int
+    col: int
+    title: str = ""
+    """A section's heading, which stands for it where it has no number (an unnumbered chapter)."""
+
+    def text(self, language: str, *, bare: bool = False) -> str:
+        if not self.number:
+            return self.title
+        number = f"({self.number})" if self.kind == "equation" else self.number
+        return number if bare else f"{word(language, self.kind)}\u00a0{number}"
+
+
+def kind_of(label: str) -> str:
+    return KINDS[re.split(r"[:-]", label, maxsplit=1)[0]]
+
+
+def collect(chapters: list[Chapter]) -> tuple[dict[str, Target], list[Finding]]:
+    """Every label in the book, numbered; a label defined twice is an error (X002)."""
+    labels: dict[str, Target] = {}
+    findings: list[Finding] = []
+    for chapter in chapters:
+        text = chapter.masked_body
+        sections = _section_numbers(chapter, text)
+        counts = dict.fromkeys(KINDS.values(), 0)
+        for block in ATTRIBUTES.finditer(text):
+            for match in LABEL_ID.finditer(block[1]):
+                label, kind = match[1], kind_of(match[1])
+                line, col = chapter.position_of(block.start(1) + match.start(1))
+                if label in labels:
+                    first = labels[label]
+                    where = f"line {first.line}" if first.chapter is chapter else f"{first.chapter.path.name}:{first.line}"
+                    findings.append(Finding("X002", chapter.path, line, col, f"label '#{label}' is defined again (first at {where})"))
+                    continue
+                counts[kind] += 1
+                title = ""
+                if kind == "section":
+                    number, title = sections.get(block.start(), ("", label))
+                else:
+                    number = f"{chapter.number}.{counts[kind]}" if chapter.number is not None else str(counts[kind])
+                labels[label] = Target(label, kind, number, chapter, line, col, title)
+    return labels, findings
+
+
+def _section_numbers(chapter: Chapter, text: str) -> dict[int, tuple[str, str]]:
+    """The number each heading will have (as fragment._number_sections gives it) and its title,
+    keyed by the offset of the heading's attribute block."""
+    numbers: dict[int, tuple[str, str]] = {}
+    counters = [0] * 7
+    for match in HEADING.finditer(text):
+        level = len(match[1])
+        counters[level] += 1
+        counters[level + 1 :] = [0] * (7 - level - 1)
+        attributes = re.search(r"\{[^{}\n]*\}\s*$", match[2])
+        if attributes:
+            numbered = chapter.number is not None and level >= 2
+            number = ".".join(str(n) for n in [chapter.number, *counters[2 : level + 1]]) if numbered else ""
+            numbers[match.start(2) + attributes.start()] = (number, match[2][: attributes.start()].strip())
+    return numbers
+
+
+def check(chapters: list[Chapter], labels: dict[str, Target]) -> list[Finding]:
+    """A reference to a label that is nowhere in the book is an error, with a did-you-mean (X001)."""
+    findings = []
+    for chapter in chapters:
+        for match in REF.finditer(chapter.masked_body):
+            if match[2] not in labels:
+                kind = kind_of(match[2])
+                same_kind = [label for label, target in labels.items() if target.kind == kind]
+                hint = closest(match[2], same_kind) or f"label the {kind}: {{#{match[2]}}}"
+                where = chapter.position_of(match.start(2) - 1)
+                findings.append(Finding("X001", chapter.path, *where, f"cross-reference to '{match[2]}', which is not in the book", hint))
+    return findings
+
+
+def rewrite(text: str, labels: dict[str, Target], language: str) -> str:
+    """The Markdown Pandoc reads: references as links with their numbers, labelled equations numbered.
+    Code is left alone. An unknown label is escaped (`\\@fig:x`) so that citeproc never sees it; the
+    check has already reported it."""
+    masked = mask_code(text)
+    edits: list[tuple[int, int, str]] = []
+    for match in DISPLAY_MATH.finditer(masked):
+        label = EQUATION_LABEL.match(masked, match.end())
+        target = labels.get(label[1]) if label else None
+        if label is not None and target is not None:
+            number = target.text(language, bare=True)
+            math = text[match.start() : match.end()]
+            edits.append((match.start(), label.end(), f"[{math} [{number}]{{.eqno}}]{{#{target.label} .equation}}"))
+    taken = [(start, end) for start, end, _ in edits]
+    for match in GROUP.finditer(masked):
+        items = REF.findall(match[1])
+        if all(label in labels for _, label in items):
+            edits.append((match.start(), match.end(), _links([(sign, labels[label]) for sign, label in items], language)))
+            taken.append((match.start(), match.end()))
+    for match in REF.finditer(masked):
+        if any(start <= match.start() < end for start, end in taken):
+            continue
+        target = labels.get(match[2])
+        if target is None:
+            edits.append((match.start(2) - 1, match.start(2) - 1, "\\"))
+        else:
+            edits.append((match.start(), match.end(), _links([(match[1], target)], language)))
+    for start, end, new in sorted(edits, reverse=True):
+        text = text[:start] + new + text[end:]
+    return text
+
+
+def _links(items: list[tuple[str, Target]], language: str) -> str:
+    """One reference or a run of them: "Figure 3.2"; "Figures 3.1 and 3.2"; "Figure 3.1; Table 1.2"."""
+    runs: list[list[tuple[str, Target]]] = []
+    for item in items:
+        if runs and runs[-1][0][1].kind == item[1].kind and item[0] != "-":
+            runs[-1].append(item)
+        else:
+            runs.append([item])
+    parts = []
+    for run in runs:
+        if len(run) == 1:
+            sign, target = run[0]
+            parts.append(f"[{_number_markup(target, language, bare=sign == '-')}](#{target.label})")
+            continue
+        numbers = [f"[{_number_markup(t, language, bare=True)}](#{t.label})" for _, t in run]
+        listed = ", ".join(numbers[:-1]) + f" {word(language, 'and')} " + numbers[-1]
+        parts.append(f"{word(language, run[0][1].kind + 's')}\u00a0{listed}")
+    return "; ".join(parts)
+
+
+def _number_markup(target: Target, language: str, *, bare: bool) -> str:
+    """The reference's words. A section's number is the fragment's to give (the heading scheme
+    decides it): mark the words so that `finish` can put them right."""
+    text = target.text(language, bare=bare)
+    if target.kind != "section":
+        return text
+    flag = " bare=1" if bare else ""
+    return f'[{text}]{{.xref-section label="{target.label}"{flag}}}'
+
+
+CAPTIONED = re.compile(r'(<(figure|table) id="([^"]+)"[^>]*>(?:(?!</\2>).)*?<(?:figcaption|caption)[^>]*>)', re.S)
+SECTION_REF = re.compile(r'<span class="xref-section" data-label="([^"]+)"( data-bare="1")?>(.*?)</span>', re.S)
+
+
+def finish(fragments: list[Fragment], labels: dict[str, Target], language: str) -> list[Fragment]:
+    """After Pandoc: each labelled figure's and table's caption starts with its label ("Figure 3.2."),
+    and a reference to a section carries the number the section's heading was given."""
+    owners = {label: _owner(fragments, target) for label, target in labels.items()}
+    by_id = {f"{owner.chapter.id}-{label}": labels[label] for label, owner in owners.items() if owner}
+    heading_numbers = {heading.id: heading.number for fragment in fragments for heading in fragment.headings}
+
+    def caption(match: re.Match[str]) -> str:
+        target = by_id.get(match[3])
+        if target is None or target.kind not in ("figure", "table"):
+            return match[0]
+        return f'{match[1]}<span class="caption-label">{target.text(language)}.</span> '
+
+    def section(match: re.Match[str]) -> str:
+        target = labels.get(match[1])
+        fragment = _owner(fragments, target) if target else None
+        number = heading_numbers.get(f"{fragment.chapter.id}-{match[1]}", "") if fragment else ""
+        if target is None or not number:
+            return match[3]
+        return replace(target, number=number).text(language, bare=bool(match[2]))
+
+    return [replace(f, html=SECTION_REF.sub(section, CAPTIONED.sub(caption, f.html))) for f in fragments]
+
+
+def _owner(fragments: list[Fragment], target: Target) -> Fragment | None:
+    return next((f for f in fragments if f.chapter.path == target.chapter.path), None)
