@@ -12,6 +12,7 @@ from pathlib import Path
 
 ERROR = "error"
 WARNING = "warning"
+NOTE = "note"  # HOOK(headings): a finding that informs and never fails a build, even with --strict
 
 CODES = {
     # citations
@@ -33,6 +34,9 @@ CODES = {
     "M008": (ERROR, "link to a place that is not in the book"),
     "M009": (ERROR, "image file not found in the manuscript folder"),
     "M010": (ERROR, "image of a type EPUB readers do not show"),
+    "M011": (WARNING, "heading level skipped"),
+    "M012": (NOTE, "chapter title read from the file's title block or first heading, not from front matter"),
+    "M013": (WARNING, "running head too long for the line, and no short title"),
     # editorial markup (CriticMarkup)
     "K001": (WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
     "K002": (ERROR, "editorial mark opened but not closed"),
@@ -69,6 +73,10 @@ class Finding:
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
+
+    @property
+    def is_note(self) -> bool:
+        return self.severity == NOTE
 
     def location(self, root: Path | None = None) -> str:
         path = self.path

@@ -14,7 +14,7 @@ from typing import Any, get_type_hints
 
 from folio.checks.findings import closest
 from folio.errors import ConfigError
-from folio.project import yamlfile
+from folio.project import parts, yamlfile
 
 BOOK_FILE = "manuscript/book.yaml"
 FORMATS = ("pdf", "press", "epub", "onix", "draft", "docx")
@@ -122,6 +122,15 @@ class BookConfig:
     """The chapters in reading order, as paths relative to manuscript/."""
     subtitle: str = ""
     """Subtitle, if any."""
+    short_title: str = ""
+    """The book's title as the left-hand running head prints it, when the title is too long for one line."""
+    front: list[str] = field(default_factory=list)
+    """Front matter in reading order (dedication, foreword, preface, acknowledgements), as paths
+    relative to manuscript/: after the contents page, with roman page numbers."""
+    back: list[str] = field(default_factory=list)
+    """Back matter in reading order (appendices, afterword, ...), as paths relative to manuscript/: after the chapters."""
+    toc_depth: int = 2
+    """How deep the contents page, the PDF outline and the EPUB nav go: 1 chapters, 2 sections, 3 subsections."""
     language: str = "en-US"
     """BCP 47 language tag of the text (drives hyphenation and the EPUB's dc:language)."""
     publisher: str = ""
@@ -269,6 +278,8 @@ def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig
         elif chapter in chapter_paths:
             problems.append(f"{path}:{line}: chapters: listed twice: {name}")
         chapter_paths.append(chapter)
+    # HOOK(headings): the front: and back: files around the chapters, in reading order
+    chapter_paths = parts.resolve(manuscript, path, data, config, chapter_paths, problems)
     if config.cover and not (manuscript / config.cover).is_file():
         problems.append(f"{where('cover')}: no such file: manuscript/{config.cover}")
     elif config.cover and Path(config.cover).suffix.lower() not in (".png", ".jpg", ".jpeg"):

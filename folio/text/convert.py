@@ -26,11 +26,10 @@ def convert(
     """Every chapter's fragment, in reading order, and the problems found on the way.
     `prepare` gives the Markdown Pandoc reads (editorial marks resolved, or marked up for the
     draft); by default the chapter as written."""
-    config = project.config
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
         body = prepare(chapter) if prepare else chapter.body
-        result = chapter_to_html(body, f"{chapter.id}-", config.language, project.bibliography_path, project.csl_path, cache_dir)
+        result = chapter_to_html(body, f"{chapter.id}-", chapter.language, project.bibliography_path, project.csl_path, cache_dir)
         warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
         return build_fragment(chapter, result.html), warnings
 

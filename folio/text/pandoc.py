@@ -53,6 +53,9 @@ def chapter_to_html(body: str, id_prefix: str, language: str, bibliography: Path
         f"--id-prefix={id_prefix}",
         "--section-divs",
         "--wrap=none",
+        # Quotations as <q>: fragment.py sets them with the marks of their language (Pandoc's HTML
+        # writer would print English curly quotes whatever `lang` says).
+        "--html-q-tags",
     ]
     key = _cache_key(command, body, bibliography, csl)
     cached = cache_dir / f"{key}.html" if cache_dir else None
