@@ -125,7 +125,8 @@ def number_sections(root: etree._Element, chapter: Chapter) -> list[tuple[str, s
         heading.tag = f"{{{XHTML}}}h{level}"
         classes = (section.get("class") or "").split() + (heading.get("class") or "").split()
         section.set("class", " ".join([f"level{level}", *(c for c in classes if not c.startswith("level"))]).strip())
-        numbered = "unnumbered" not in classes and chapter.number is not None and chapter.role == "body"
+        inside_unnumbered = any("unnumbered" in (a.get("class") or "").split() for a in section.iterancestors(f"{{{XHTML}}}section"))
+        numbered = "unnumbered" not in classes and not inside_unnumbered and chapter.number is not None and chapter.role == "body"
         title = "".join(heading.itertext()).strip()
         number = ""
         if numbered:

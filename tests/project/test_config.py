@@ -66,3 +66,29 @@ def test_bad_lengths():
         length_pt("12 furlongs")
     with pytest.raises(ValueError):
         page_size_pt("huge")
+
+
+def test_front_and_back_matter_files(tmp_path):
+    """front: and back: are read like chapters, around them, and checked like them."""
+    from folio.project.manuscript import load_chapters
+
+    extra = "front:\n  - chapters/preface.md\n  - chapters/missing.md\nback:\n  - chapters/appendix-data.md\ntoc_depth: 9\n"
+    root = make_book(tmp_path, {"one.md": CHAPTER}, extra=extra)
+    chapters = root / "manuscript" / "chapters"
+    (chapters / "preface.md").write_text("---\ntitle: Preface\n---\n\nWhy.\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_project(root)
+    assert "book.yaml:9: front: no such file: manuscript/chapters/missing.md" in str(error.value)
+    assert "book.yaml:11: back: no such file: manuscript/chapters/appendix-data.md" in str(error.value)
+    assert "toc_depth: use 1 (chapters)" in str(error.value)
+    assert "preface" not in str(error.value)
+    (chapters / "appendix-data.md").write_text("---\ntitle: Data\n---\n\nTables.\n", encoding="utf-8")
+    text = (root / "manuscript" / "book.yaml").read_text(encoding="utf-8")
+    (root / "manuscript" / "book.yaml").write_text(text.replace("  - chapters/missing.md\n", "").replace("toc_depth: 9", "toc_depth: 3"))
+    project = load_project(root)
+    loaded, _ = load_chapters(project)
+    assert [(c.title, c.role, c.kind, c.label) for c in loaded] == [
+        ("Preface", "front", "preface", ""),
+        ("One", "body", "", ""),
+        ("Data", "back", "appendix", ""),
+    ]
