@@ -272,3 +272,30 @@ def test_a_running_head_too_long_without_a_short_title_is_a_warning(tmp_path):
     assert line.startswith("manuscript/chapters/one.md:1: warning: M013 running head of 'A Chapter Whose Title Is Far Too Long")
     assert "add short_title: to the chapter's front matter" in line
     assert run_folio(["check", "--project", str(root), "--strict"])[0] == 1
+
+
+def test_front_and_back_parts_pass_ace(book, tmp_path):
+    from folio.tools.ace import run_ace
+
+    result = run_ace(book / "build" / "test-book.epub", tmp_path / "ace")
+    assert result.outcome == "pass" and [str(v) for v in result.violations] == []
+
+
+def test_accessibility_summary_claims_only_what_the_contents_lists(book):
+    with zipfile.ZipFile(book / "build" / "test-book.epub") as archive:
+        opf = etree.fromstring(archive.read("OEBPS/package.opf"))
+    summary = opf.xpath("//o:meta[@property='schema:accessibilitySummary']/text()", namespaces={"o": "http://www.idpf.org/2007/opf"})
+    assert "the table of contents lists every chapter, section and subsection" in summary[0]  # toc_depth: 3
+
+
+def test_draft_header_uses_the_short_title(book, tmp_path):
+    code, _, err = run_folio(["build", "draft", "--project", str(book), "--out", str(tmp_path)])
+    assert code == 0, err
+    with pdfplumber.open(tmp_path / "test-book-draft.pdf") as pdf:
+        texts = [page.extract_text() or "" for page in pdf.pages]
+    heads = [text.splitlines()[0] for text in texts]
+    folios = [text.splitlines()[-1] for text in texts]
+    assert "Test Book — A Long Chapter DRAFT" in heads and not any("Far Too Long" in head for head in heads)
+    # The draft counts its pages straight through, as "page X of Y" says; it has no contents page.
+    assert [f.split("page ")[-1] for f in folios] == [f"{n} of {len(folios)}" for n in range(1, len(folios) + 1)]
+    assert not any("Contents" in text for text in texts)
