@@ -272,6 +272,24 @@ def test_a_running_head_too_long_without_a_short_title_is_a_warning(tmp_path):
     assert line.startswith("manuscript/chapters/one.md:1: warning: M013 running head of 'A Chapter Whose Title Is Far Too Long")
     assert "add short_title: to the chapter's front matter" in line
     assert run_folio(["check", "--project", str(root), "--strict"])[0] == 1
+    # Built anyway, the head stays on one line, as wide as the warning said (fontTools' measure
+    # against the glyphs WeasyPrint set: within 1%).
+    code, _, err = run_folio(["build", "pdf", "--project", str(root)])
+    assert code == 0 and "M013" in err
+    from folio.render import running_heads
+    from folio.render.fonts import font_faces
+
+    face = next(f.path for f in font_faces("EB Garamond") if f.style == "normal")
+    with pdfplumber.open(root / "build" / "test-book.pdf") as pdf:
+        for page in pdf.pages:
+            head = [c for c in page.chars if c["top"] - page.bbox[1] < 50]
+            if head and "".join(c["text"] for c in head) == LONG:
+                assert len({round(c["top"]) for c in head}) == 1  # one line
+                printed = head[-1]["x1"] - head[0]["x0"]
+                assert printed == pytest.approx(running_heads.width_pt(LONG, face), rel=0.01)
+                break
+        else:
+            raise AssertionError("the long running head is not printed")
 
 
 def test_front_and_back_parts_pass_ace(book, tmp_path):
