@@ -16,6 +16,10 @@ if TYPE_CHECKING:
     from folio.project.config import BookConfig
 
 
+MARKDOWN = (".md", ".markdown", ".txt")
+"""What a chapter file may be called: Pandoc reads all three as Markdown."""
+
+
 def resolve(
     manuscript: Path, path: Path, data: yamlfile.LineDict, config: BookConfig, chapters: list[Path], problems: list[str]
 ) -> list[Path]:
@@ -27,6 +31,10 @@ def resolve(
         if part in ordered and part not in chapters:
             problems.append(f"{path}:{data.line_of('front' if part in front else 'back')}: front/back: {part.name} is listed twice")
         ordered.append(part)
+    for part in ordered:
+        if part.suffix.lower() not in MARKDOWN and part.is_file():
+            key = "front" if part in front else "back" if part in back else "chapters"
+            problems.append(f"{path}:{data.line_of(key)}: {key}: {part.name} is not a Markdown file (name it .md, .markdown or .txt)")
     if not 1 <= config.toc_depth <= 6:
         problems.append(f"{path}:{data.line_of('toc_depth')}: toc_depth: use 1 (chapters), 2 (sections) ... up to 6")
     return ordered

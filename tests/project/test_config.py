@@ -92,3 +92,11 @@ def test_front_and_back_matter_files(tmp_path):
         ("One", "body", "", ""),
         ("Data", "back", "appendix", ""),
     ]
+
+
+def test_chapter_files_must_be_markdown(tmp_path):
+    root = make_book(tmp_path, {"one.md": CHAPTER, "two.markdown": CHAPTER, "three.txt": CHAPTER, "four.docx": CHAPTER})
+    with pytest.raises(ConfigError) as error:
+        load_project(root)
+    assert str(error.value).endswith("book.yaml:5: chapters: four.docx is not a Markdown file (name it .md, .markdown or .txt)")
+    assert "one.md" not in str(error.value) and "two.markdown" not in str(error.value) and "three.txt" not in str(error.value)
