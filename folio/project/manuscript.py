@@ -95,7 +95,9 @@ def load_chapters(project: Project) -> tuple[list[Chapter], list[Finding]]:
     numbers: dict[int, Path] = {}
     roles = part_roles(project)
     for position, path in enumerate(project.chapter_paths, start=1):
-        chapter, problems = load_chapter(path, position, project.config.language, roles.get(path, "body"))
+        # A book of one untitled text (an article, a thesis in one file) may take the book's title.
+        sole = project.config.title if len(project.chapter_paths) == 1 else ""
+        chapter, problems = load_chapter(path, position, project.config.language, roles.get(path, "body"), sole)
         findings += problems
         if chapter is None:
             continue
@@ -132,7 +134,9 @@ def part_kind(role: str, declared: object, path: Path) -> str:
     return "appendix" if role == "back" else ""
 
 
-def load_chapter(path: Path, position: int, language: str = "en-US", role: str = "body") -> tuple[Chapter | None, list[Finding]]:
+def load_chapter(
+    path: Path, position: int, language: str = "en-US", role: str = "body", book_title: str = ""
+) -> tuple[Chapter | None, list[Finding]]:
     try:
         text = path.read_text(encoding="utf-8")
     except UnicodeDecodeError as exc:
@@ -141,7 +145,7 @@ def load_chapter(path: Path, position: int, language: str = "en-US", role: str =
     text = text.replace("\r\n", "\n")
     match = FRONT_MATTER.match(text)
     if not match:
-        return title_from_text(path, position, text, language, role)
+        return title_from_text(path, position, text, language, role, book_title)
     try:
         meta = yamlfile.parse(match[1], path, first_line=2)
     except yamlfile.YamlError as exc:
@@ -185,10 +189,13 @@ PERCENT_TITLE = re.compile(r"\A%[ \t]*(.*(?:\n[ \t]+\S.*)*)\n(?:%.*(?:\n[ \t]+\S
 MMD_BLOCK = re.compile(r"\A(?:[A-Za-z][\w -]*:[ \t]*\S.*\n)+")
 
 
-def title_from_text(path: Path, position: int, text: str, language: str, role: str) -> tuple[Chapter | None, list[Finding]]:
+def title_from_text(
+    path: Path, position: int, text: str, language: str, role: str, book_title: str = ""
+) -> tuple[Chapter | None, list[Finding]]:
     """A chapter without YAML front matter, as many existing manuscripts are: its title comes from
-    a Pandoc title block (`% Title`), a MultiMarkdown `Title:` line, or its first heading. Said in
-    a note, so the author knows where the title came from and how to set it."""
+    a Pandoc title block (`% Title`), a MultiMarkdown `Title:` line, or its first heading; when
+    its headings are all sections (several at the top level) and it is the book's only text, from
+    the book's title. Said in a note, so the author knows where the title came from."""
     hint = "add front matter: '---', then 'title: ...' (and 'number: ...'), then '---'"
     percent = PERCENT_TITLE.match(text)
     mmd = MMD_BLOCK.match(text)
@@ -214,6 +221,8 @@ def title_from_text(path: Path, position: int, text: str, language: str, role: s
             # out (line numbers stay as they are).
             body = text[: first.start] + re.sub(r"[^\n]", "", text[first.start : first.end]) + text[first.end :]
             source = f"its first heading (line {text[: first.start].count(chr(10)) + 1})"
+        elif book_title:
+            title, source = book_title, "the book's title (its headings are all sections, and it is the book's only text)"
         else:
             source = f"its first heading (line {text[: first.start].count(chr(10)) + 1}), which stays a section"
     body_line = text[:body_start].count("\n") + 1

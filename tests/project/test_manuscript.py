@@ -70,9 +70,25 @@ def test_title_from_a_lone_first_heading(tmp_path):
 def test_title_from_the_first_of_several_top_headings(tmp_path):
     """The links-species manuscript: '# Introduction', '# Results', ... The first heading names
     the chapter but stays a section, and the note says so."""
+    text = "# Introduction\n\nText [@alpha2020].\n\n# Results\n\nMore [@beta2021].\n"
+    root = make_book(tmp_path, {"ms.md": text, "other.md": "---\ntitle: Other\n---\n\nText.\n"})
+    checked = check_book(load_project(root))
+    assert checked.chapters[0].title == "Introduction" and "# Introduction" in checked.chapters[0].body
+    note = next(f for f in checked.findings if f.code == "M012")
+    assert note.severity == "note" and "which stays a section" in note.message
+
+
+def test_the_only_text_of_a_book_takes_the_book_title(tmp_path):
+    """An article built as a book on its own: its top headings are its sections, its title the book's."""
     chapters, found = loaded(tmp_path, "ms.md", "# Introduction\n\nText [@alpha2020].\n\n# Results\n\nMore [@beta2021].\n")
-    assert chapters[0].title == "Introduction" and "# Introduction" in chapters[0].body
-    assert found[0][:2] == ("M012", "note") and "which stays a section" in found[0][2]
+    assert chapters[0].title == "Test Book" and "# Introduction" in chapters[0].body
+    assert found == [
+        (
+            "M012",
+            "note",
+            "no front matter: the title 'Test Book' is taken from the book's title (its headings are all sections, and it is the book's only text)",
+        )
+    ]
 
 
 def test_title_from_a_pandoc_title_block(tmp_path):
