@@ -82,13 +82,8 @@ def test_the_only_text_of_a_book_takes_the_book_title(tmp_path):
     """An article built as a book on its own: its top headings are its sections, its title the book's."""
     chapters, found = loaded(tmp_path, "ms.md", "# Introduction\n\nText [@alpha2020].\n\n# Results\n\nMore [@beta2021].\n")
     assert chapters[0].title == "Test Book" and "# Introduction" in chapters[0].body
-    assert found == [
-        (
-            "M012",
-            "note",
-            "no front matter: the title 'Test Book' is taken from the book's title (its headings are all sections, and it is the book's only text)",
-        )
-    ]
+    assert [f[:2] for f in found] == [("M012", "note")]
+    assert found[0][2].startswith("no front matter: the title 'Test Book' is taken from the book's title (its headings are all sections")
 
 
 def test_title_from_a_pandoc_title_block(tmp_path):
