@@ -46,7 +46,10 @@ class SourceHeading:
 def source_headings(masked: str) -> list[SourceHeading]:
     """ATX (`## Title {#id}`) and setext (`Title` over `===` or `---`) headings of a body whose code
     is already blanked out (Chapter.masked_body), so a `## comment` in an R block is not one."""
-    found = [_heading(m.start(), m.end(), len(m[1]), m[2]) for m in ATX.finditer(masked)]
+    # As Pandoc reads them (blank_before_header): a heading follows a blank line or starts the text.
+    found = [
+        _heading(m.start(), m.end(), len(m[1]), m[2]) for m in ATX.finditer(masked) if not masked[: m.start()].rstrip(" \t")[-1:].strip()
+    ]
     lines = masked.split("\n")
     offset = 0
     starts = []

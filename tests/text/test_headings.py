@@ -12,7 +12,7 @@ from folio.project.manuscript import Chapter
 from folio.text.fragment import build_fragment
 from folio.text.pandoc import chapter_to_html
 
-from helpers import REFERENCES, make_book
+from helpers import CORPUS, REFERENCES, make_book
 
 HASH = "Opening.\n\n# First\n\nText.\n\n## Inner\n\nText.\n\n# Second\n\nText.\n"
 DOUBLE = "Opening.\n\n## First\n\nText.\n\n### Inner\n\nText.\n\n## Second\n\nText.\n"
@@ -96,3 +96,63 @@ def test_code_comments_are_not_headings(tmp_path):
     body = "# Real\n\nText.\n\n```r\n## [1] 42\n# comment\n```\n"
     fragment = fragment_for(tmp_path, body)
     assert [h.title for h in fragment.headings] == ["Real"]
+
+
+# Real manuscripts by others, read in place (../shared/corpus) -----------------------------------
+
+
+def corpus_fragment(tmp_path: Path, path: Path, number: int | None = None):
+    from dataclasses import replace
+
+    from folio.project.manuscript import load_chapter
+    from folio.text.headings import lint
+
+    chapter, notes = load_chapter(path, 1)
+    assert chapter is not None
+    chapter = replace(chapter, number=number)
+    bib = tmp_path / "refs.yaml"
+    bib.write_text(REFERENCES, encoding="utf-8")
+    csl = _styles_dir() / "chicago-notes-bibliography.csl"
+    html = chapter_to_html(chapter.body, "ch01-", "en-US", bib, csl, None).html
+    return chapter, notes, lint(chapter), build_fragment(chapter, html)
+
+
+def test_corpus_sampler_starts_at_level_two(tmp_path):
+    """500 Lines: a MultiMarkdown 'title:' line, sections from ## down to ####. (Its '## Introduction'
+    follows a '</markdown>' line with no blank line between, so Pandoc reads it as text, and so
+    does Folio: raw HTML is another part of issue 11.)"""
+    chapter, notes, warnings, fragment = corpus_fragment(tmp_path, CORPUS / "aosa-sampler" / "sampler" / "sampler.markdown", 3)
+    assert chapter.title == "A Rejection Sampler" and [n.code for n in notes] == ["M012"]
+    assert warnings == []
+    levels = [(h.number, h.title, h.level) for h in fragment.headings[:4]]
+    assert levels == [
+        ("3.0.1", "What is Sampling?", 3),
+        ("3.0.2", "Programming with Samples and Probabilities", 3),
+        ("3.0.2.1", "A Brief Aside About Notation", 4),
+        ("3.1", "Sampling Magical Items", 2),
+    ]
+
+
+def test_corpus_article_with_hash_sections_and_a_skipped_level(tmp_path):
+    """The links-species article: '#' sections, and '###' straight under '# Experimental Procedures'."""
+    _, _, warnings, fragment = corpus_fragment(tmp_path, CORPUS / "poisot-links-species" / "manuscript.md", 1)
+    assert [(f.code, f.line) for f in warnings] == [("M011", 640)]
+    tops = [(h.number, h.title) for h in fragment.headings if h.level == 2]
+    assert tops[:3] == [
+        ("1.1", "Introduction"),
+        ("1.2", "Interlude - deriving a process-based model for the number of links"),
+        ("1.3", "Results and Discussion"),
+    ]
+    assert "<h1" not in fragment.html
+
+
+def test_corpus_lesson_code_comments_are_not_sections(tmp_path):
+    """The Programming Historian lesson: dozens of '## ' lines inside R blocks are output, not headings."""
+    chapter, notes, warnings, fragment = corpus_fragment(
+        tmp_path, CORPUS / "ph-radiocarbon" / "fr" / "lecons" / "calibration-radiocarbone-avec-r.md"
+    )
+    assert chapter.title == "Calibrer des âges radiocarbone avec R" and notes == [] and warnings == []
+    from folio.text.headings import source_headings
+
+    written = [h.text.replace("'", "’") for h in source_headings(chapter.masked_body)]
+    assert len(written) == 15 and [h.title for h in fragment.headings] == [*written, "Notes"]  # and Folio's own Notes
