@@ -47,9 +47,7 @@ def source_headings(masked: str) -> list[SourceHeading]:
     """ATX (`## Title {#id}`) and setext (`Title` over `===` or `---`) headings of a body whose code
     is already blanked out (Chapter.masked_body), so a `## comment` in an R block is not one."""
     # As Pandoc reads them (blank_before_header): a heading follows a blank line or starts the text.
-    found = [
-        _heading(m.start(), m.end(), len(m[1]), m[2]) for m in ATX.finditer(masked) if not masked[: m.start()].rstrip(" \t")[-1:].strip()
-    ]
+    found = [_heading(m.start(), m.end(), len(m[1]), m[2]) for m in ATX.finditer(masked) if _after_blank_line(masked, m.start())]
     lines = masked.split("\n")
     offset = 0
     starts = []
@@ -66,11 +64,16 @@ def source_headings(masked: str) -> list[SourceHeading]:
     return sorted(found, key=lambda h: h.start)
 
 
+def _after_blank_line(text: str, start: int) -> bool:
+    previous = text.rfind("\n", 0, max(start - 1, 0))
+    return start == 0 or not text[previous + 1 : start].strip()
+
+
 def _heading(start: int, end: int, level: int, text: str) -> SourceHeading:
-    text = re.sub(r"[ \t]+#+$", "", text)  # closing hashes: "## Title ##"
     attributes = ATTRIBUTES.search(text)
     if attributes:
         text = text[: attributes.start()]
+    text = re.sub(r"[ \t]+#+$", "", text)  # closing hashes: "## Title ##"
     return SourceHeading(start, end, level, text.strip(), attributes[1] if attributes else "")
 
 

@@ -156,3 +156,11 @@ def test_corpus_lesson_code_comments_are_not_sections(tmp_path):
 
     written = [h.text.replace("'", "’") for h in source_headings(chapter.masked_body)]
     assert len(written) == 15 and [h.title for h in fragment.headings] == [*written, "Notes"]  # and Folio's own Notes
+
+
+def test_source_headings_are_read_as_pandoc_reads_them():
+    from folio.text.headings import source_headings
+
+    text = "# Start\nText\n## Glued to the paragraph\n\n## Title ## {#sec:x .unnumbered}\n\nSetext\n======\n\n* item\n---\n"
+    found = [(h.level, h.text, h.attributes) for h in source_headings(text)]
+    assert found == [(1, "Start", ""), (2, "Title", "#sec:x .unnumbered"), (1, "Setext", "")]
