@@ -18,7 +18,7 @@ from pathlib import Path
 from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter
-from folio.text import critic
+from folio.text import critic, headings
 from folio.text.pandoc import run
 from folio.tools import version
 
@@ -44,7 +44,7 @@ def render(project: Project, chapters: list[Chapter], text: Callable[[Chapter], 
     parts = []
     for chapter in chapters:
         heading = f"{chapter.label}: {chapter.title}" if chapter.label else chapter.title
-        parts.append(f"# {heading}\n\n{text(chapter)}")
+        parts.append(f"# {heading}\n\n{headings.demote(text(chapter))}")  # HOOK(headings): a body's # sections under the # title
     markdown = critic.docx_spans("\n\n".join(parts), author, date)
     config = project.config
     with tempfile.TemporaryDirectory() as folder:

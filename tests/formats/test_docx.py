@@ -62,3 +62,18 @@ def test_redline_against_a_revision_as_tracked_changes(tmp_path):
     document = etree.fromstring(parts(root / "build" / "test-book-review.docx")["word/document.xml"])
     assert ["".join(e.itertext()) for e in document.iter(f"{{{W}}}ins")] == ["dog"]
     assert document.xpath("//w:del//w:delText/text()", namespaces=NS) == ["cat"]
+
+
+def test_sections_written_with_one_hash_sit_under_the_chapter_title(tmp_path):
+    """Issue 11: a chapter whose sections are '#' headings: Heading 2 under its Heading 1 title."""
+    chapter = "---\ntitle: One\nnumber: 1\n---\n\nText [@alpha2020].\n\n# Section\n\nMore [@beta2021].\n\nSub\n---\n\nEnd.\n"
+    root = make_book(tmp_path, {"one.md": chapter})
+    code, _, err = run_folio(["build", "docx", "--project", str(root)])
+    assert code == 0, err
+    document = etree.fromstring(parts(root / "build" / "test-book-review.docx")["word/document.xml"])
+    styles = [
+        (p.xpath("string(w:pPr/w:pStyle/@w:val)", namespaces=NS), "".join(p.itertext()))
+        for p in document.iter(f"{{{W}}}p")
+        if p.xpath("string(w:pPr/w:pStyle/@w:val)", namespaces=NS).startswith("Heading")
+    ]
+    assert styles == [("Heading1", "Chapter 1: One"), ("Heading2", "Section"), ("Heading3", "Sub")]
