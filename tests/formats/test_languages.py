@@ -90,6 +90,7 @@ def test_german_epub(book):
     docs = documents(epub)
     nav = docs["OEBPS/nav.xhtml"]
     assert nav.get("lang") == "de-DE" and nav.xpath("//h:h1", namespaces=NS)[0].text == "Inhalt"
+    assert [li.get("lang") for li in nav.xpath("//h:nav[@id='toc']/h:ol/h:li", namespaces=NS)] == [None, "fr-FR"]
     one, two = docs["OEBPS/text/ch01.xhtml"], docs["OEBPS/text/ch02.xhtml"]
     assert one.xpath("//h:h2[@class='notes-title']", namespaces=NS)[0].text == "Anmerkungen"
     assert one.xpath("//h:span[@class='chapter-label']", namespaces=NS)[0].text == "Kapitel 1"
