@@ -85,7 +85,7 @@ def build(
         report.products.append(product)
     report.warnings, silenced = silence(findings, project.config.allow)
     report.silenced += silenced
-    if any(f.is_error for f in report.warnings) or (strict and report.warnings):
+    if any(f.fails(strict) for f in report.warnings):
         raise ManuscriptError(report.warnings)
 
     for product, result in zip(report.products, rendered.values(), strict=True):

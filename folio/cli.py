@@ -128,7 +128,7 @@ def cmd_check(args: argparse.Namespace) -> int:
     checked = check_book(project, args.out.resolve() / ".cache" if args.out else None)
     findings = checked.findings
     errors = sum(f.is_error for f in findings)
-    failed = bool(errors or (args.strict and findings))
+    failed = any(f.fails(args.strict) for f in findings)
     if args.json:
         report = {
             "ok": not failed,

@@ -174,3 +174,15 @@ def text(root: etree._Element, path: str) -> list[str]:
 
 def features(root: etree._Element, kind: str) -> list[str]:
     return text(root, f"//o:ProductFormFeature[o:ProductFormFeatureType='{kind}']/o:ProductFormFeatureValue")
+
+
+def pdf_folios(path: Path, project: Path = REPO) -> list[str]:
+    """The page number printed in the foot margin of each page ('' for a page without one)."""
+    page = load_project(project).geometry()
+    folios = []
+    with pdfplumber.open(path) as pdf:
+        for p in pdf.pages:
+            x0, _, x1, bottom = p.bbox
+            foot = p.crop((x0, bottom - page.bottom + 2, x1, bottom))
+            folios.append((foot.extract_text() or "").strip())
+    return folios

@@ -13,7 +13,7 @@ from folio.checks.findings import Finding, silence
 from folio.errors import ManuscriptError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter, lint_markup, load_chapters
-from folio.text import crossref
+from folio.text import crossref, headings
 from folio.text.convert import book_text, convert
 from folio.text.fragment import Fragment
 
@@ -38,7 +38,7 @@ class Checked:
         return [f for f in self.findings if not f.is_error]
 
     def fails(self, strict: bool) -> bool:
-        return bool(self.errors or (strict and self.warnings))
+        return any(f.fails(strict) for f in self.findings)
 
     @property
     def unresolved_marks(self) -> list[Finding]:
@@ -64,6 +64,7 @@ def check_book(project: Project, cache_dir: Path | None = None, *, strict: bool 
     findings += reference_findings
     findings += [f for chapter in chapters for f in lint_markup(chapter, project.manuscript_dir)]
     findings += [f for chapter in chapters for f in marks.lint(chapter)]
+    findings += headings.lint_book(project, chapters)
     labels, label_findings = crossref.collect(chapters)
     findings += label_findings + crossref.check(chapters, labels)
     if not any(f.code == "C007" for f in reference_findings):

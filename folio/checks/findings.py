@@ -4,7 +4,8 @@ The catalogue is append-only: a code, once given a meaning, keeps it forever, so
 grep old reports and `allow:` lists stay valid. A code that is no longer reported stays listed
 with `retired=` saying since when and why; it is never given to another problem.
 
-A finding is located by file and line (the manuscript) or by file and page (a PDF). A book may
+Severities: an error fails a build, a warning fails it with --strict, a note (info) tells and
+never fails. A finding is located by file and line (the manuscript) or by file and page (a PDF). A book may
 silence warning codes in book.yaml (`allow: [L006]`); silenced findings are counted, not lost.
 """
 
@@ -53,6 +54,9 @@ CODES = {
     "M008": Code(ERROR, "link to a place that is not in the book"),
     "M009": Code(ERROR, "image file not found in the manuscript folder"),
     "M010": Code(ERROR, "image of a type EPUB readers do not show"),
+    "M011": Code(WARNING, "heading level skipped"),
+    "M012": Code(INFO, "chapter title read from the file's title block or first heading, not from front matter"),
+    "M013": Code(WARNING, "running head too long for the line, and no short title"),
     # editorial markup (CriticMarkup)
     "K001": Code(WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
     "K002": Code(ERROR, "editorial mark opened but not closed"),
@@ -101,6 +105,10 @@ class Finding:
     @property
     def is_error(self) -> bool:
         return self.severity == ERROR
+
+    def fails(self, strict: bool) -> bool:
+        """An error fails a build; a warning too with --strict; a note (info) never does."""
+        return self.is_error or (strict and self.severity == WARNING)
 
     def location(self, root: Path | None = None) -> str:
         path = self.path

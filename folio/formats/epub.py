@@ -34,9 +34,13 @@ CONTAINER = """<?xml version="1.0" encoding="utf-8"?>
 
 
 SUMMARY = (
-    "A text-only book: every chapter and section has a heading and an entry in the table of contents, "
+    "A text-only book: every chapter and section has a heading, the table of contents lists {listed}, "
     "notes are linked to and from the text, and the print edition's page numbers are marked."
 )
+
+
+# What the table of contents lists at each toc_depth: the summary must not claim more.
+CONTENTS_DEPTH = {1: "every chapter", 2: "every chapter and section", 3: "every chapter, section and subsection"}
 
 
 @dataclass(frozen=True)
@@ -64,7 +68,7 @@ def accessibility(project: Project, images: bool) -> Accessibility:
         sufficient=["textual"],
         features=["tableOfContents", "readingOrder", "structuralNavigation", "printPageNumbers"] + (["alternativeText"] if images else []),
         hazards=["none"],
-        summary=book.accessibility_summary or SUMMARY,
+        summary=book.accessibility_summary or SUMMARY.format(listed=CONTENTS_DEPTH.get(book.toc_depth, "every heading")),
         conforms_to="EPUB Accessibility 1.1 - WCAG 2.2 Level AA",
         certified_by=book.publisher or book.author,
         page_source=source,

@@ -22,6 +22,7 @@ class PageTarget:
     number: int
     chapter: str
     offset: int | None  # None: the page is blank; mark it at the end of the chapter
+    label: str = ""  # the page number as printed (roman in the front matter); the id keeps the physical count
 
     @property
     def id(self) -> str:
@@ -33,9 +34,9 @@ def targets(pages: list[Page]) -> list[PageTarget]:
     found: list[PageTarget] = []
     for page in pages:
         if page.chapter:
-            found.append(PageTarget(page.number, page.chapter, page.offset))
+            found.append(PageTarget(page.number, page.chapter, page.offset, page.folio or str(page.number)))
         elif page.blank and found:
-            found.append(PageTarget(page.number, found[-1].chapter, None))
+            found.append(PageTarget(page.number, found[-1].chapter, None, page.folio or str(page.number)))
     return found
 
 
@@ -43,7 +44,7 @@ def insert_markers(section: etree._Element, pages: list[PageTarget]) -> None:
     """Put a marker at the start of each of these printed pages in the chapter's section."""
     for page in sorted(pages, key=lambda p: (p.offset is None, p.offset or 0), reverse=True):
         # From the last page back, so each insertion leaves earlier offsets where they were.
-        marker = etree.Element(f"{{{XHTML}}}span", {"id": page.id, "role": "doc-pagebreak", "aria-label": str(page.number)})
+        marker = etree.Element(f"{{{XHTML}}}span", {"id": page.id, "role": "doc-pagebreak", "aria-label": page.label or str(page.number)})
         marker.set(EPUB_TYPE, "pagebreak")
         if page.offset is None:
             section.append(marker)

@@ -189,6 +189,13 @@ class ManuscriptFile(str):
         return text
 
 
+class TextFile(ManuscriptFile):
+    """A chapter, or a part of the front or back matter: Markdown, which Pandoc reads whatever its name ends in."""
+
+    suffixes = (".md", ".markdown", ".txt")
+    wrong_type = "{text} is not a Markdown file (name it .md, .markdown or .txt)"
+
+
 class CoverImage(ManuscriptFile):
     suffixes = (".png", ".jpg", ".jpeg")
     wrong_type = "the cover must be a PNG or JPEG image"
@@ -298,10 +305,19 @@ class BookConfig:
     """File name stem of the outputs: OUT/<slug>.pdf, OUT/<slug>.epub, ..."""
     identifier: Text = field(default=Text(""), metadata=REQUIRED)
     """A stable identifier for the EPUB (an ISBN as 'urn:isbn:...' or a 'urn:uuid:...')."""
-    chapters: list[ManuscriptFile] = field(default_factory=list, metadata=REQUIRED)
+    chapters: list[TextFile] = field(default_factory=list, metadata=REQUIRED)
     """The chapters in reading order, as paths relative to manuscript/."""
     subtitle: Text = Text("")
     """Subtitle, if any."""
+    short_title: Text = Text("")
+    """The book's title as the left-hand running head prints it, when the title is too long for one line."""
+    front: list[TextFile] = field(default_factory=list)
+    """Front matter in reading order (dedication, foreword, preface, acknowledgements), as paths
+    relative to manuscript/: after the contents page, with roman page numbers."""
+    back: list[TextFile] = field(default_factory=list)
+    """Back matter in reading order (appendices, afterword, ...), as paths relative to manuscript/: after the chapters."""
+    toc_depth: Literal[1, 2, 3, 4, 5, 6] = 2
+    """How deep the contents page, the PDF outline and the EPUB nav go: 1 chapters, 2 sections, 3 subsections."""
     language: LanguageTag = LanguageTag("en-US")
     """BCP 47 language tag of the text (drives hyphenation and the EPUB's dc:language)."""
     publisher: Text = Text("")
@@ -370,6 +386,7 @@ class Project:
     root: Path
     config: BookConfig
     chapter_paths: list[Path]
+    """The whole reading order: front matter, chapters, back matter."""
     bibliographies: list[Path]
     """Every bibliography file, in book.yaml's order."""
     csl_path: Path
@@ -435,8 +452,8 @@ def load_project(root: Path) -> Project:
         raise ConfigError(f"{path}:1: book.yaml must be a mapping of keys such as title, author, chapters")
     problems: list[str] = []
     config = _read_settings(BookConfig, data, _Reader(path, Where(root), problems), "")
-    chapter_paths = _listed_once(config.chapters, "chapters", data, path, problems)
-    bibliographies = _listed_once(config.bibliography, "bibliography", data, path, problems)
+    chapter_paths = _listed_once([*config.front, *config.chapters, *config.back], ("front", "chapters", "back"), data, path, problems)
+    bibliographies = _listed_once(config.bibliography, ("bibliography",), data, path, problems)
     default = root / "manuscript" / sources.DEFAULT_FILE
     if "bibliography" not in data and default.is_file():
         bibliographies = [default]  # the layout Folio has always had
@@ -536,10 +553,13 @@ def _read_value(kind: Any, value: Any, where: Where, required: bool = False) -> 
     return kind.parse(value, where)
 
 
-def _listed_once(names: list[str], key: str, data: yamlfile.LineDict, path: Path, problems: list[str]) -> list[Path]:
-    """The files a list names, in its order; a file listed twice is a problem on its own line."""
+def _listed_once(names: list[str], keys: tuple[str, ...], data: yamlfile.LineDict, path: Path, problems: list[str]) -> list[Path]:
+    """The files these lists name (one after the other), in order; a file listed twice is a problem
+    on its own line."""
     paths: list[Path] = []
-    for index, name in enumerate(names):
+    counts = {key: len(data[key]) if isinstance(data.get(key), list) else int(key in data) for key in keys}
+    places = [(key, index) for key in keys for index in range(counts[key])]
+    for (key, index), name in zip(places, names, strict=False):
         file = path.parent / name
         if file in paths:
             line = yamlfile.line_of_item(data.get(key), index, data.line_of(key))

@@ -33,6 +33,8 @@ class Page:
     chapter: str | None  # id of the chapter whose text is on the page (None: front matter or blank)
     offset: int = 0  # letters and digits of the chapter's text before this page starts
     lines: list[Line] = field(default_factory=list)
+    folio: str = ""  # the page number as printed: roman in the front matter, arabic from the first chapter
+    main: bool = False  # the page belongs to the main matter (the chapters and back matter)
 
     @property
     def blank(self) -> bool:
@@ -56,3 +58,29 @@ def space_width_em(font_file: Path) -> float:
     font = TTFont(font_file, lazy=True)
     glyph = font.getBestCmap()[ord(" ")]
     return float(font["hmtx"][glyph][0]) / float(font["head"].unitsPerEm)
+
+
+def number_folios(pages: list[Page]) -> None:
+    """The page numbers print.css prints: the front matter in roman numerals, then arabic from 1
+    at the first page of the main matter. A document without main matter (the draft) counts
+    its pages straight through."""
+    first = next((page.number for page in pages if page.main), None)
+    for page in pages:
+        if first is None:
+            page.folio = str(page.number)
+        elif page.number < first:
+            page.folio = roman(page.number)
+        else:
+            page.folio = str(page.number - first + 1)
+
+
+def roman(number: int) -> str:
+    """Lower-case roman numerals, as CSS's lower-roman writes them."""
+    digits = [(1000, "m"), (900, "cm"), (500, "d"), (400, "cd"), (100, "c"), (90, "xc"), (50, "l")]
+    digits += [(40, "xl"), (10, "x"), (9, "ix"), (5, "v"), (4, "iv"), (1, "i")]
+    out = ""
+    for value, letters in digits:
+        while number >= value:
+            out += letters
+            number -= value
+    return out

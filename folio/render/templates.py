@@ -7,6 +7,8 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from folio.text import words
+
 
 def default_templates_dir() -> Path:
     """Folio's templates: inside the installed package, or beside it in a source checkout."""
@@ -28,6 +30,7 @@ def environment(project_root: Path, *, xml: bool = False) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["css_string"] = css_string
+    env.globals["word"] = words.word  # the words Folio prints, in the book's (or a chapter's) language
     return env
 
 

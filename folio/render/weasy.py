@@ -24,7 +24,7 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from folio.errors import FolioError
-from folio.render.layout import ALNUM, PX, Line, Page
+from folio.render.layout import ALNUM, PX, Line, Page, number_folios
 
 
 @dataclass
@@ -108,6 +108,7 @@ def read_pages(document: Any, space_width: float) -> list[Page]:
         content = [child for child in page._page_box.children if not isinstance(child, boxes.MarginBox)]
         for box in content:
             _walk(box, info, None, None, space_width)
+        info.main = getattr(page._page_box, "page_type", None) is not None and page._page_box.page_type.name == "main"
         info.chapter = next((line.chapter for line in info.lines if line.chapter), None)
         if info.chapter:
             info.offset = counted.get(info.chapter, 0)
@@ -115,6 +116,7 @@ def read_pages(document: Any, space_width: float) -> list[Page]:
             if line.chapter:
                 counted[line.chapter] = counted.get(line.chapter, 0) + len(ALNUM.findall(line.text))
         pages.append(info)
+    number_folios(pages)
     return pages
 
 

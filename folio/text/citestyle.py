@@ -118,7 +118,7 @@ def place_reference_list(fragment: Fragment, language: str, keep: bool) -> Fragm
     if refs is None:
         return fragment
     section_id = f"{fragment.chapter.id}-references"
-    title = word(language, "references")
+    title = word("references", language)
     refs.getparent().remove(refs)
     if keep:
         root.append(_list_section(refs, section_id, title, heading=True))
@@ -180,7 +180,7 @@ def add_book_list(project: Project, citeproc: Citeproc, keys: list[str], fragmen
         section.append(refs)
         html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", etree.tostring(root, encoding="unicode"), count=1)
         return [*fragments[:-1], replace(last, html=html)]
-    title = word(language, "references")
+    title = word("references", language)
     chapter = Chapter(citeproc.bibliographies[0], last.chapter.position + 1, title, None, "", 1)
     listing = _list_section(_book_list(project, citeproc, keys, chapter.id), f"{chapter.id}-references", title, heading=False)
     listing.set("aria-labelledby", f"{chapter.id}-title")
@@ -195,7 +195,7 @@ def _empty_list_heading(root: etree._Element, language: str) -> tuple[etree._Ele
         return None
     section, heading = sections[-1], sections[-1][0]
     title = "".join(t for t in heading.itertext() if t.strip() and not re.fullmatch(r"[\d.]+", t.strip())).strip().lower()
-    names = LIST_TITLES | {word(language, "references").lower()}
+    names = LIST_TITLES | {word("references", language).lower()}
     return (section, heading) if re.fullmatch(r"h[1-6]", etree.QName(heading).localname) and title in names else None
 
 

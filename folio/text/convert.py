@@ -36,13 +36,13 @@ def convert(
     prepare = prepare or book_text(project)
     citeproc = citestyle.settings(project)
     labels, _ = crossref.collect(chapters)
-    texts = {chapter.path: crossref.rewrite(prepare(chapter), labels, config.language) for chapter in chapters}
+    texts = {chapter.path: crossref.rewrite(prepare(chapter), labels, chapter.language) for chapter in chapters}
     # An in-text style with one list for the book: every chapter sees every source, in book order.
     keys = citestyle.cited_keys(list(texts.values())) if citeproc.book_list else []
     lead = citestyle.prelude(keys)
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        result = chapter_to_html(lead + texts[chapter.path], f"{chapter.id}-", config.language, citeproc, cache_dir)
+        result = chapter_to_html(lead + texts[chapter.path], f"{chapter.id}-", chapter.language, citeproc, cache_dir)
         warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
         fragment = build_fragment(chapter, citestyle.strip_prelude(result.html))
         if citeproc.in_text:

@@ -74,7 +74,7 @@ class Target:
         if not self.number:
             return self.title
         number = f"({self.number})" if self.kind == "equation" else self.number
-        return number if bare else f"{word(language, self.kind)}\u00a0{number}"
+        return number if bare else f"{word(self.kind, language)}\u00a0{number}"
 
 
 def kind_of(label: str) -> str:
@@ -186,8 +186,8 @@ def _links(items: list[tuple[str, Target]], language: str) -> str:
             parts.append(f"[{_number_markup(target, language, bare=sign == '-')}](#{target.label})")
             continue
         numbers = [f"[{_number_markup(t, language, bare=True)}](#{t.label})" for _, t in run]
-        listed = ", ".join(numbers[:-1]) + f" {word(language, 'and')} " + numbers[-1]
-        parts.append(f"{word(language, run[0][1].kind + 's')}\u00a0{listed}")
+        listed = ", ".join(numbers[:-1]) + f" {word('and', language)} " + numbers[-1]
+        parts.append(f"{word(run[0][1].kind + 's', language)}\u00a0{listed}")
     return "; ".join(parts)
 
 

@@ -20,6 +20,8 @@ from lxml import etree
 
 from folio.errors import FolioError
 from folio.project.manuscript import Chapter
+from folio.text import headings as heading_scheme
+from folio.text import words
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
@@ -33,6 +35,8 @@ class Heading:
     number: str
     title: str
     level: int
+    listed: bool = True
+    """False for a heading marked {.unlisted}: kept out of the contents, the outline and the nav."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,10 @@ class Fragment:
     def notes_id(self) -> str:
         return f"{self.chapter.id}-notes"
 
+    def contents(self, depth: int) -> heading_scheme.Entry:
+        """The chapter's entry in the contents, its headings nested to `depth` (the chapter is 1)."""
+        return heading_scheme.entries(self.chapter, self.headings, depth)
+
 
 def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
     try:
@@ -66,10 +74,11 @@ def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
     headings = _number_sections(root, chapter)
     _wrap_opening(root)
     notes = _reshape_notes(root, chapter)
+    _localise_quotes(root, chapter.language)
     _typeset(root)
     comments = _anchor_comments(root)
     if notes:
-        headings.append(Heading(f"{chapter.id}-notes", "", "Notes", 2))
+        headings.append(Heading(f"{chapter.id}-notes", "", words.word("notes", chapter.language), 2))
     html = etree.tostring(root, encoding="unicode")
     # The templates' root element declares both namespaces; drop them from the fragment's own root.
     html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", html, count=1)
@@ -120,26 +129,52 @@ def _break_url(link: etree._Element, url: str) -> None:
 
 
 def _number_sections(root: etree._Element, chapter: Chapter) -> list[Heading]:
-    headings = []
-    counters = [0] * 7
-    for section in root.iter(f"{{{XHTML}}}section"):
-        heading = section.find("h:*", NS)
-        if heading is None or not re.fullmatch(r"h[1-6]", etree.QName(heading).localname):
-            continue
-        level = int(etree.QName(heading).localname[1])
-        counters[level] += 1
-        counters[level + 1 :] = [0] * (7 - level - 1)
-        title = "".join(heading.itertext()).strip()
-        number = ""
-        if chapter.number is not None and level >= 2:
-            number = ".".join(str(n) for n in [chapter.number, *counters[2 : level + 1]])
-            secno = etree.Element(f"{{{XHTML}}}span", {"class": "secno"})
-            secno.text = number
-            secno.tail = " " + (heading.text or "")
-            heading.text = None
-            heading.insert(0, secno)
-        headings.append(Heading(section.get("id", ""), number, title, level))
-    return headings
+    """Whatever level the author's sections start at, they become level 2 (see text/headings.py)."""
+    return [Heading(*found) for found in heading_scheme.number_sections(root, chapter)]
+
+
+# Languages ---------------------------------------------------------------------------------------
+
+
+def _localise_quotes(root: etree._Element, language: str) -> None:
+    """Pandoc marks quotations as <q> (--html-q-tags); set them with the marks of the language in
+    force there (the chapter's, or a span's `lang`), outer and inner quotes alternating."""
+    for q in list(root.iter(f"{{{XHTML}}}q")):
+        owner = next((e.get("lang") for e in q.iterancestors() if e.get("lang")), None)
+        marks = words.quotes(owner or language)
+        depth = sum(1 for e in q.iterancestors(f"{{{XHTML}}}q"))
+        opening, closing = (marks[0], marks[1]) if depth % 2 == 0 else (marks[2], marks[3])
+        q.text = opening + (q.text or "")
+        last = q[-1] if len(q) else None
+        if last is not None:
+            last.tail = (last.tail or "") + closing
+        else:
+            q.text += closing
+    for q in list(root.iter(f"{{{XHTML}}}q")):
+        _unwrap(q)
+
+
+def _unwrap(element: etree._Element) -> None:
+    """Replace an element by its content, text and tails kept in place."""
+    parent = element.getparent()
+    index = parent.index(element)
+    text = element.text or ""
+    if index == 0:
+        parent.text = (parent.text or "") + text
+    else:
+        previous = parent[index - 1]
+        previous.tail = (previous.tail or "") + text
+    children = list(element)
+    for offset, child in enumerate(children):
+        parent.insert(index + offset, child)
+    tail = element.tail or ""
+    if children:
+        children[-1].tail = (children[-1].tail or "") + tail
+    elif index == 0:
+        parent.text = (parent.text or "") + tail
+    else:
+        parent[index - 1].tail = (parent[index - 1].tail or "") + tail
+    parent.remove(element)
 
 
 def _wrap_opening(root: etree._Element) -> None:
@@ -203,6 +238,6 @@ def _reshape_notes(root: etree._Element, chapter: Chapter) -> list[Note]:
         section.attrib.update({"class": "endnotes", "id": f"{chapter.id}-notes", "role": "doc-endnotes"})
         section.set(EPUB_TYPE, "endnotes")
         title = etree.Element(f"{{{XHTML}}}h2", {"class": "notes-title"})
-        title.text = "Notes"
+        title.text = words.word("notes", chapter.language)
         section.insert(0, title)
     return notes

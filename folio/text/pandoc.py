@@ -72,7 +72,9 @@ def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc
         citeproc=citeproc.arguments(),
         language=language,
         id_prefix=id_prefix,
-        extra=("--section-divs", "--wrap=none"),
+        # Quotations as <q>: fragment.py sets them with the marks of their language (Pandoc's HTML
+        # writer would print English curly quotes whatever `lang` says).
+        extra=("--section-divs", "--wrap=none", "--html-q-tags"),
     )
     key = _cache_key(command, body, citeproc)
     cached = cache_dir / f"{key}.html" if cache_dir else None

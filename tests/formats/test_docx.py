@@ -94,3 +94,18 @@ def test_word_copy_follows_the_books_per_chapter_notes_and_section_numbers(tmp_p
     break_at = next(i for i, p in enumerate(body) if p.xpath("w:pPr/w:sectPr", namespaces=NS))
     first = [len(p.xpath(".//w:endnoteReference", namespaces=NS)) for p in list(body)[:break_at]]
     assert sum(first) == 4
+
+
+def test_sections_written_with_one_hash_sit_under_the_chapter_title(tmp_path):
+    """Issue 11: a chapter whose sections are '#' headings: Heading 2 under its Heading 1 title."""
+    chapter = "---\ntitle: One\nnumber: 1\n---\n\nText [@alpha2020].\n\n# Section\n\nMore [@beta2021].\n\nSub\n---\n\nEnd.\n"
+    root = make_book(tmp_path, {"one.md": chapter})
+    code, _, err = run_folio(["build", "docx", "--project", str(root)])
+    assert code == 0, err
+    document = etree.fromstring(parts(root / "build" / "test-book-review.docx")["word/document.xml"])
+    styles = [
+        (p.xpath("string(w:pPr/w:pStyle/@w:val)", namespaces=NS), "".join(p.itertext()))
+        for p in document.iter(f"{{{W}}}p")
+        if p.xpath("string(w:pPr/w:pStyle/@w:val)", namespaces=NS).startswith("Heading")
+    ]
+    assert styles == [("Heading1", "Chapter 1: One"), ("Heading2", "1.1 Section"), ("Heading3", "1.1.1 Sub")]

@@ -18,6 +18,7 @@ from helpers import (
     make_book,
     normalise,
     pdf_body_text_by_page,
+    pdf_folios,
     run_folio,
     schema,
 )
@@ -107,6 +108,7 @@ def test_page_list_points_at_markers_that_match_the_print_folios(built):
     entries = nav.xpath("//h:nav[@epub:type='page-list']//h:a", namespaces={**NS, "epub": "http://www.idpf.org/2007/ops"})
     assert len(entries) >= 3
     pdf_pages = pdf_body_text_by_page(built.pdf)
+    first = pdf_folios(built.pdf).index("1")  # the front matter before it is numbered in roman
     for entry in entries:
         target, fragment = urldefrag(entry.get("href"))
         doc = docs[f"OEBPS/{target}"]
@@ -114,7 +116,7 @@ def test_page_list_points_at_markers_that_match_the_print_folios(built):
         assert marker.get(EPUB_TYPE) == "pagebreak" and marker.get("role") == "doc-pagebreak"
         assert marker.get("aria-label") == entry.text
         following = normalise("".join(marker.xpath("following::text()")))[:40]
-        page_text = normalise(pdf_pages[int(entry.text) - 1])
+        page_text = normalise(pdf_pages[first + int(entry.text) - 1])
         assert page_text.startswith(following[:30]), (
             f"page {entry.text}: EPUB marker before {following!r}, PDF page starts {page_text[:30]!r}"
         )

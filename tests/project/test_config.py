@@ -125,3 +125,37 @@ def test_allow_takes_warning_codes_only(tmp_path):
     assert "book.yaml:7: allow: C001 is an error (citation key not in the bibliography): only warnings can be allowed" in text
     assert "book.yaml:7: allow: 'Z999' is not a finding code" in text
     assert "L006" not in text
+
+
+def test_front_and_back_matter_files(tmp_path):
+    """front: and back: are read like chapters, around them, and checked like them."""
+    from folio.project.manuscript import load_chapters
+
+    extra = "front:\n  - chapters/preface.md\n  - chapters/missing.md\nback:\n  - chapters/appendix-data.md\ntoc_depth: 9\n"
+    root = make_book(tmp_path, {"one.md": CHAPTER}, extra=extra)
+    chapters = root / "manuscript" / "chapters"
+    (chapters / "preface.md").write_text("---\ntitle: Preface\n---\n\nWhy.\n", encoding="utf-8")
+    with pytest.raises(ConfigError) as error:
+        load_project(root)
+    assert "book.yaml:9: front: no such file: manuscript/chapters/missing.md" in str(error.value)
+    assert "book.yaml:11: back: no such file: manuscript/chapters/appendix-data.md" in str(error.value)
+    assert "book.yaml:12: toc_depth: '9' is not one of 1, 2, 3, 4, 5, 6" in str(error.value)
+    assert "preface" not in str(error.value)
+    (chapters / "appendix-data.md").write_text("---\ntitle: Data\n---\n\nTables.\n", encoding="utf-8")
+    text = (root / "manuscript" / "book.yaml").read_text(encoding="utf-8")
+    (root / "manuscript" / "book.yaml").write_text(text.replace("  - chapters/missing.md\n", "").replace("toc_depth: 9", "toc_depth: 3"))
+    project = load_project(root)
+    loaded, _ = load_chapters(project)
+    assert [(c.title, c.role, c.kind, c.label) for c in loaded] == [
+        ("Preface", "front", "preface", ""),
+        ("One", "body", "", ""),
+        ("Data", "back", "appendix", ""),
+    ]
+
+
+def test_chapter_files_must_be_markdown(tmp_path):
+    root = make_book(tmp_path, {"one.md": CHAPTER, "two.markdown": CHAPTER, "three.txt": CHAPTER, "four.docx": CHAPTER})
+    with pytest.raises(ConfigError) as error:
+        load_project(root)
+    assert str(error.value).endswith("book.yaml:9: chapters: chapters/four.docx is not a Markdown file (name it .md, .markdown or .txt)")
+    assert "one.md" not in str(error.value) and "two.markdown" not in str(error.value) and "three.txt" not in str(error.value)
