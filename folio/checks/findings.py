@@ -48,6 +48,17 @@ CODES = {
     # build
     "B001": (WARNING, "Pandoc warned while converting a chapter"),
     "B002": (WARNING, "WeasyPrint warned while laying out a PDF"),
+    # raw markup from other tools (folio/checks/markup.py)
+    "R001": (WARNING, "raw TeX that only TeX runs: dropped (\\newpage and \\pagebreak are page breaks)"),
+    "R002": (WARNING, "Jekyll Liquid tag: dropped"),
+    "R003": (WARNING, "a tag that is not HTML: dropped, its content kept"),
+    "R004": (ERROR, "HTML comment never closed"),
+    # links
+    "U001": (ERROR, "URL that cannot be made valid"),
+    "U002": (WARNING, "link to a path, which no reader can follow: dropped, its text kept"),
+    # validators of the products (folio/checks/epubcheck.py)
+    "V001": (ERROR, "EPUBCheck error in the EPUB"),
+    "V002": (WARNING, "EPUBCheck warning in the EPUB"),
 }
 
 

@@ -18,8 +18,8 @@ from pathlib import Path
 from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter
-from folio.text import critic
-from folio.text.pandoc import run
+from folio.text import critic, markup
+from folio.text.pandoc import READER, run
 from folio.tools import version
 
 # Parts of the package that name footnotes, and what each name becomes for endnotes.
@@ -44,16 +44,17 @@ def render(project: Project, chapters: list[Chapter], text: Callable[[Chapter], 
     parts = []
     for chapter in chapters:
         heading = f"{chapter.label}: {chapter.title}" if chapter.label else chapter.title
-        parts.append(f"# {heading}\n\n{text(chapter)}")
+        parts.append(f"# {heading}\n\n{markup.strip_liquid(text(chapter))}")  # HOOK(rawhtml): Liquid tags out
     markdown = critic.docx_spans("\n\n".join(parts), author, date)
     config = project.config
     with tempfile.TemporaryDirectory() as folder:
         target = Path(folder) / "review.docx"
         run(
             [
-                "--from=markdown-raw_html-raw_attribute",
+                f"--from={READER}",  # HOOK(rawhtml): the chapters' reader, raw HTML and TeX read
                 "--to=docx",
                 "--citeproc",
+                *markup.filter_arguments(),  # HOOK(rawhtml): safe HTML, page breaks, encoded URLs in Word too
                 f"--bibliography={project.bibliography_path}",
                 f"--csl={project.csl_path}",
                 "--metadata=suppress-bibliography=true",

@@ -1,7 +1,8 @@
 """The only place that runs Pandoc: one chapter of Markdown in, one HTML fragment out.
 
-Citations become numbered notes in the configured CSL style; raw HTML in the manuscript is
-escaped (it never reaches an output); Pandoc runs sandboxed, reading only the files named here.
+Citations become numbered notes in the configured CSL style; raw HTML and TeX are read, and
+folio/text/markup.lua keeps only what the manuscript check allows (see folio/checks/markup.py);
+Pandoc runs sandboxed, reading only the files named here.
 Fragments are cached by the hash of everything that goes into them.
 """
 
@@ -15,8 +16,11 @@ from pathlib import Path
 
 from folio import __version__
 from folio.errors import ToolError
+from folio.text import markup
 
-READER = "markdown-raw_html-raw_attribute"
+READER = "markdown-raw_attribute"
+"""Raw HTML and TeX are read (so a comment ends a list, <sup> is an element); the markup filter
+(raw markup section below) renders the safe ones and drops the rest."""
 
 
 @cache
@@ -40,12 +44,14 @@ class Conversion:
 
 def chapter_to_html(body: str, id_prefix: str, language: str, bibliography: Path, csl: Path, cache_dir: Path | None) -> Conversion:
     """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed."""
+    body = markup.strip_liquid(body)
     command = [
         pandoc_path(),
         f"--from={READER}",
         "--to=html5",
         "--sandbox",
         "--citeproc",
+        *markup.filter_arguments(),
         f"--bibliography={bibliography}",
         f"--csl={csl}",
         "--metadata=suppress-bibliography=true",
@@ -80,6 +86,7 @@ def _cache_key(command: list[str], body: str, bibliography: Path, csl: Path) -> 
     digest = hashlib.sha256()
     for part in (__version__, pandoc_version(), *command[1:], body):
         digest.update(part.encode("utf-8") + b"\0")
+    digest.update(markup.FILTER.read_bytes() + b"\0")
     digest.update(bibliography.read_bytes() + b"\0")
     digest.update(csl.read_bytes())
     return digest.hexdigest()[:32]
@@ -90,6 +97,7 @@ def bibliography_html(keys: list[str], language: str, bibliography: Path, csl: P
     if not keys:
         return ""
     document = "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in keys) + "\n---\n"
-    arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", f"--bibliography={bibliography}", f"--csl={csl}"]
+    arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", *markup.filter_arguments()]
+    arguments += [f"--bibliography={bibliography}", f"--csl={csl}"]
     output, _ = run([*arguments, f"--metadata=lang={language}", "--id-prefix=uncited-", "--wrap=none"], document)
     return output
