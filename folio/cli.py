@@ -41,6 +41,11 @@ def parser() -> argparse.ArgumentParser:
 
     preflight.add_arguments(commands.add_parser("preflight", help="check any PDF as a printer would"))
     proof.add_arguments(commands.add_parser("proof", help="a PNG contact sheet of a PDF's pages as spreads"))
+    # HOOK(rawhtml): two more commands, each a module with add_arguments(parser) and run(args) -> int
+    from folio.tools import importer, new
+
+    new.add_arguments(commands.add_parser("new", help="make a starter book in a new folder"))
+    importer.add_arguments(commands.add_parser("import", help="make a Folio project from a single-file Pandoc manuscript"))
     return top
 
 
@@ -52,11 +57,12 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "check":
             return cmd_check(args.project, args.strict)
-        if args.command in ("preflight", "proof"):
+        if args.command in ("preflight", "proof", "new", "import"):
             from folio.checks import preflight
-            from folio.tools import proof
+            from folio.tools import importer, new, proof
 
-            return {"preflight": preflight, "proof": proof}[args.command].run(args)
+            # HOOK(rawhtml): new and import join the commands that are a module's run(args)
+            return {"preflight": preflight, "proof": proof, "new": new, "import": importer}[args.command].run(args)
         formats = tuple(dict.fromkeys(args.formats)) or DEFAULT_FORMATS
         if args.press:
             formats = tuple(dict.fromkeys([*formats, "press"]))
