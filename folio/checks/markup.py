@@ -18,8 +18,6 @@ from folio.text.links import is_path, url_problem
 if TYPE_CHECKING:
     from folio.project.manuscript import Chapter
 
-IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)")  # as folio/project/manuscript.py reads images
-
 SAFE_ELEMENTS = ("div", "span", "br", "sup", "sub", "small", "abbr", "mark", "kbd", "cite", "q", "s", "u", "wbr")
 """Rendered in every format: div and span become Pandoc's own divs and spans, the rest are kept."""
 PLAIN_ATTRIBUTES = ("id", "class", "lang", "title", "dir")
@@ -228,7 +226,7 @@ ATTRIBUTE = re.compile(r"([^\s=/]+)(?:\s*=\s*(\"[^\"]*\"|'[^']*'|[^\s\"'=<>`]+))
 # Math Pandoc reads as math, so the TeX inside is not raw TeX.
 MATH = re.compile(
     r"\$\$.+?\$\$"
-    r"|(?<![\\$])\$(?=\S)[^$\n]*?(?<=\S)(?<!\\)\$(?!\d)"
+    r"|(?<![\\$])\$(?=\S)(?:[^$\n]|\n(?![ \t]*\n))*?(?<=\S)(?<!\\)\$(?!\d)"
     r"|\\\\\(.+?\\\\\)|\\\\\[.+?\\\\\]|(?<!\\)\\\(.+?\\\)|(?<!\\)\\\[.+?\\\]",
     re.S,
 )
@@ -239,7 +237,7 @@ LIQUID = re.compile(r"\{%-?\s*(\w+)?.*?-?%\}", re.S)
 # Link targets: [text](target "title"), <scheme://autolink>, and [label]: target definitions.
 INLINE_LINK = re.compile(r"\]\(\s*")
 AUTOLINK = re.compile(r"<([A-Za-z][A-Za-z0-9+.-]*:[^\s<>]*)>")
-DEFINITION = re.compile(r"^ {0,3}\[[^\]\n]+\]:\s*<?([^\s>]+)", re.M)
+DEFINITION = re.compile(r"^ {0,3}\[(?!\^)[^\]\n]+\]:[ \t]*<?([^\s>]+)", re.M)  # not a [^note]: definition
 
 
 def blank(text: str, pattern: re.Pattern[str]) -> str:
@@ -327,10 +325,9 @@ def _links(chapter: Chapter, masked: str) -> list[Finding]:
     findings = []
     targets = [(m.start(1), m[1]) for m in AUTOLINK.finditer(masked)]
     targets += [(m.start(1), m[1]) for m in DEFINITION.finditer(masked)]
-    images = {m.start(2) for m in IMAGE.finditer(masked)}
     for match in INLINE_LINK.finditer(masked):
         start = match.end()
-        if start in images or start + 1 in images:
+        if _is_image(masked, match.start()):
             continue
         target = _destination(chapter.body, start)
         if target:
@@ -344,6 +341,20 @@ def _links(chapter: Chapter, masked: str) -> list[Finding]:
         elif problem:
             findings.append(Finding("U001", chapter.path, *_at(chapter, offset), f"link to {target!r}: {problem}", "correct the URL"))
     return findings
+
+
+def _is_image(text: str, close: int) -> bool:
+    """Whether the ']' at `close` ends the description of an image, ![...], whose brackets may
+    hold more brackets (a citation in a caption)."""
+    depth = 0
+    for index in range(close, max(close - 2000, -1), -1):
+        if text[index] == "]":
+            depth += 1
+        elif text[index] == "[":
+            depth -= 1
+            if depth == 0:
+                return index > 0 and text[index - 1] == "!"
+    return False
 
 
 def _destination(body: str, start: int) -> str:

@@ -11,17 +11,22 @@ author knows what to look at; nothing is dropped silently.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
+import unicodedata
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 from folio.errors import EXIT_OK, ConfigError, UnreadableFileError
 from folio.project import yamlfile
 from folio.project.config import BOOK_FILE
-from folio.project.manuscript import FRONT_MATTER, IMAGE, mask_code
+from folio.project.manuscript import FRONT_MATTER, mask_code
+from folio.text import pandoc
+from folio.text.markup import LIQUID
 from folio.tools.new import MAKEFILE, book_yaml
 
 # Pandoc metadata that book.yaml has a key for; everything else is listed as not carried over.
@@ -111,11 +116,21 @@ def import_manuscript(
 
     for image in _images(body):
         _copy_inside(base / image, base, manuscript, result, "image")
+    liquid = LIQUID.findall(mask_code(body))
+    if liquid:
+        figures = sum("figure" in tag for tag in liquid)
+        result.not_carried.append(
+            f"{len(liquid)} Jekyll Liquid tag(s), {figures} of them figures: the build drops them with a warning each;"
+            " write each figure as ![caption](path) and copy its image in"
+        )
 
     config["chapters"] = []
     number = 0
     for position, (title, chapter_body, unnumbered) in enumerate(split(body, split_level, str(config["title"])), start=1):
-        slug = re.sub(r"[^a-z0-9]+", "-", title.lower()).strip("-")[:40] or "chapter"
+        if not chapter_body.strip():
+            result.not_carried.append(f"heading {title!r}: nothing under it, so no chapter (Folio prints the sources itself)")
+            continue
+        slug = slugify(title)[:40] or "chapter"
         name = f"chapters/{position:02d}-{slug}.md"
         number += not unnumbered
         front = {"title": title} if unnumbered else {"title": title, "number": number}
@@ -224,11 +239,14 @@ def _book_keys(meta: dict[str, Any], source: Path, result: Imported) -> dict[str
     language = meta.get("lang") or meta.get("language")
     if isinstance(language, str) and re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", language):
         config["language"] = language
+    else:
+        result.not_carried.append("language: the metadata names none (lang:); the book is en-US unless book.yaml says otherwise")
     title = config.get("title") or source.stem.replace("-", " ").replace("_", " ").title()
     if "title" not in config:
         result.not_carried.append(f"title: the manuscript has none; book.yaml says {title!r}")
     config["title"] = title
-    config["slug"] = re.sub(r"[^a-z0-9]+", "-", source.stem.lower()).strip("-") or "book"
+    slug = meta.get("slug")
+    config["slug"] = slugify(slug) if isinstance(slug, str) and slugify(slug) else slugify(source.stem) or "book"
     doi = meta.get("doi")
     isbn = meta.get("isbn") or meta.get("identifier")
     if isinstance(isbn, str) and re.fullmatch(r"[\d-]{10,17}X?", isbn):
@@ -237,15 +255,36 @@ def _book_keys(meta: dict[str, Any], source: Path, result: Imported) -> dict[str
         config["identifier"] = f"doi:{doi.strip()}"
     else:
         config["identifier"] = f"urn:uuid:{uuid.uuid4()}"
-    used = {*SAME_KEYS, "license", "author", "authors", "lang", "language", "doi", "isbn", "identifier", "bibliography", "csl"}
+    used = {*SAME_KEYS, "slug", "license", "author", "authors", "lang", "language", "doi", "isbn", "identifier", "bibliography", "csl"}
     for key in meta:
         if key not in used:
             result.not_carried.append(f"metadata {key}: no book.yaml key for it")
     return config
 
 
+def slugify(text: str) -> str:
+    """A file-name stem from a title: lower-case ASCII letters and digits ('Âges' -> 'ages')."""
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode("ascii")
+    return re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+
+
 def _images(body: str) -> list[str]:
-    return [m[2] for m in IMAGE.finditer(mask_code(body)) if not re.match(r"[a-z]+://", m[2])]
+    """The local images the text shows, as Pandoc reads them (a caption may hold brackets)."""
+    output, _ = pandoc.run([f"--from={pandoc.READER}", "--to=json"], body)
+    found: list[str] = []
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if node.get("t") == "Image":
+                found.append(unquote(node["c"][2][0]))
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for item in node:
+                walk(item)
+
+    walk(json.loads(output))
+    return [src for src in dict.fromkeys(found) if not re.match(r"[A-Za-z][\w+.-]*:", src)]
 
 
 def _copy_inside(path: Path, base: Path, manuscript: Path, result: Imported, what: str) -> str:
