@@ -26,8 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
 SEED = FIXTURES / "seed" / "chapter-35.txt"
 """The chapter as the author delivered it (a plain-text export); the manuscript holds the same words."""
-CORPUS = REPO.parent / "shared" / "corpus"
-"""Real manuscripts written by others, with their licences: read in place, never copied here."""
+CORPUS = next((p / "shared" / "corpus" for p in REPO.parents if (p / "shared" / "corpus").is_dir()), REPO.parent / "shared" / "corpus")
+"""Real manuscripts written by others, with their licences: read in place, never copied here.
+(../shared/corpus from the repository; found the same from a worktree deeper down.)"""
 SLUG = "axis-of-resentment"
 
 
