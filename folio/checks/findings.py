@@ -53,6 +53,7 @@ CODES = {
     "R002": (WARNING, "Jekyll Liquid tag: dropped"),
     "R003": (WARNING, "a tag that is not HTML: dropped, its content kept"),
     "R004": (ERROR, "HTML comment never closed"),
+    "R005": (ERROR, "HTML element not closed in the paragraph it opens in"),
     # links
     "U001": (ERROR, "URL that cannot be made valid"),
     "U002": (WARNING, "link to a path, which no reader can follow: dropped, its text kept"),

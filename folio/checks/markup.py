@@ -251,6 +251,7 @@ def lint(chapter: Chapter) -> list[Finding]:
     findings = _unclosed_comment(chapter, masked)
     masked = blank(masked, COMMENT)
     findings += _html(chapter, masked)
+    findings += _unbalanced(chapter, masked)
     findings += _links(chapter, masked)
     findings += _liquid(chapter, masked)
     findings += _tex(chapter, blank(blank(masked, LIQUID), MATH))
@@ -288,6 +289,38 @@ def _html(chapter: Chapter, masked: str) -> list[Finding]:
                     hint = hint or f"only {', '.join(PLAIN_ATTRIBUTES)} are kept on HTML elements"
                     offset = match.start(3) + attribute.start()
                     findings.append(Finding("M004", chapter.path, *_at(chapter, offset), f"raw HTML <{match[2]}> with {key}=", hint))
+    return findings
+
+
+PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+
+
+def _unbalanced(chapter: Chapter, masked: str) -> list[Finding]:
+    """An inline element must close in the paragraph it opens in: Pandoc reads a paragraph at a
+    time, and a tag left open there would be dropped with the author's intent."""
+    findings = []
+    start = 0
+    for paragraph in [*PARAGRAPH_BREAK.split(masked)]:
+        offset = masked.index(paragraph, start) if paragraph else start
+        start = offset + len(paragraph)
+        stack: list[re.Match[str]] = []
+        for match in TAG.finditer(paragraph):
+            name = match[2].lower()
+            if name not in SAFE_ELEMENTS or name in ("div", "br", "wbr") or match[4]:
+                continue
+            if not match[1]:
+                stack.append(match)
+            elif stack and stack[-1][2].lower() == name:
+                stack.pop()
+            else:
+                where = _at(chapter, offset + match.start())
+                hint = f"open it with <{name}> in the same paragraph"
+                findings.append(Finding("R005", chapter.path, *where, f"</{name}> closes nothing", hint))
+        for match in stack:
+            name = match[2].lower()
+            where = _at(chapter, offset + match.start())
+            hint = f"close it with </{name}> in the same paragraph"
+            findings.append(Finding("R005", chapter.path, *where, f"<{name}> is never closed", hint))
     return findings
 
 

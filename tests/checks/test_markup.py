@@ -152,3 +152,11 @@ def test_a_url_that_cannot_be_made_valid_is_an_error_with_its_line(tmp_path, lin
 def test_a_link_to_a_path_is_dropped_with_a_warning(tmp_path):
     found = findings(tmp_path, "See [the lesson](/en/lessons/r-basics) and ![a map](map.png).\n")
     assert [(f.code, f.line, f.col, f.is_error) for f in found if f.code.startswith("U")] == [("U002", 5, 18, False)]
+
+
+def test_an_element_must_close_in_its_paragraph(tmp_path):
+    body = "A <sup>open\n\nnever closed</sup> and <q>fine <abbr>nested</abbr></q>.\n\n<span>x\ny</span> and </u>.\n"
+    found = findings(tmp_path, body)
+    assert [(f.code, f.line, f.col, f.is_error) for f in found] == [("R005", 5, 3, True), ("R005", 7, 13, True), ("R005", 10, 14, True)]
+    assert "<sup> is never closed" in found[0].message and "</sup> closes nothing" in found[1].message
+    assert "</u> closes nothing" in found[2].message
