@@ -285,8 +285,12 @@ def _html(chapter: Chapter, masked: str) -> list[Finding]:
             for attribute in ATTRIBUTE.finditer(match[3]):
                 key = attribute[1].lower()
                 if key not in PLAIN_ATTRIBUTES:
-                    hint = "the stylesheet sets the look: use class=" if key == "style" else ""
-                    hint = hint or f"only {', '.join(PLAIN_ATTRIBUTES)} are kept on HTML elements"
+                    if name == "br":
+                        hint = f"{HINTS['br']}, or write <br> alone"
+                    elif key == "style":
+                        hint = "the stylesheet sets the look: use class="
+                    else:
+                        hint = f"only {', '.join(PLAIN_ATTRIBUTES)} are kept on HTML elements"
                     offset = match.start(3) + attribute.start()
                     findings.append(Finding("M004", chapter.path, *_at(chapter, offset), f"raw HTML <{match[2]}> with {key}=", hint))
     return findings

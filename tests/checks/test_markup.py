@@ -70,11 +70,10 @@ def test_attributes_beyond_the_plain_ones_are_refused(tmp_path):
     assert "with onclick=" in found[1].message and "only id, class, lang, title, dir" in found[1].hint
 
 
-def test_br_hint_says_how_markdown_breaks_a_line(tmp_path):
-    # <br> is allowed; the hint table still has Markdown's way for anyone who asks
-    from folio.checks.markup import HINTS
-
-    assert HINTS["br"] == "use a backslash at the line end"
+def test_a_refused_br_gets_markdowns_way_to_break_a_line(tmp_path):
+    found = findings(tmp_path, 'One line<br clear="all">another.\n')
+    assert [(f.code, f.line, f.col) for f in found] == [("M004", 5, 13)]
+    assert found[0].hint == "use a backslash at the line end, or write <br> alone"
 
 
 def test_comments_are_not_checked_and_an_unclosed_one_is_an_error(tmp_path):
