@@ -96,6 +96,17 @@ end
 
 -- Turn the raw tags of one inline list into elements, innermost first.
 local function inlines(list)
+  -- Most lists hold no raw markup: leave them as they are (rebuilding each one is slow).
+  local raw = false
+  for _, item in ipairs(list) do
+    if item.t == "RawInline" then
+      raw = true
+      break
+    end
+  end
+  if not raw then
+    return nil
+  end
   local out = pandoc.Inlines({})
   local stack = {} -- open tags: { name, attr, position in out }
   for _, item in ipairs(list) do
