@@ -62,6 +62,12 @@ def parser() -> argparse.ArgumentParser:
     proof.add_argument("-o", "--out", type=Path, metavar="OUT.png", help="where to write the PNG (default: FILE-proof.png beside the PDF)")
     proof.add_argument("--columns", type=int, default=4, metavar="N", help="spreads a row (default: 4)")
     proof.add_argument("--height", type=int, default=300, metavar="PX", help="page height in pixels (default: 300)")
+
+    # The ways in: each a tool module with its own add_arguments(parser) and run(args) -> int.
+    from folio.tools import importer, new
+
+    new.add_arguments(commands.add_parser("new", help="make a starter book in a new folder"))
+    importer.add_arguments(commands.add_parser("import", help="make a Folio project from a single-file Pandoc manuscript"))
     return top
 
 
@@ -70,7 +76,14 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
-    command = {"build": cmd_build, "check": cmd_check, "preflight": cmd_preflight, "proof": cmd_proof}[args.command]
+    command = {
+        "build": cmd_build,
+        "check": cmd_check,
+        "preflight": cmd_preflight,
+        "proof": cmd_proof,
+        "new": cmd_new,
+        "import": cmd_import,
+    }[args.command]
     try:
         return command(args)
     except ManuscriptError as exc:
@@ -188,6 +201,18 @@ def cmd_proof(args: argparse.Namespace) -> int:
         raise ConfigError(str(exc)) from None
     print(f"wrote {out}")
     return EXIT_OK
+
+
+def cmd_new(args: argparse.Namespace) -> int:
+    from folio.tools import new
+
+    return new.run(args)
+
+
+def cmd_import(args: argparse.Namespace) -> int:
+    from folio.tools import importer
+
+    return importer.run(args)
 
 
 if __name__ == "__main__":

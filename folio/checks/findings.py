@@ -84,6 +84,18 @@ CODES = {
     "D001": Code(ERROR, "no document title"),
     "D002": Code(ERROR, "no document language"),
     "P001": Code(INFO, "odd page count"),
+    # raw markup from other tools (folio/checks/markup.py)
+    "R001": Code(WARNING, "raw TeX that only TeX runs: dropped (\\newpage and \\pagebreak are page breaks)"),
+    "R002": Code(WARNING, "Jekyll Liquid tag: dropped"),
+    "R003": Code(WARNING, "a tag that is not HTML: dropped, its content kept"),
+    "R004": Code(ERROR, "HTML comment never closed"),
+    "R005": Code(ERROR, "HTML element not closed in the paragraph it opens in"),
+    # links
+    "U001": Code(ERROR, "URL that cannot be made valid"),
+    "U002": Code(WARNING, "link to a path, which no reader can follow: dropped, its text kept"),
+    # validators of the products (folio/checks/epubcheck.py)
+    "V001": Code(ERROR, "EPUBCheck error in the EPUB"),
+    "V002": Code(WARNING, "EPUBCheck warning in the EPUB"),
 }
 
 

@@ -17,7 +17,6 @@ from folio.text import words
 FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?\n)(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 FENCE = re.compile(r"^(```+|~~~+).*?^\1[ \t]*$", re.S | re.M)
 CODE_SPAN = re.compile(r"(`+)(?!`).+?(?<!`)\1(?!`)", re.S)
-HTML_TAG = re.compile(r"</?([A-Za-z][A-Za-z0-9-]*)(?=[\s/>])[^<>]*>")
 IMAGE = re.compile(r"!\[([^\]]*)\]\(\s*<?([^)\s>]+)")
 IMAGE_TYPES = {
     ".png": "image/png",
@@ -233,10 +232,9 @@ def title_from_text(
 def lint_markup(chapter: Chapter, manuscript: Path) -> list[Finding]:
     """Markup that would not reach the reader as the author meant. Image paths are relative to
     the manuscript folder."""
-    findings = []
-    for match in HTML_TAG.finditer(chapter.masked_body):
-        hint = "write Markdown instead; for a styled span use [text]{.class}"
-        findings.append(Finding("M004", chapter.path, *chapter.position_of(match.start()), f"raw HTML <{match[1]}>", hint))
+    from folio.checks import markup  # raw HTML and TeX, Liquid tags and URLs have a module of their own
+
+    findings = markup.lint(chapter)
     for match in IMAGE.finditer(chapter.masked_body):
         if not match[1].strip():
             hint = "describe the image between the brackets: ![A map of Syria](map.png)"

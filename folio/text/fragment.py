@@ -75,6 +75,7 @@ def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
     _wrap_opening(root)
     notes = _reshape_notes(root, chapter)
     _localise_quotes(root, chapter.language)
+    _html_elements(root)
     _typeset(root)
     comments = _anchor_comments(root)
     if notes:
@@ -102,10 +103,7 @@ def _typeset(root: etree._Element) -> None:
             element.text = NO_BREAK.sub("\\1\u00a0", element.text)
         if element.tail:
             element.tail = NO_BREAK.sub("\\1\u00a0", element.tail)
-    for link in root.iter(f"{{{XHTML}}}a"):
-        text = link.text or ""
-        if len(link) == 0 and re.match(r"https?://", text):
-            _break_url(link, text)
+    _typeset_urls(root)
 
 
 def _anchor_comments(root: etree._Element) -> list[tuple[str, str]]:
@@ -121,11 +119,89 @@ def _anchor_comments(root: etree._Element) -> list[tuple[str, str]]:
 
 
 def _break_url(link: etree._Element, url: str) -> None:
-    """Spell the URL with <wbr/> at its break points, so it breaks cleanly in print."""
+    """Spell the URL with <wbr/> at its break points, so it breaks cleanly in print. Each piece
+    between them is a no-wrap span (class "u"), so the line-breaking rules of Unicode, which allow
+    a break after a hyphen or a slash, add none of their own."""
     pieces = [piece for piece in URL_BREAK.split(url) if piece]
-    link.text = pieces[0]
-    for piece in pieces[1:]:
-        etree.SubElement(link, f"{{{XHTML}}}wbr").tail = piece
+    link.text = None
+    for index, piece in enumerate(pieces):
+        if index:
+            etree.SubElement(link, f"{{{XHTML}}}wbr")
+        # A piece too long for a line keeps only its first two characters together (no break
+        # after its leading slash or hyphen); the rest may break where it must.
+        whole = piece if len(piece) <= URL_PIECE_MAX else piece[:2]
+        etree.SubElement(link, f"{{{XHTML}}}span", {"class": "u"}).text = whole
+        _append_text(link, piece[len(whole) :])
+
+
+URL_PIECE_MAX = 30
+"""Longer pieces of a URL are not kept whole: on a narrow page they would run into the margin."""
+
+
+def _append_text(parent: etree._Element, text: str) -> None:
+    if len(parent):
+        parent[-1].tail = (parent[-1].tail or "") + text
+    else:
+        parent.text = (parent.text or "") + text
+
+
+# Raw HTML and URLs (rawhtml) ----------------------------------------------------------------------
+# folio/text/markup.lua marks the manuscript's safe HTML elements as spans for the HTML writer;
+# here they become the elements again. URLs (in links, in citeproc's notes, or as bare text) are
+# set apart as class "url": the stylesheets never hyphenate them, and they break only at
+# Chicago's break points (<wbr/>).
+
+VOID_ELEMENTS = ("br", "wbr")
+URL_TEXT = re.compile(r"(?:https?://|www\.|doi:|10\.\d{4,9}/)\S+")
+BARE_URL = re.compile(r"\b(?:https?://|www\.)[^\s\"]+[^\s\".,;:!?)\]]")
+
+
+def _html_elements(root: etree._Element) -> None:
+    for span in root.xpath(".//h:span[@data-folio-html]", namespaces=NS):
+        span.tag = f"{{{XHTML}}}{span.attrib.pop('data-folio-html')}"
+        if etree.QName(span).localname not in VOID_ELEMENTS and span.text is None and len(span) == 0:
+            span.text = ""  # <abbr></abbr>, not <abbr/>, which an HTML parser reads as an open tag
+
+
+def _typeset_urls(root: etree._Element) -> None:
+    for link in root.iter(f"{{{XHTML}}}a"):
+        text = link.text or ""
+        if len(link) == 0 and URL_TEXT.fullmatch(text):
+            link.set("class", " ".join([*link.get("class", "").split(), "url"]))
+            _break_url(link, text)
+    for element in list(root.iter()):
+        if etree.QName(element).localname in ("code", "pre", "a") or not isinstance(element.tag, str):
+            continue
+        _wrap_bare_urls(element)
+
+
+def _wrap_bare_urls(element: etree._Element) -> None:
+    """A URL written as plain text (not a link) is set like one: <span class="url">."""
+    if element.text and BARE_URL.search(element.text):
+        text, element.text = element.text, None
+        _insert_urls(element, 0, text, lambda t: setattr(element, "text", (element.text or "") + t))
+    for child in list(element):
+        if child.tail and BARE_URL.search(child.tail):
+            text, child.tail = child.tail, None
+            _insert_urls(element, element.index(child) + 1, text, lambda t, c=child: setattr(c, "tail", (c.tail or "") + t))
+
+
+def _insert_urls(parent: etree._Element, index: int, text: str, put_text) -> None:  # type: ignore[no-untyped-def]
+    last = 0
+    previous = None
+    for match in BARE_URL.finditer(text):
+        before = text[last : match.start()]
+        if previous is None:
+            put_text(before)
+        else:
+            previous.tail = before
+        span = etree.Element(f"{{{XHTML}}}span", {"class": "url"})
+        _break_url(span, match[0])
+        parent.insert(index, span)
+        index += 1
+        previous, last = span, match.end()
+    if previous is not None:
+        previous.tail = text[last:]
 
 
 def _number_sections(root: etree._Element, chapter: Chapter) -> list[Heading]:

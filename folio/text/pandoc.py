@@ -1,8 +1,8 @@
 """The only place that runs Pandoc: one chapter of Markdown in, one HTML fragment out.
 
 Citations become numbered notes, or in-text citations linked to a reference list, in the configured
-CSL style (text/citestyle.py); raw HTML in the manuscript is
-escaped (it never reaches an output); Pandoc runs sandboxed, reading only the files named here.
+CSL style (text/citestyle.py); raw HTML and TeX are read, and text/markup.lua keeps only what the
+manuscript check allows (checks/markup.py); Pandoc runs sandboxed, reading only the files named here.
 Fragments are cached by the hash of everything that goes into them.
 """
 
@@ -18,11 +18,14 @@ from typing import TYPE_CHECKING
 
 from folio import __version__
 from folio.errors import ToolError
+from folio.text import markup
 
 if TYPE_CHECKING:
     from folio.text.citestyle import Citeproc
 
-READER = "markdown-raw_html-raw_attribute"
+READER = "markdown-raw_attribute"
+"""Raw HTML and TeX are read (so a comment ends a list, <sup> is an element); the markup filter
+(text/markup.py) renders the safe ones and drops the rest."""
 
 
 @cache
@@ -68,8 +71,9 @@ def arguments(
 def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc, cache_dir: Path | None) -> Conversion:
     """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed. `citeproc` says
     which sources, which style and whether a reference list is wanted (text/citestyle.py)."""
+    body = markup.strip_liquid(body)
     command = arguments(
-        citeproc=citeproc.arguments(),
+        citeproc=[*citeproc.arguments(), *markup.filter_arguments()],  # the filter sees citeproc's links
         language=language,
         id_prefix=id_prefix,
         # Quotations as <q>: fragment.py sets them with the marks of their language (Pandoc's HTML
@@ -94,7 +98,7 @@ def bibliography_html(keys: list[str], language: str, citeproc: Citeproc) -> str
     if not keys:
         return ""
     document = "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in keys) + "\n---\n"
-    sources = citeproc.sources()
+    sources = [*citeproc.sources(), *markup.filter_arguments()]
     command = arguments(reader="markdown", citeproc=sources, language=language, id_prefix="uncited-", extra=("--wrap=none",))
     output, _ = run(command, document)
     return output
@@ -133,6 +137,7 @@ def _cache_key(command: list[str], body: str, citeproc: Citeproc) -> str:
     digest = hashlib.sha256()
     for part in (__version__, pandoc_version(), *command, body):
         digest.update(part.encode("utf-8") + b"\0")
+    digest.update(markup.FILTER.read_bytes() + b"\0")
     for bibliography in citeproc.bibliographies:
         digest.update(bibliography.read_bytes() + b"\0")
     digest.update(citeproc.csl.read_bytes())

@@ -1,0 +1,113 @@
+"""folio/tools/importer.py: `folio import FILE.md DIR` makes a project from one Pandoc manuscript."""
+
+from __future__ import annotations
+
+import textwrap
+
+from folio.project.config import load_project
+from folio.project.manuscript import load_chapters
+from folio.tools.new import figure_png as png
+
+from helpers import REFERENCES, run_folio
+
+MANUSCRIPT = """\
+---
+title: "An Imported Book"
+subtitle: With a Subtitle
+author:
+  - name: Ann Alpha
+  - Bob Beta
+date: 2024-05-06
+lang: en-GB
+bibliography: refs.yaml
+abstract: A summary Folio has no place for.
+keywords: [one, two]
+---
+
+# Introduction {#intro}
+
+Opening words [@alpha2020].^[A note.] See [the method](#method).
+
+## Background
+
+![A map of the area.](img/map.png)
+
+# Method {#method .unnumbered}
+
+How it was done [@beta2021], as the [introduction](#intro) said.
+
+### A detail
+
+Text.
+
+```
+# not a heading
+```
+
+# References
+"""
+
+
+def write_source(root, text=MANUSCRIPT):
+    (root / "img").mkdir(parents=True)
+    (root / "img" / "map.png").write_bytes(png())
+    (root / "refs.yaml").write_text(REFERENCES, encoding="utf-8")
+    source = root / "book.md"
+    source.write_text(text, encoding="utf-8")
+    return source
+
+
+def test_import_splits_copies_and_lists_what_it_left(tmp_path):
+    source = write_source(tmp_path / "src")
+    target = tmp_path / "project"
+    code, out, err = run_folio(["import", str(source), str(target)])
+    assert code == 0, err
+    config = load_project(target).config
+    assert (config.title, config.subtitle, config.author, config.date, config.language) == (
+        "An Imported Book",
+        "With a Subtitle",
+        "Ann Alpha and Bob Beta",
+        "2024-05-06",
+        "en-GB",
+    )
+    assert config.bibliography == "refs.yaml" and config.slug == "book"
+    assert config.chapters == ["chapters/01-introduction.md", "chapters/02-method.md"]
+    one = (target / "manuscript" / "chapters" / "01-introduction.md").read_text(encoding="utf-8")
+    two = (target / "manuscript" / "chapters" / "02-method.md").read_text(encoding="utf-8")
+    assert one.startswith("---\ntitle: Introduction\nnumber: 1\n---\n") and "[]{#intro}" in one and "\n## Background\n" in one
+    assert two.startswith("---\ntitle: Method\n---\n") and "\n### A detail\n" in two and "# not a heading" in two
+    assert (target / "manuscript" / "img" / "map.png").read_bytes() == (tmp_path / "src" / "img" / "map.png").read_bytes()
+    assert "metadata abstract: no book.yaml key for it" in out and "metadata keywords" in out
+    assert "heading 'References': nothing under it" in out
+    assert source.read_text(encoding="utf-8") == MANUSCRIPT  # only read
+    code, _, err = run_folio(["build", "pdf", "epub", "--project", str(target)])
+    assert code == 0 and err == "", err
+
+
+def test_split_level_two_moves_the_sections_up(tmp_path):
+    text = "% A Title Block Book\n% Cy Gamma\n% 2020\n\n## First\n\nOne.\n\n### Part\n\nTwo.\n\n## Second\n\nThree.\n"
+    source = write_source(tmp_path / "src", text)
+    target = tmp_path / "project"
+    code, out, err = run_folio(["import", str(source), str(target), "--split-level", "2"])
+    assert code == 0, err
+    project = load_project(target)
+    assert (project.config.title, project.config.author, project.config.date) == ("A Title Block Book", "Cy Gamma", "2020")
+    chapters, problems = load_chapters(project)
+    assert problems == [] and [c.title for c in chapters] == ["First", "Second"] and [c.number for c in chapters] == [1, 2]
+    assert "\n## Part\n" in chapters[0].body
+    assert "bibliography" not in out and (target / "manuscript" / "references.yaml").is_file()
+    assert "language: the metadata names none" in out
+
+
+def test_import_refuses_what_it_cannot_do(tmp_path):
+    code, _, err = run_folio(["import", str(tmp_path / "missing.md"), str(tmp_path / "p")])
+    assert code == 2 and "missing.md: no such file" in err and not (tmp_path / "p").exists()
+    source = write_source(tmp_path / "src")
+    (tmp_path / "full").mkdir()
+    (tmp_path / "full" / "x").write_text("x", encoding="utf-8")
+    code, _, err = run_folio(["import", str(source), str(tmp_path / "full")])
+    assert code == 2 and "not an empty folder" in err and "Traceback" not in err
+    bad = tmp_path / "bad.md"
+    bad.write_text(textwrap.dedent("---\ntitle: [unclosed\n---\n\nText.\n"), encoding="utf-8")
+    code, _, err = run_folio(["import", str(bad), str(tmp_path / "q")])
+    assert code == 2 and "bad.md:3: not valid YAML" in err and not (tmp_path / "q").exists()
