@@ -33,6 +33,7 @@ CODES = {
     "M008": (ERROR, "link to a place that is not in the book"),
     "M009": (ERROR, "image file not found in the manuscript folder"),
     "M010": (ERROR, "image of a type EPUB readers do not show"),
+    "M011": (ERROR, "TeX math that Pandoc cannot convert (it would print as raw TeX)"),
     # editorial markup (CriticMarkup)
     "K001": (WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
     "K002": (ERROR, "editorial mark opened but not closed"),

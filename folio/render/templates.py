@@ -7,6 +7,9 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from folio.render.fonts import code_face
+from folio.render.math import print_math
+
 
 def default_templates_dir() -> Path:
     """Folio's templates: inside the installed package, or beside it in a source checkout."""
@@ -28,6 +31,9 @@ def environment(project_root: Path, *, xml: bool = False) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["css_string"] = css_string
+    # Print only: formulas drawn as SVG (the EPUB keeps MathML); the code face sized to the body.
+    env.filters["print_math"] = print_math
+    env.globals["code_face"] = code_face
     return env
 
 

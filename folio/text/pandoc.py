@@ -16,7 +16,9 @@ from pathlib import Path
 from folio import __version__
 from folio.errors import ToolError
 
-READER = "markdown-raw_html-raw_attribute"
+# Inline math may also be written \(...\) or \\(...\\) (MathJax's forms, common in web
+# manuscripts): math, not escaped parentheses or an escaped backslash and text.
+READER = "markdown-raw_html-raw_attribute+tex_math_single_backslash+tex_math_double_backslash"
 
 
 @cache
@@ -53,6 +55,9 @@ def chapter_to_html(body: str, id_prefix: str, language: str, bibliography: Path
         f"--id-prefix={id_prefix}",
         "--section-divs",
         "--wrap=none",
+        # Math as MathML, with its TeX kept in an annotation: the EPUB shows it, print draws it
+        # (folio/render/math.py), and a formula Pandoc cannot read is reported (text/math.py).
+        "--mathml",
     ]
     key = _cache_key(command, body, bibliography, csl)
     cached = cache_dir / f"{key}.html" if cache_dir else None
@@ -73,7 +78,21 @@ def run(arguments: list[str], stdin: str = "") -> tuple[str, list[str]]:
     result = subprocess.run(command, input=stdin, capture_output=True, text=True, encoding="utf-8")
     if result.returncode != 0:
         raise ToolError(command, result.returncode, result.stderr)
-    return result.stdout, [line for line in result.stderr.splitlines() if line.strip()]
+    return result.stdout, warnings(result.stderr)
+
+
+def warnings(stderr: str) -> list[str]:
+    """Pandoc's warnings, one string each: a warning's indented continuation lines (the TeX of a
+    formula it could not convert, the parser's message) belong to it."""
+    found: list[str] = []
+    for line in stderr.splitlines():
+        if not line.strip():
+            continue
+        if found and line.startswith((" ", "\t")) and found[-1].startswith("[WARNING]"):
+            found[-1] += "\n" + line
+        else:
+            found.append(line)
+    return found
 
 
 def _cache_key(command: list[str], body: str, bibliography: Path, csl: Path) -> str:
