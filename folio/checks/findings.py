@@ -34,6 +34,7 @@ CODES = {
     "M009": (ERROR, "image file not found in the manuscript folder"),
     "M010": (ERROR, "image of a type EPUB readers do not show"),
     "M011": (ERROR, "TeX math that Pandoc cannot convert (it would print as raw TeX)"),
+    "M012": (WARNING, "display formula with bare \\\\ line breaks, set as centred lines (gathered)"),
     # editorial markup (CriticMarkup)
     "K001": (WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
     "K002": (ERROR, "editorial mark opened but not closed"),

@@ -19,7 +19,7 @@ from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter
 from folio.text import critic
-from folio.text.pandoc import run
+from folio.text.pandoc import READER, run
 from folio.tools import version
 
 # Parts of the package that name footnotes, and what each name becomes for endnotes.
@@ -51,7 +51,8 @@ def render(project: Project, chapters: list[Chapter], text: Callable[[Chapter], 
         target = Path(folder) / "review.docx"
         run(
             [
-                "--from=markdown-raw_html-raw_attribute",
+                # HOOK(mathcode): the chapters' reader (with \(...\) and \\(...\\) math), not a copy of it.
+                f"--from={READER}",
                 "--to=docx",
                 "--citeproc",
                 f"--bibliography={project.bibliography_path}",

@@ -76,7 +76,8 @@ def _image(mathml: str, scale: float) -> str:
 def _presentation(element: etree._Element) -> str:
     """The MathML without Pandoc's <semantics> wrapper and TeX annotation (ziamath draws
     presentation MathML only and warns about anything else)."""
-    math = etree.Element(f"{{{MATHML}}}math", nsmap={None: MATHML})
+    # The display attribute stays: ziamath sets an inline formula's sums with limits at the side.
+    math = etree.Element(f"{{{MATHML}}}math", {"display": element.get("display", "inline")}, nsmap={None: MATHML})
     semantics = element.find(f"{{{MATHML}}}semantics")
     children = list(semantics if semantics is not None else element)
     for child in children:

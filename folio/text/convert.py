@@ -14,7 +14,7 @@ from folio.checks.findings import Finding
 from folio.project.config import Project
 from folio.project.manuscript import Chapter
 from folio.text.fragment import Fragment, build_fragment
-from folio.text.math import unconverted_math
+from folio.text.math import gather_line_breaks, unconverted_math
 from folio.text.pandoc import chapter_to_html
 
 ID = re.compile(r'\bid="([^"]+)"')
@@ -30,11 +30,11 @@ def convert(
     config = project.config
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        body = prepare(chapter) if prepare else chapter.body
+        body, gathered = gather_line_breaks(chapter, prepare(chapter) if prepare else chapter.body)
         result = chapter_to_html(body, f"{chapter.id}-", config.language, project.bibliography_path, project.csl_path, cache_dir)
         math_errors, other = unconverted_math(chapter, result.warnings)
         warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in other]
-        return build_fragment(chapter, result.html), math_errors + warnings
+        return build_fragment(chapter, result.html), gathered + math_errors + warnings
 
     # Pandoc runs as a subprocess, so threads convert chapters side by side.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:

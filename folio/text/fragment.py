@@ -278,8 +278,22 @@ def _code_lines(root: etree._Element) -> None:
             _append_text(line, "\n")  # inside the line: a reader without CSS still sees lines
         for line in lines:
             line.set("class", "line")
+            _hang(line)
         if len(lines) <= SHORT_CODE:
             pre.set("class", " ".join([*pre.get("class", "").split(), "short"]))
+
+
+HANG = 4
+"""A wrapped code line continues this many characters further in than the line itself starts."""
+
+
+def _hang(line: etree._Element) -> None:
+    """A line's continuation hangs HANG characters deeper than its own indentation, so that a
+    wrapped line never looks like the next, less indented line."""
+    text = "".join(line.itertext())
+    indent = min(len(text) - len(text.lstrip(" ")), 24)
+    if indent:
+        line.set("style", f"padding-left: {indent + HANG}ch; text-indent: -{indent + HANG}ch")
 
 
 def _append_text(element: etree._Element, text: str) -> None:

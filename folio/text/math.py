@@ -5,6 +5,11 @@ A formula it cannot read it leaves as raw TeX, which every format would print as
 and backslashes, and it only says so on stderr, without a line: "Could not convert TeX math
 <the TeX>, rendering as TeX: <where and why>". Here that warning becomes an error (M011) at
 the formula's line in the chapter file.
+
+One kind of formula is common in manuscripts written for MathJax and is rescued instead: a
+display formula whose lines are separated by bare `\\` with no environment around them. MathJax
+sets those as centred lines; so does Folio, by reading them as `\begin{gathered}...\end{gathered}`,
+and says so (M012), so the author can make it explicit.
 """
 
 from __future__ import annotations
@@ -12,9 +17,39 @@ from __future__ import annotations
 import re
 
 from folio.checks.findings import Finding
-from folio.project.manuscript import Chapter
+from folio.project.manuscript import Chapter, mask_code
 
 WARNING = re.compile(r"\[WARNING\] Could not convert TeX math (?P<tex>.*?), rendering as TeX(?::\n(?P<detail>.*))?\Z", re.S)
+
+
+DISPLAY = re.compile(r"\$\$(.+?)\$\$", re.S)
+
+
+def gather_line_breaks(chapter: Chapter, body: str) -> tuple[str, list[Finding]]:
+    """The body Pandoc will read, with each display formula made of bare `\\`-separated lines
+    wrapped in a `gathered` environment, and a warning for each (at its line in the chapter)."""
+    masked = mask_code(body)
+    edits, findings = [], []
+    for match in DISPLAY.finditer(masked):
+        tex = body[match.start(1) : match.end(1)]
+        if "\\\\" not in tex or "\\begin" in tex:
+            continue
+        edits.append((match.start(1), match.end(1), f"\\begin{{gathered}}{tex}\\end{{gathered}}"))
+        offset = _find(chapter.body, tex.strip(), 0)
+        line, col = chapter.position_of(offset) if offset >= 0 else (chapter.body_line, 0)
+        findings.append(
+            Finding(
+                "M012",
+                chapter.path,
+                line,
+                col,
+                "display formula with lines broken by \\\\ outside an environment: set as centred lines, as MathJax does",
+                r"say so in the TeX: \begin{gathered} ... \end{gathered} (or aligned, to line up at &)",
+            )
+        )
+    for start, end, text in reversed(edits):
+        body = body[:start] + text + body[end:]
+    return body, findings
 
 
 def unconverted_math(chapter: Chapter, warnings: list[str]) -> tuple[list[Finding], list[str]]:
@@ -33,7 +68,7 @@ def unconverted_math(chapter: Chapter, warnings: list[str]) -> tuple[list[Findin
         if offset >= 0:
             start = offset + 1  # the same formula twice: the next warning is the next one
             line += _error_line(tex, detail)
-        reason = _reason(detail)
+        reason = _reason(detail).split("; expecting")[0]
         shown = " ".join(tex.split())
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
         findings.append(
