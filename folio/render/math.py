@@ -44,11 +44,13 @@ class Drawn:
     """Width, height and depth below the baseline, in em."""
 
 
-def print_math(html: str, body_family: str) -> str:
+def print_math(html: str, body_family: str, press: bool = False) -> str:
     """The fragment's HTML with each <math> element replaced by its drawing (a Jinja filter:
-    `fragment.html | print_math(book.print.font)`)."""
+    `fragment.html | print_math(book.print.font, press)`). In the printer's file the formulas
+    are inked in CMYK black, as its text is (PDF/X-1a allows no RGB)."""
     scale = math_scale(body_family)
-    return MATH.sub(lambda match: _image(match[0], scale), html)
+    ink = "device-cmyk(0 0 0 1)" if press else "black"
+    return MATH.sub(lambda match: _image(match[0], scale, ink), html)
 
 
 @cache
@@ -60,12 +62,13 @@ def math_scale(body_family: str) -> float:
     return round(x_height(body.path) / x_height(stix), 3)
 
 
-def _image(mathml: str, scale: float) -> str:
+def _image(mathml: str, scale: float, ink: str) -> str:
     element = etree.fromstring(mathml)
     display = element.get("display") == "block"
     tex = element.get("alttext") or "".join(element.xpath(".//m:annotation//text()", namespaces={"m": MATHML}))
     drawn = draw(_presentation(element))
-    data = base64.b64encode(drawn.svg.encode("utf-8")).decode("ascii")
+    svg = drawn.svg.replace('fill="black"', f'fill="{ink}"')
+    data = base64.b64encode(svg.encode("utf-8")).decode("ascii")
     kind = "display" if display else "inline"
     style = f"width: {drawn.width * scale:.3f}em; height: {drawn.height * scale:.3f}em"
     if not display:
