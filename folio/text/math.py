@@ -67,7 +67,11 @@ def unconverted_math(chapter: Chapter, warnings: list[str]) -> tuple[list[Findin
         line, col = chapter.position_of(offset) if offset >= 0 else (chapter.body_line, 0)
         if offset >= 0:
             start = offset + 1  # the same formula twice: the next warning is the next one
-            line += _error_line(tex, detail)
+            later = _error_line(tex, detail)
+            if later:  # the error is on a later line of the formula: point at that line's text
+                line += later
+                text = chapter.body.splitlines()[line - chapter.body_line]
+                col = len(text) - len(text.lstrip()) + 1
         reason = _reason(detail).split("; expecting")[0]
         shown = " ".join(tex.split())
         shown = shown if len(shown) <= 60 else shown[:57] + "..."
