@@ -21,7 +21,7 @@ from folio.formats import docx, draft, epub, onix, pdf
 from folio.formats.output import write_atomic
 from folio.project.config import DEFAULT_FORMATS, Project, draft_geometry, load_project, page_geometry
 from folio.project.manuscript import FRONT_MATTER, IMAGE, Chapter
-from folio.render import layout
+from folio.render import layout, math
 from folio.text import critic, redline
 from folio.text.convert import convert
 from folio.text.fragment import Fragment
@@ -87,6 +87,7 @@ def build(
     layouts: list[str] = [name for name in ("pdf", "press", "draft") if name in formats]
     if "epub" in formats and "pdf" not in layouts:
         layouts.append("pdf")  # the EPUB takes the print edition's page numbers from its layout
+    math.warm(f.html for f in [*book, *review])  # HOOK(mathcode): formulas drawn once, before the layout workers fork
     laid_out = lay_out_all(layouts, project, book, review, checked, against, out)
     for name in formats:
         if name in laid_out:

@@ -16,7 +16,7 @@ import base64
 import logging
 import re
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cache
@@ -51,6 +51,15 @@ def print_math(html: str, body_family: str, press: bool = False) -> str:
     scale = math_scale(body_family)
     ink = "device-cmyk(0 0 0 1)" if press else "black"
     return MATH.sub(lambda match: _image(match[0], scale, ink), html)
+
+
+def warm(fragments: Iterable[str]) -> None:
+    """Draw every formula of these fragments now, in this process: the PDFs are laid out in
+    forked workers, which then find each drawing in the inherited cache instead of each drawing
+    the book's formulas again (about 60 ms a formula; a book of 300 formulas took 6 s each)."""
+    for html in fragments:
+        for match in MATH.finditer(html):
+            draw(_presentation(etree.fromstring(match[0])))
 
 
 @cache

@@ -8,7 +8,7 @@ import re
 from lxml import etree
 
 from folio.render.fonts import code_face, font_faces, x_height
-from folio.render.math import draw, math_scale, print_math
+from folio.render.math import draw, math_scale, print_math, warm
 
 INLINE = (
     '<p>Text <math display="inline" xmlns="http://www.w3.org/1998/Math/MathML" alttext="x_i^2"><semantics><msubsup><mi>x</mi>'
@@ -62,3 +62,12 @@ def test_math_and_code_match_the_body_x_height():
     assert math_scale("EB Garamond") == round(0.4 / 0.473, 3)
     assert code_face("EB Garamond").scale == round(0.4 / 0.478, 3)
     assert code_face("Crimson Pro").scale > code_face("EB Garamond").scale  # a larger x-height
+
+
+def test_warm_draws_before_the_layout_needs_it():
+    """build() warms the cache before forking the layout workers: they then draw nothing."""
+    draw.cache_clear()
+    warm([INLINE, DISPLAY, INLINE])
+    assert draw.cache_info().misses == 2
+    print_math(INLINE + DISPLAY, "EB Garamond")
+    assert draw.cache_info().misses == 2
