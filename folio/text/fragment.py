@@ -217,13 +217,19 @@ SHORT_CODE = 8
 """A code block of at most this many lines is kept on one page."""
 
 
+LONGEST_PIECE = 24
+"""A piece longer than this (a hash, a long name) may break anywhere as a last resort, rather
+than run past the margin."""
+
+
 def spell_breaks(element: etree._Element, text: str) -> None:
     """The element's text as <span class="nobr"> pieces with a <wbr/> between them."""
     element.text = None
     for number, piece in enumerate(break_points(text)):
         if number:
             etree.SubElement(element, f"{{{XHTML}}}wbr")
-        etree.SubElement(element, f"{{{XHTML}}}span", {"class": "nobr"}).text = piece
+        kind = "nobr" if len(piece) <= LONGEST_PIECE else "long"
+        etree.SubElement(element, f"{{{XHTML}}}span", {"class": kind}).text = piece
 
 
 def break_points(text: str) -> list[str]:

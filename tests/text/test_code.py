@@ -72,3 +72,12 @@ def test_inline_code_is_spelled_in_unbreakable_pieces(tmp_path):
     assert link.xpath("h:span[@class='nobr']/text()", namespaces=NS) == ["https://", "example.", "org/", "a", "?b=", "c"]
     # The typesetter's no-break space goes into prose, never into code.
     assert "p.\u00a04" in "".join(root.itertext()) and "".join(root.xpath("//h:code", namespaces=NS)[1].itertext()) == "p. 4"
+
+
+def test_a_piece_too_long_to_keep_whole_may_break_anywhere(tmp_path):
+    """A hash has no break point: rather than run past the margin it may break anywhere."""
+    digest = "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
+    root = fragment_root(tmp_path, f"Check `sha256:{digest}` and `short.name`.\n")
+    long, short = root.xpath("//h:code", namespaces=NS)
+    assert long.xpath("h:span/@class", namespaces=NS) == ["long"]
+    assert short.xpath("h:span/@class", namespaces=NS) == ["nobr", "nobr"]
