@@ -83,3 +83,12 @@ def test_math_in_both_mathjax_forms_is_math(tmp_path):
     assert fragment.html.count("<math ") == 3
     assert 'alttext="a_1"' in fragment.html and 'alttext="N_0"' in fragment.html
     assert "\\(" not in fragment.html and "\\\\" not in fragment.html
+
+
+def test_folio_check_reports_formulas(tmp_path):
+    chapter_text = "---\ntitle: One\nnumber: 1\n---\n\nA formula $\\frac{1}{$ here.\n\n$$a = 1\\\\\nb = 2$$\n"
+    make_book(tmp_path, {"one.md": chapter_text}, references="[]\n")
+    code, stdout, _ = run_folio(["check", "--project", str(tmp_path)])
+    assert code == 1
+    assert "manuscript/chapters/one.md:6:12: error: M011" in stdout
+    assert "manuscript/chapters/one.md:8:3: warning: M012" in stdout
