@@ -111,8 +111,10 @@ def _anchor_comments(root: etree._Element) -> list[tuple[str, str]]:
 
 
 def _break_url(link: etree._Element, url: str) -> None:
-    """Spell the URL with its break points, so it breaks cleanly in print (see spell_breaks)."""
+    """Spell the URL with its break points, so it breaks cleanly in print (see spell_breaks);
+    class "url" tells the stylesheets it is one (no hyphenation, no small capitals)."""
     spell_breaks(link, url)
+    link.set("class", " ".join([*(link.get("class") or "").split(), "url"]))
 
 
 def _number_sections(root: etree._Element, chapter: Chapter) -> list[Heading]:

@@ -69,6 +69,7 @@ def test_inline_code_is_spelled_in_unbreakable_pieces(tmp_path):
     assert code.xpath("h:span[@class='nobr']/text()", namespaces=NS) == ["--filter-", "unusual"]
     assert len(code.xpath("h:wbr", namespaces=NS)) == 1
     link = root.xpath("//h:a", namespaces=NS)[0]
+    assert "url" in link.get("class").split()
     assert link.xpath("h:span[@class='nobr']/text()", namespaces=NS) == ["https://", "example.", "org/", "a", "?b=", "c"]
     # The typesetter's no-break space goes into prose, never into code.
     assert "p.\u00a04" in "".join(root.itertext()) and "".join(root.xpath("//h:code", namespaces=NS)[1].itertext()) == "p. 4"
