@@ -28,6 +28,7 @@ from folio.errors import ConfigError, ManuscriptError
 from folio.formats import PRINT, REGISTRY, REVIEW, Format, Inputs, Options, Rendered
 from folio.formats.output import write_atomic
 from folio.project.config import Project, load_project
+from folio.render import math
 from folio.render.weasy import Laid
 from folio.text.convert import convert, review_text
 
@@ -77,6 +78,7 @@ def build(
         inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, against))
         findings += [w for w in warnings if w not in findings]
 
+    math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
     rendered = render_all(wanted, inputs)
     report = BuildReport([], [], list(checked.silenced))
     for name, result in rendered.items():

@@ -57,6 +57,8 @@ CODES = {
     "M011": Code(WARNING, "heading level skipped"),
     "M012": Code(INFO, "chapter title read from the file's title block or first heading, not from front matter"),
     "M013": Code(WARNING, "running head too long for the line, and no short title"),
+    "M014": Code(ERROR, "TeX math that Pandoc cannot convert (it would print as raw TeX)"),
+    "M015": Code(WARNING, "display formula with bare \\\\ line breaks, set as centred lines (gathered)"),
     # editorial markup (CriticMarkup)
     "K001": Code(WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
     "K002": Code(ERROR, "editorial mark opened but not closed"),

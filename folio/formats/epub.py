@@ -100,6 +100,11 @@ class ChapterFile:
     href: str
     """Path of the chapter's XHTML file, relative to the package document."""
 
+    @property
+    def properties(self) -> str:
+        """The manifest item's properties: EPUB 3 requires "mathml" on a file that holds MathML."""
+        return "mathml" if "<math " in self.fragment.html else ""
+
 
 def chapter_files(fragments: list[Fragment]) -> list[ChapterFile]:
     return [ChapterFile(fragment, f"text/{fragment.chapter.id}.xhtml") for fragment in fragments]

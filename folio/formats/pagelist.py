@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from lxml import etree
 
 from folio.render.layout import ALNUM, Page
-from folio.text.fragment import EPUB_TYPE, XHTML
+from folio.text.fragment import EPUB_TYPE, MATHML, XHTML
 
 
 @dataclass(frozen=True)
@@ -80,11 +80,13 @@ def _insert_at(section: etree._Element, offset: int, marker: etree._Element) -> 
 
 
 def _text_slots(element: etree._Element):  # type: ignore[no-untyped-def]
-    """(element, is_tail) for every piece of text, in reading order."""
-    yield element, False
-    for child in element:
-        yield from _text_slots(child)
-        yield child, True
+    """(element, is_tail) for every piece of text, in reading order. A formula counts as no
+    letters, as in print, where it is a drawing; and a marker cannot go inside its MathML."""
+    if etree.QName(element).namespace != MATHML:
+        yield element, False
+        for child in element:
+            yield from _text_slots(child)
+            yield child, True
 
 
 def _index_of_letter(text: str, n: int) -> int:

@@ -7,6 +7,8 @@ from pathlib import Path
 import jinja2
 from markupsafe import Markup
 
+from folio.render.fonts import code_face
+from folio.render.math import print_math
 from folio.text import words
 
 
@@ -30,6 +32,9 @@ def environment(project_root: Path, *, xml: bool = False) -> jinja2.Environment:
         keep_trailing_newline=True,
     )
     env.filters["css_string"] = css_string
+    # Print only: formulas drawn as SVG (the EPUB keeps MathML); the code face sized to the body.
+    env.filters["print_math"] = print_math
+    env.globals["code_face"] = code_face
     env.globals["word"] = words.word  # the words Folio prints, in the book's (or a chapter's) language
     return env
 

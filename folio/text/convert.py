@@ -20,6 +20,7 @@ from folio.project.manuscript import FRONT_MATTER, Chapter
 from folio.text import citestyle, critic, crossref, redline
 from folio.text.fragment import Fragment, build_fragment
 from folio.text.links import resolve_links
+from folio.text.math import gather_line_breaks, unconverted_math
 from folio.text.pandoc import chapter_to_html
 from folio.tools import version
 
@@ -42,8 +43,10 @@ def convert(
     lead = citestyle.prelude(keys)
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        result = chapter_to_html(lead + texts[chapter.path], f"{chapter.id}-", chapter.language, citeproc, cache_dir)
-        warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
+        body, gathered = gather_line_breaks(chapter, texts[chapter.path])
+        result = chapter_to_html(lead + body, f"{chapter.id}-", chapter.language, citeproc, cache_dir)
+        math_errors, other = unconverted_math(chapter, result.warnings)
+        warnings = gathered + math_errors + [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in other]
         fragment = build_fragment(chapter, citestyle.strip_prelude(result.html))
         if citeproc.in_text:
             fragment = citestyle.place_reference_list(fragment, config.language, keep=citeproc.per_chapter)

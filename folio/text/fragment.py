@@ -77,6 +77,9 @@ def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
     _localise_quotes(root, chapter.language)
     _html_elements(root)
     _typeset(root)
+    _math_alttext(root)
+    _code_lines(root)
+    _break_inline_code(root)
     comments = _anchor_comments(root)
     if notes:
         headings.append(Heading(f"{chapter.id}-notes", "", words.word("notes", chapter.language), 2))
@@ -91,13 +94,13 @@ def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
 NO_BREAK = re.compile(r"(?<![\w.])([A-Z]\.|pp?\.|nos?\.|vols?\.|chap\.|fig\.|§) (?=[\w\d])")
 # Where a URL may break (Chicago 14.18): after a double slash or an equals sign; before a single
 # slash, a period, a comma, a hyphen, an underscore, a tilde, a question mark, a number sign,
-# a percent sign or an ampersand. Never inside the scheme.
+# a percent sign or an ampersand. Never inside the scheme. (Inline code breaks by BREAK, below.)
 URL_BREAK = re.compile(r"(?<=//)|(?<==)|(?<![/:])(?=[.,\-_~?#%&]|/(?!/))")
 
 
 def _typeset(root: etree._Element) -> None:
     for element in root.iter():
-        if etree.QName(element).localname in ("code", "pre"):
+        if etree.QName(element).localname in ("code", "pre") or _in_code(element):
             continue
         if element.text:
             element.text = NO_BREAK.sub("\\1\u00a0", element.text)
@@ -139,6 +142,7 @@ URL_PIECE_MAX = 30
 
 
 def _append_text(parent: etree._Element, text: str) -> None:
+    """Text at the end of `parent`, after its last child."""
     if len(parent):
         parent[-1].tail = (parent[-1].tail or "") + text
     else:
@@ -317,3 +321,121 @@ def _reshape_notes(root: etree._Element, chapter: Chapter) -> list[Note]:
         title.text = words.word("notes", chapter.language)
         section.insert(0, title)
     return notes
+
+
+# Math and code (issue 10) -------------------------------------------------------------------------
+
+MATHML = "http://www.w3.org/1998/Math/MathML"
+# Where a URL or inline code may break: after / . - _ = & (and after a space) and before ?,
+# never between two of these marks (a "//" or "--" stays whole) and never before the first
+# letter or digit. Print sets each piece between break points `white-space: nowrap`, with a
+# <wbr/> between pieces: the line breaker's own rules (a break after any hyphen) and hyphenation
+# then have no say.
+BREAK = re.compile(r"(?<=[/.\-_=& ])(?=[^/.\-_=&? ])|(?<=[^/.\-_=&? ])(?=\?)")
+SHORT_CODE = 8
+"""A code block of at most this many lines is kept on one page."""
+
+
+LONGEST_PIECE = 24
+"""A piece longer than this (a hash, a long name) may break anywhere as a last resort, rather
+than run past the margin."""
+
+
+def spell_breaks(element: etree._Element, text: str) -> None:
+    """The element's text as <span class="nobr"> pieces with a <wbr/> between them."""
+    element.text = None
+    for number, piece in enumerate(break_points(text)):
+        if number:
+            etree.SubElement(element, f"{{{XHTML}}}wbr")
+        kind = "nobr" if len(piece) <= LONGEST_PIECE else "long"
+        etree.SubElement(element, f"{{{XHTML}}}span", {"class": kind}).text = piece
+
+
+def break_points(text: str) -> list[str]:
+    """The text cut at its break points (the pieces joined give it back)."""
+    cuts = [m.start() for m in BREAK.finditer(text) if re.search(r"\w", text[: m.start()]) and re.search(r"\w", text[m.start() :])]
+    return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True) if text[i:j]]
+
+
+def _in_code(element: etree._Element) -> bool:
+    """Inside code (a highlighted token's span): text there is the program's, spaces and all."""
+    return any(etree.QName(a).localname in ("code", "pre") for a in element.iterancestors())
+
+
+def _math_alttext(root: etree._Element) -> None:
+    """Each formula says what it is in words readers can use: its TeX, as `alttext` (EPUB 3
+    reading systems that do not render MathML show it; print uses it as the image's alt)."""
+    for math in root.iter(f"{{{MATHML}}}math"):
+        tex = "".join(math.xpath(".//m:annotation[@encoding='application/x-tex']//text()", namespaces={"m": MATHML}))
+        if tex.strip() and not math.get("alttext"):
+            math.set("alttext", " ".join(tex.split()))
+
+
+def _code_lines(root: etree._Element) -> None:
+    """Each line of a code block in a <span class="line"> ending in its newline, so print can
+    wrap a long line with a hanging indent and mark the continuation; a short block is marked
+    to be kept on one page. Pandoc's highlighting already gives one span per line, with an id
+    and an empty self-link each: those go (every id would be a PDF destination)."""
+    for pre in root.iter(f"{{{XHTML}}}pre"):
+        code = pre.find("h:code", NS)
+        if code is None:
+            continue
+        if len(code) and all(etree.QName(child).localname == "span" and child.get("id") for child in code):
+            lines = list(code)
+            for line in lines:
+                del line.attrib["id"]
+                anchor = line.find("h:a", NS) if len(line) else None
+                if anchor is not None and not (anchor.text or "").strip() and anchor.get("aria-hidden") == "true":
+                    _drop_keeping_tail(anchor)
+                line.tail = None
+        elif len(code) == 0:
+            lines = []
+            for text in (code.text or "").split("\n"):
+                line = etree.Element(f"{{{XHTML}}}span")
+                line.text = text
+                lines.append(line)
+            code.text = None
+            for line in lines:
+                code.append(line)
+        else:
+            continue
+        for line in lines[:-1]:
+            _append_text(line, "\n")  # inside the line: a reader without CSS still sees lines
+        for line in lines:
+            line.set("class", "line")
+            _hang(line)
+        if len(lines) <= SHORT_CODE:
+            pre.set("class", " ".join([*pre.get("class", "").split(), "short"]))
+
+
+HANG = 4
+"""A wrapped code line continues this many characters further in than the line itself starts."""
+
+
+def _hang(line: etree._Element) -> None:
+    """A line's continuation hangs HANG characters deeper than its own indentation, so that a
+    wrapped line never looks like the next, less indented line."""
+    text = "".join(line.itertext())
+    indent = min(len(text) - len(text.lstrip(" ")), 24)
+    if indent:
+        line.set("style", f"padding-left: {indent + HANG}ch; text-indent: -{indent + HANG}ch")
+
+
+def _drop_keeping_tail(element: etree._Element) -> None:
+    parent = element.getparent()
+    previous = element.getprevious()
+    if element.tail:
+        if previous is not None:
+            previous.tail = (previous.tail or "") + element.tail
+        else:
+            parent.text = (parent.text or "") + element.tail
+    parent.remove(element)
+
+
+def _break_inline_code(root: etree._Element) -> None:
+    """Inline code (not code blocks) with <wbr/> at its break points."""
+    for code in root.iter(f"{{{XHTML}}}code"):
+        parent = code.getparent()
+        if len(code) or not code.text or (parent is not None and etree.QName(parent).localname == "pre"):
+            continue
+        spell_breaks(code, code.text)

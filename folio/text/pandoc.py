@@ -23,9 +23,10 @@ from folio.text import markup
 if TYPE_CHECKING:
     from folio.text.citestyle import Citeproc
 
-READER = "markdown-raw_attribute"
+READER = "markdown-raw_attribute+tex_math_single_backslash+tex_math_double_backslash"
 """Raw HTML and TeX are read (so a comment ends a list, <sup> is an element); the markup filter
-(text/markup.py) renders the safe ones and drops the rest."""
+(text/markup.py) renders the safe ones and drops the rest. Inline math may also be written
+\\(...\\) or \\\\(...\\\\) (MathJax's forms, common in web manuscripts)."""
 
 
 @cache
@@ -78,7 +79,9 @@ def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc
         id_prefix=id_prefix,
         # Quotations as <q>: fragment.py sets them with the marks of their language (Pandoc's HTML
         # writer would print English curly quotes whatever `lang` says).
-        extra=("--section-divs", "--wrap=none", "--html-q-tags"),
+        # Math as MathML, with its TeX kept in an annotation: the EPUB shows it, print draws it
+        # (render/math.py), and a formula Pandoc cannot read is reported (text/math.py).
+        extra=("--section-divs", "--wrap=none", "--html-q-tags", "--mathml"),
     )
     key = _cache_key(command, body, citeproc)
     cached = cache_dir / f"{key}.html" if cache_dir else None
@@ -130,7 +133,21 @@ def _run(arguments: list[str], stdin: bytes) -> tuple[bytes, list[str]]:
     stderr = result.stderr.decode("utf-8", errors="replace")
     if result.returncode != 0:
         raise ToolError(command, result.returncode, stderr)
-    return result.stdout, [line for line in stderr.splitlines() if line.strip()]
+    return result.stdout, warnings(stderr)
+
+
+def warnings(stderr: str) -> list[str]:
+    """Pandoc's warnings, one string each: a warning's indented continuation lines (the TeX of a
+    formula it could not convert, the parser's message) belong to it."""
+    found: list[str] = []
+    for line in stderr.splitlines():
+        if not line.strip():
+            continue
+        if found and line.startswith((" ", "\t")) and found[-1].startswith("[WARNING]"):
+            found[-1] += "\n" + line
+        else:
+            found.append(line)
+    return found
 
 
 def _cache_key(command: list[str], body: str, citeproc: Citeproc) -> str:
