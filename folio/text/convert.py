@@ -13,6 +13,7 @@ from pathlib import Path
 from folio.checks.findings import Finding
 from folio.project.config import Project
 from folio.project.manuscript import Chapter
+from folio.text import figures
 from folio.text.fragment import Fragment, build_fragment
 from folio.text.pandoc import chapter_to_html
 
@@ -32,12 +33,13 @@ def convert(
         body = prepare(chapter) if prepare else chapter.body
         result = chapter_to_html(body, f"{chapter.id}-", config.language, project.bibliography_path, project.csl_path, cache_dir)
         warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
-        return build_fragment(chapter, result.html), warnings
+        return build_fragment(chapter, result.html, config.figures == figures.NUMBERED), warnings
 
     # Pandoc runs as a subprocess, so threads convert chapters side by side.
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
         results = list(pool.map(one, chapters))
     fragments, findings = resolve_links([f for f, _ in results])
+    fragments = figures.number_links(fragments)
     return fragments, [w for _, warnings in results for w in warnings] + findings
 
 

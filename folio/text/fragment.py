@@ -20,6 +20,7 @@ from lxml import etree
 
 from folio.errors import FolioError
 from folio.project.manuscript import Chapter
+from folio.text import figures
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
@@ -58,7 +59,7 @@ class Fragment:
         return f"{self.chapter.id}-notes"
 
 
-def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
+def build_fragment(chapter: Chapter, pandoc_html: str, figures_numbered: bool = False) -> Fragment:
     try:
         root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}" class="chapter-body">{pandoc_html}</div>')
     except etree.XMLSyntaxError as exc:
@@ -66,6 +67,7 @@ def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
     headings = _number_sections(root, chapter)
     _wrap_opening(root)
     notes = _reshape_notes(root, chapter)
+    figures.reshape(root, chapter, figures_numbered)  # ids, numbers, accessible captions (text/figures.py)
     _typeset(root)
     comments = _anchor_comments(root)
     if notes:
