@@ -175,6 +175,7 @@ def lay_out(name: str, project: Project, fragments: list[Fragment], checked: Che
         path = out / (f"{slug}.pdf" if name == "pdf" else f"{slug}-press.pdf")
     product = Product(name, path, result.data, result.pages)
     warnings = [Finding("B002", path, 0, 0, f"WeasyPrint: {w}") for w in result.warnings]
+    warnings += [Finding(code, path, 0, 0, message, page=page) for code, page, message in result.findings]  # HOOK(figtab): L008/L009
     text_block = (geometry["top"], geometry["height"] - geometry["bottom"])
     warnings += layout.check(result.pages, path, text_block, _previous_signature(product))
     return product, warnings

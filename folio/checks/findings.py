@@ -45,6 +45,8 @@ CODES = {
     "L005": (WARNING, "blank page that parity did not ask for"),
     "L006": (WARNING, "loose line: word spaces stretched beyond the limit"),
     "L007": (WARNING, "page breaks moved since the previous build"),
+    "L008": (WARNING, "page left more than 40% empty before a figure that did not fit"),
+    "L009": (WARNING, "table wider than the measure even at the smallest size"),
     # build
     "B001": (WARNING, "Pandoc warned while converting a chapter"),
     "B002": (WARNING, "WeasyPrint warned while laying out a PDF"),

@@ -22,7 +22,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from folio.errors import ConfigError, FolioError
 from folio.project.config import Project, page_geometry
-from folio.render import layout, templates
+from folio.render import floats, layout, templates
 from folio.render.fonts import font_dirs, font_faces
 from folio.text.fragment import Fragment
 
@@ -32,6 +32,7 @@ class PdfResult:
     data: bytes
     pages: list[layout.Page]
     warnings: list[str] = field(default_factory=list)
+    findings: list[tuple[str, int, str]] = field(default_factory=list)  # HOOK(figtab): (code, page, message) from floats
 
 
 def render(
@@ -50,22 +51,28 @@ def render(
     profile = Path(settings.cmyk_profile)
     if press and not profile.is_file():
         raise ConfigError(f"print.cmyk_profile: no such file: {profile} (hint: run 'make setup', which installs libgs-common)")
-    html = templates.render(
-        project.root,
-        template,
-        book=project.config,
-        fragments=fragments,
-        faces=faces,
-        page=geometry,
-        press=press,
-        cmyk_profile=profile.as_uri() if press else "",
-        **(context or {}),
-    )
+
+    def html_for(fragments: list[Fragment]) -> str:
+        return templates.render(
+            project.root,
+            template,
+            book=project.config,
+            fragments=fragments,
+            faces=faces,
+            page=geometry,
+            press=press,
+            cmyk_profile=profile.as_uri() if press else "",
+            **(context or {}),
+        )
+
     allowed = [project.root, *templates.search_path(project.root), *font_dirs(faces)]
     space = layout.space_width_em(next(face.path for face in faces if face.style == "normal"))
     if press:
         allowed.append(profile.parent)
-    result = write_pdf(html, project, allowed, settings.press_standard if press else "pdf/ua-1", space)
+    # HOOK(figtab): trial layouts move figures that leave a hole and squeeze wide tables (render/floats.py)
+    fragments, placed = floats.settle(fragments, lambda trial: _trial_layout(html_for(trial), project, allowed))
+    result = write_pdf(html_for(fragments), project, allowed, settings.press_standard if press else "pdf/ua-1", space)
+    result.findings = placed.findings  # HOOK(figtab): build.lay_out turns them into L008/L009 findings
     result.data = finish(result.data, project, press)
     if press and len(result.pages) % 2:
         result.pages.append(layout.Page(len(result.pages) + 1, None))  # the blank page finish() adds
@@ -82,6 +89,15 @@ def write_pdf(html: str, project: Project, allowed: list[Path], variant: str, sp
         except FatalURLFetchingError as exc:
             raise FolioError(f"{exc} (hint: keep images and styles inside the project folder)") from None
     return PdfResult(data, layout.read_pages(document, space_width), warnings)
+
+
+def _trial_layout(html: str, project: Project, allowed: list[Path]) -> Any:  # HOOK(figtab): for floats.settle
+    """A layout that is looked at, not written: its warnings come again with the final layout."""
+    with _captured_warnings():
+        try:
+            return weasyprint.HTML(string=html, base_url=project.manuscript_dir.as_uri() + "/", url_fetcher=ProjectFetcher(allowed)).render()
+        except FatalURLFetchingError as exc:
+            raise FolioError(f"{exc} (hint: keep images and styles inside the project folder)") from None
 
 
 def finish(data: bytes, project: Project, press: bool) -> bytes:

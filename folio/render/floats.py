@@ -1,0 +1,241 @@
+"""Figures placed like floats, and tables set to fit, by laying the book out and looking.
+
+WeasyPrint has no page floats: a figure that does not fit in what is left of a page (figures do
+not break) goes whole to the next page and leaves a hole at the foot of this one. A typesetter
+lets the text that follows flow up into the hole and puts the figure at the top of the next page.
+`settle` does that by trial: lay out, find each page a figure left with a hole, move that figure
+later in its section by whole paragraphs (as many as fit in the hole, or one that will split across
+the page break), lay out again. Figures only move forward and never past a heading, so they keep
+their order and their section. The passes are bounded.
+
+In the same passes, a table wider than the measure (long words, many columns) is set a step
+smaller, down to 8 pt; one still too wide is reported.
+
+What is left is reported: L008 for a page more than 40% empty before a figure, L009 for a table
+wider than the measure at the smallest size.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from typing import Any
+
+from lxml import etree
+from weasyprint.formatting_structure import boxes
+
+from folio.text.fragment import EPUB, XHTML, Fragment
+
+MAX_PASSES = 3
+HOLE = 0.40  # a page more empty than this before a figure is reported (L008)
+WORTH_MOVING = 0.08  # a smaller gap at the foot is not worth moving a figure for
+SQUEEZES = 3  # steps of smaller type for a table wider than the measure (templates/print.css)
+PX = 0.75  # points per CSS px
+TOLERANCE = 1.0  # px
+
+LayOut = Callable[[list[Fragment]], Any]
+"""Lays these fragments out as the book (a weasyprint Document)."""
+
+
+@dataclass(frozen=True)
+class Move:
+    chapter: str
+    figure: str  # the figure's id
+    past: int  # how many of the following sibling elements the figure moves past
+
+
+@dataclass
+class Report:
+    """What the last layout still shows: (code, page, message) for the layout report."""
+
+    findings: list[tuple[str, int, str]]
+    passes: int
+
+
+def settle(fragments: list[Fragment], lay_out: LayOut) -> tuple[list[Fragment], Report]:
+    """The fragments with figures moved and wide tables squeezed; the layout of the result is what
+    the final render will give, so its remaining problems are reported."""
+    if not any("<figure" in f.html or "<table" in f.html for f in fragments):
+        return fragments, Report([], 0)
+    for passes in range(1, MAX_PASSES + 2):
+        document = lay_out(fragments)
+        pages = [_read_page(page) for page in document.pages]
+        moves = _moves(pages)
+        wide = [table for page in pages for table in page.wide_tables]
+        squeeze = {t for t in wide if _squeeze_level(fragments, t) < SQUEEZES}
+        if (not moves and not squeeze) or passes > MAX_PASSES:
+            return fragments, Report(_findings(pages, fragments), passes)
+        fragments = [_apply(f, [m for m in moves if m.chapter == f.chapter.id], squeeze) for f in fragments]
+    raise AssertionError("unreachable")
+
+
+# --- reading the layout ---------------------------------------------------------------------
+
+
+@dataclass
+class _Figure:
+    id: str
+    top: float  # px, margin box
+    height: float
+    siblings: list[tuple[float, float, str, int]]  # following siblings on this page: (top, bottom, tag, index offset)
+    first: bool  # nothing of the text flow above it on this page
+
+
+@dataclass
+class _Page:
+    number: int
+    chapter: str | None
+    content_top: float
+    content_bottom: float
+    used_bottom: float  # px: the foot of the last line, image or table row
+    figures: list[_Figure]
+    wide_tables: list[str]
+    forced_end: bool = False  # the chapter ends here (the next page starts another)
+
+
+def _read_page(page: Any) -> _Page:
+    box = page._page_box
+    info = _Page(0, None, box.content_box_y(), box.content_box_y() + box.height, box.content_box_y(), [], [])
+    seen_flow = [False]
+
+    def walk(b: Any, parent: Any) -> None:
+        element = getattr(b, "element", None)
+        tag = _tag(element)
+        if isinstance(b, boxes.MarginBox) or b.is_absolutely_positioned():
+            return
+        if element is not None and "chapter" in (element.get("class") or "").split() and tag == "section":
+            info.chapter = info.chapter or element.get("id")
+        if tag == "figure" and isinstance(b, boxes.BlockBox) and element is not None and element.get("id"):
+            info.figures.append(_figure(b, parent, not seen_flow[0]))
+            info.used_bottom = max(info.used_bottom, b.position_y + b.margin_height())
+            seen_flow[0] = True
+            return
+        if tag == "table" and isinstance(b, boxes.TableBox) and element is not None and parent is not None:
+            if b.margin_width() > parent.width + TOLERANCE and element.get("id"):
+                info.wide_tables.append(element.get("id"))
+        if isinstance(b, boxes.LineBox | boxes.ReplacedBox | boxes.TableRowBox):
+            info.used_bottom = max(info.used_bottom, b.position_y + b.margin_height())
+            seen_flow[0] = True
+            if isinstance(b, boxes.LineBox):
+                return
+        for child in getattr(b, "children", []):
+            walk(child, b)
+
+    for child in box.children:
+        walk(child, box)
+    return info
+
+
+def _figure(box: Any, parent: Any, first: bool) -> _Figure:
+    siblings = []
+    children = list(parent.children) if parent is not None else []
+    parent_elements = list(parent.element) if parent is not None and parent.element is not None else []
+    try:
+        own = parent_elements.index(box.element)
+    except ValueError:
+        own = -1
+    after = False
+    for child in children:
+        if child is box:
+            after = True
+            continue
+        element = getattr(child, "element", None)
+        if not after or element is None or element not in parent_elements or own < 0:
+            continue
+        bottom = child.position_y + child.margin_height()
+        siblings.append((child.position_y, bottom, _tag(element), parent_elements.index(element) - own))
+    return _Figure(box.element.get("id"), box.position_y, box.margin_height(), siblings, first)
+
+
+def _tag(element: Any) -> str:
+    if element is None or not isinstance(element.tag, str):
+        return ""
+    return element.tag.rsplit("}", 1)[-1]
+
+
+def _moves(pages: list[_Page]) -> list[Move]:
+    """For each page left with a hole because the figure heading the next page did not fit: move
+    that figure past as many following paragraphs as fill the hole (at least one)."""
+    moves = []
+    for before, page in zip(pages, pages[1:], strict=False):
+        if not page.figures or not page.figures[0].first or page.chapter is None or before.chapter != page.chapter:
+            continue
+        hole = before.content_bottom - before.used_bottom
+        if hole < WORTH_MOVING * (before.content_bottom - before.content_top):
+            continue
+        figure = page.figures[0]
+        past = 0
+        for top, bottom, tag, offset in figure.siblings:
+            if tag in ("section", "h1", "h2", "h3", "h4", "h5", "h6", "figure"):
+                break
+            if offset != past + 1:
+                break  # an element with no box on this page: stop counting
+            moved_up = bottom - figure.top - figure.height
+            if moved_up > hole and past:
+                break
+            past = offset
+            if moved_up > hole:
+                break  # this one splits across the break: the figure follows it
+        if past:
+            moves.append(Move(page.chapter, figure.id, past))
+    return moves
+
+
+def _findings(pages: list[_Page], fragments: list[Fragment]) -> list[tuple[str, int, str]]:
+    found = []
+    for number, (before, page) in enumerate(zip(pages, pages[1:], strict=False), start=1):
+        if page.figures and page.figures[0].first and page.chapter and before.chapter == page.chapter:
+            empty = (before.content_bottom - before.used_bottom) / (before.content_bottom - before.content_top)
+            if empty > HOLE:
+                found.append(("L008", number, f"page {empty:.0%} empty: the figure after it did not fit and could not move"))
+    reported = set()
+    for number, page in enumerate(pages, start=1):
+        for table in page.wide_tables:
+            if table not in reported:
+                reported.add(table)
+                found.append(("L009", number, f"table #{table} is wider than the measure even at 8 pt: split it or turn it"))
+    return found
+
+
+# --- changing the fragments -----------------------------------------------------------------
+
+SQUEEZE = re.compile(r"\bsqueeze-(\d)\b")
+
+
+def _squeeze_level(fragments: list[Fragment], table_id: str) -> int:
+    for fragment in fragments:
+        match = re.search(rf'<table[^>]*\bid="{re.escape(table_id)}"[^>]*>', fragment.html)
+        if match:
+            level = SQUEEZE.search(match[0])
+            return int(level[1]) if level else 0
+    return SQUEEZES
+
+
+def _apply(fragment: Fragment, moves: list[Move], squeeze: set[str]) -> Fragment:
+    ids = set(re.findall(r'\bid="([^"]+)"', fragment.html))
+    if not moves and not squeeze & ids:
+        return fragment
+    root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}">{fragment.html}</div>')
+    for move in moves:
+        found = root.xpath("//*[@id=$id]", id=move.figure)
+        if not found:
+            continue
+        figure = found[0]
+        target = figure
+        for _ in range(move.past):
+            following = target.getnext()
+            if following is None:
+                break
+            target = following
+        if target is not figure:
+            target.addnext(figure)
+    for table in root.iter(f"{{{XHTML}}}table"):
+        if table.get("id") in squeeze:
+            classes = (table.get("class") or "").split()
+            level = next((int(c.split("-")[1]) for c in classes if SQUEEZE.fullmatch(c)), 0)
+            classes = [c for c in classes if not SQUEEZE.fullmatch(c)] + [f"squeeze-{level + 1}"]
+            table.set("class", " ".join(classes))
+    html = etree.tostring(root[0], encoding="unicode")
+    html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", html, count=1)
+    return replace(fragment, html=html)
