@@ -14,6 +14,7 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from folio.checks import resolution
 from folio.checks.book import Checked, check_book
 from folio.checks.findings import Finding
 from folio.errors import ConfigError, ManuscriptError
@@ -107,6 +108,11 @@ def build(
         elif name == "docx":
             data = docx.render(project, checked.chapters, review_text(project, against, "keep"))
             report.products.append(Product(name, out / f"{project.config.slug}-review.docx", data))
+    # HOOK(figtab): image resolution at the printed size; below 150 ppi stops a --release build
+    placed = [f for product in report.products if product.format == "pdf" for f in resolution.check(product.data, product.path, release)]
+    if any(f.is_error for f in placed):
+        raise ManuscriptError(placed)
+    report.warnings += placed
     if strict and report.warnings:
         raise ManuscriptError(report.warnings)
 

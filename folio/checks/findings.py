@@ -47,6 +47,9 @@ CODES = {
     "L007": (WARNING, "page breaks moved since the previous build"),
     "L008": (WARNING, "page left more than 40% empty before a figure that did not fit"),
     "L009": (WARNING, "table wider than the measure even at the smallest size"),
+    # images at their printed size (folio/checks/resolution.py)
+    "R001": (WARNING, "image below 300 ppi at its printed size"),
+    "R002": (ERROR, "image below 150 ppi at its printed size (--release)"),
     # build
     "B001": (WARNING, "Pandoc warned while converting a chapter"),
     "B002": (WARNING, "WeasyPrint warned while laying out a PDF"),

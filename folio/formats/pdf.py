@@ -22,7 +22,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from folio.errors import ConfigError, FolioError
 from folio.project.config import Project, page_geometry
-from folio.render import floats, layout, templates
+from folio.render import floats, images, layout, templates
 from folio.render.fonts import font_dirs, font_faces
 from folio.text.fragment import Fragment
 
@@ -95,7 +95,8 @@ def _trial_layout(html: str, project: Project, allowed: list[Path]) -> Any:  # H
     """A layout that is looked at, not written: its warnings come again with the final layout."""
     with _captured_warnings():
         try:
-            return weasyprint.HTML(string=html, base_url=project.manuscript_dir.as_uri() + "/", url_fetcher=ProjectFetcher(allowed)).render()
+            base = project.manuscript_dir.as_uri() + "/"
+            return weasyprint.HTML(string=html, base_url=base, url_fetcher=ProjectFetcher(allowed)).render()
         except FatalURLFetchingError as exc:
             raise FolioError(f"{exc} (hint: keep images and styles inside the project folder)") from None
 
@@ -141,6 +142,8 @@ def _finish_press(pdf: pikepdf.Pdf, project: Project) -> None:
     forms = {x.objgen: x for page in pdf.pages for x in page.Resources.get("/XObject", {}).values() if x.get("/Subtype") == "/Form"}
     for xobject in forms.values():
         _gray_to_cmyk(xobject)
+    # HOOK(figtab): images to the colour and transparency rules of the declared PDF/X standard
+    images.press_colour(pdf, project.config.print.press_standard, Path(project.config.print.cmyk_profile))
     for intent in pdf.Root.get("/OutputIntents", []):
         # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
         intent.OutputConditionIdentifier = pikepdf.String("CGATS TR 001")

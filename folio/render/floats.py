@@ -17,6 +17,7 @@ wider than the measure at the smallest size.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
@@ -65,7 +66,7 @@ def settle(fragments: list[Fragment], lay_out: LayOut) -> tuple[list[Fragment], 
         wide = [table for page in pages for table in page.wide_tables]
         squeeze = {t for t in wide if _squeeze_level(fragments, t) < SQUEEZES}
         if (not moves and not squeeze) or passes > MAX_PASSES:
-            return fragments, Report(_findings(pages, fragments), passes)
+            return fragments, Report(_findings(pages), passes)
         fragments = [_apply(f, [m for m in moves if m.chapter == f.chapter.id], squeeze) for f in fragments]
     raise AssertionError("unreachable")
 
@@ -78,25 +79,24 @@ class _Figure:
     id: str
     top: float  # px, margin box
     height: float
-    siblings: list[tuple[float, float, str, int]]  # following siblings on this page: (top, bottom, tag, index offset)
+    siblings: list[tuple[float, str, int]]  # following siblings on this page: (bottom, tag, places after the figure)
     first: bool  # nothing of the text flow above it on this page
 
 
 @dataclass
 class _Page:
-    number: int
     chapter: str | None
     content_top: float
     content_bottom: float
     used_bottom: float  # px: the foot of the last line, image or table row
     figures: list[_Figure]
     wide_tables: list[str]
-    forced_end: bool = False  # the chapter ends here (the next page starts another)
 
 
 def _read_page(page: Any) -> _Page:
     box = page._page_box
-    info = _Page(0, None, box.content_box_y(), box.content_box_y() + box.height, box.content_box_y(), [], [])
+    info = _Page(None, box.content_box_y(), box.content_box_y() + box.height, box.content_box_y(), [], [])
+    measure = box.width + TOLERANCE
     seen_flow = [False]
 
     def walk(b: Any, parent: Any) -> None:
@@ -111,9 +111,8 @@ def _read_page(page: Any) -> _Page:
             info.used_bottom = max(info.used_bottom, b.position_y + b.margin_height())
             seen_flow[0] = True
             return
-        if tag == "table" and isinstance(b, boxes.TableBox) and element is not None and parent is not None:
-            if b.margin_width() > parent.width + TOLERANCE and element.get("id"):
-                info.wide_tables.append(element.get("id"))
+        if tag == "table" and isinstance(b, boxes.TableBox) and element is not None and element.get("id") and b.margin_width() > measure:
+            info.wide_tables.append(element.get("id"))
         if isinstance(b, boxes.LineBox | boxes.ReplacedBox | boxes.TableRowBox):
             info.used_bottom = max(info.used_bottom, b.position_y + b.margin_height())
             seen_flow[0] = True
@@ -144,7 +143,7 @@ def _figure(box: Any, parent: Any, first: bool) -> _Figure:
         if not after or element is None or element not in parent_elements or own < 0:
             continue
         bottom = child.position_y + child.margin_height()
-        siblings.append((child.position_y, bottom, _tag(element), parent_elements.index(element) - own))
+        siblings.append((bottom, _tag(element), parent_elements.index(element) - own))
     return _Figure(box.element.get("id"), box.position_y, box.margin_height(), siblings, first)
 
 
@@ -158,7 +157,7 @@ def _moves(pages: list[_Page]) -> list[Move]:
     """For each page left with a hole because the figure heading the next page did not fit: move
     that figure past as many following paragraphs as fill the hole (at least one)."""
     moves = []
-    for before, page in zip(pages, pages[1:], strict=False):
+    for before, page in itertools.pairwise(pages):
         if not page.figures or not page.figures[0].first or page.chapter is None or before.chapter != page.chapter:
             continue
         hole = before.content_bottom - before.used_bottom
@@ -166,7 +165,7 @@ def _moves(pages: list[_Page]) -> list[Move]:
             continue
         figure = page.figures[0]
         past = 0
-        for top, bottom, tag, offset in figure.siblings:
+        for bottom, tag, offset in figure.siblings:
             if tag in ("section", "h1", "h2", "h3", "h4", "h5", "h6", "figure"):
                 break
             if offset != past + 1:
@@ -182,9 +181,9 @@ def _moves(pages: list[_Page]) -> list[Move]:
     return moves
 
 
-def _findings(pages: list[_Page], fragments: list[Fragment]) -> list[tuple[str, int, str]]:
+def _findings(pages: list[_Page]) -> list[tuple[str, int, str]]:
     found = []
-    for number, (before, page) in enumerate(zip(pages, pages[1:], strict=False), start=1):
+    for number, (before, page) in enumerate(itertools.pairwise(pages), start=1):
         if page.figures and page.figures[0].first and page.chapter and before.chapter == page.chapter:
             empty = (before.content_bottom - before.used_bottom) / (before.content_bottom - before.content_top)
             if empty > HOLE:
