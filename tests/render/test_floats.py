@@ -1,0 +1,66 @@
+"""folio/render/floats.py: a figure that does not fit moves later by whole paragraphs, read from real PDFs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pdfplumber
+from PIL import Image
+
+from folio.project.config import load_project, page_geometry
+
+from helpers import make_book, run_folio
+
+PARA = "The figure waits for its turn while the words around it keep moving, line after line, down the page and over to the next one. " * 4
+
+
+def float_book(root: Path, *, heading_after: bool = False) -> Path:
+    """Six paragraphs, then a tall figure that falls about half-way down the chapter's second page."""
+    body = "---\ntitle: Floats\nnumber: 1\n---\n\n" + "\n\n".join([PARA] * 6)
+    body += "\n\n![A tall chart that cannot break.](images/tall.png){#fig-tall}\n\n"
+    if heading_after:
+        body += "## Next\n\n"
+    body += "\n\n".join(f"After {i}. " + PARA for i in range(1, 7)) + "\n"
+    make_book(root, {"one.md": body}, references="[]\n")
+    (root / "manuscript" / "images").mkdir()
+    Image.new("RGB", (1200, 1500), (30, 90, 160)).save(root / "manuscript" / "images" / "tall.png")
+    return root
+
+
+def pages_of(pdf_path: Path) -> list[tuple[str, int, float]]:
+    """(text, number of images, bottom of the lowest glyph or image in points from the top) per page."""
+    found = []
+    with pdfplumber.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            bottoms = [c["bottom"] for c in page.chars if c["bottom"] < page.height - 70] + [i["bottom"] for i in page.images]
+            found.append((page.extract_text() or "", len(page.images), max(bottoms, default=0.0)))
+    return found
+
+
+def test_text_after_a_figure_fills_the_hole_and_the_figure_opens_the_next_page(tmp_path):
+    root = float_book(tmp_path)
+    code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(root / "out"), "pdf"])
+    assert code == 0, stderr
+    assert "L008" not in stderr
+    page = page_geometry(load_project(root))
+    block_bottom = page["height"] - page["bottom"]
+    pages = pages_of(root / "out" / "test-book.pdf")
+    figure_page = next(i for i, (_, images, _) in enumerate(pages) if images)
+    before_text, _, before_bottom = pages[figure_page - 1]
+    # The paragraph written after the figure is printed before it, and the page it fills is full.
+    assert "After 1." in before_text
+    assert before_bottom > block_bottom - 0.4 * (block_bottom - page["top"])
+    with pdfplumber.open(root / "out" / "test-book.pdf") as pdf:
+        image = pdf.pages[figure_page].images[0]
+        first_line = min(c["top"] for c in pdf.pages[figure_page].chars if c["top"] > page["top"] - 2)
+        assert image["top"] < first_line, "the figure heads its page"
+
+
+def test_a_figure_that_cannot_move_past_a_heading_is_reported(tmp_path):
+    root = float_book(tmp_path, heading_after=True)
+    code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(root / "out"), "pdf"])
+    assert code == 0
+    assert "warning: L008 page" in stderr and "empty: the figure after it did not fit" in stderr
+    code, _, stderr = run_folio(["build", "--strict", "--project", str(root), "--out", str(root / "strict"), "pdf"])
+    assert code != 0 and "L008" in stderr
+    assert not (root / "strict").exists() or not list((root / "strict").glob("*.pdf"))
