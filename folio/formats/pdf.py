@@ -71,7 +71,7 @@ def render(
         allowed.append(profile.parent)
     # HOOK(figtab): trial layouts move figures that leave a hole and squeeze wide tables (render/floats.py)
     fragments, placed = floats.settle(fragments, lambda trial: _trial_layout(html_for(trial), project, allowed))
-    result = write_pdf(html_for(fragments), project, allowed, settings.press_standard if press else "pdf/ua-1", space)
+    result = write_pdf(html_for(fragments), project, allowed, settings.press_standard if press else "pdf/ua-1", space, placed.laid_out)
     result.findings = placed.findings  # HOOK(figtab): build.lay_out turns them into L008/L009 findings
     result.data = finish(result.data, project, press)
     if press and len(result.pages) % 2:
@@ -79,24 +79,29 @@ def render(
     return result
 
 
-def write_pdf(html: str, project: Project, allowed: list[Path], variant: str, space_width: float) -> PdfResult:
+def write_pdf(html: str, project: Project, allowed: list[Path], variant: str, space_width: float, laid_out: Any = None) -> PdfResult:
+    """`laid_out`: (document, warnings) of this very html from a trial layout (floats.settle), written as it is."""
     with _captured_warnings() as warnings:
         try:
-            document = weasyprint.HTML(
-                string=html, base_url=project.manuscript_dir.as_uri() + "/", url_fetcher=ProjectFetcher(allowed)
-            ).render()
+            if laid_out is not None:  # HOOK(figtab): reuse the last trial layout
+                document = laid_out[0]
+                warnings += laid_out[1]
+            else:
+                document = weasyprint.HTML(
+                    string=html, base_url=project.manuscript_dir.as_uri() + "/", url_fetcher=ProjectFetcher(allowed)
+                ).render()
             data = document.write_pdf(pdf_variant=variant)
         except FatalURLFetchingError as exc:
             raise FolioError(f"{exc} (hint: keep images and styles inside the project folder)") from None
     return PdfResult(data, layout.read_pages(document, space_width), warnings)
 
 
-def _trial_layout(html: str, project: Project, allowed: list[Path]) -> Any:  # HOOK(figtab): for floats.settle
-    """A layout that is looked at, not written: its warnings come again with the final layout."""
-    with _captured_warnings():
+def _trial_layout(html: str, project: Project, allowed: list[Path]) -> tuple[Any, list[str]]:  # HOOK(figtab): for floats.settle
+    """A layout to look at (and, if nothing moves, to write): the document and its warnings."""
+    with _captured_warnings() as warnings:
         try:
             base = project.manuscript_dir.as_uri() + "/"
-            return weasyprint.HTML(string=html, base_url=base, url_fetcher=ProjectFetcher(allowed)).render()
+            return weasyprint.HTML(string=html, base_url=base, url_fetcher=ProjectFetcher(allowed)).render(), warnings
         except FatalURLFetchingError as exc:
             raise FolioError(f"{exc} (hint: keep images and styles inside the project folder)") from None
 

@@ -36,7 +36,7 @@ PX = 0.75  # points per CSS px
 TOLERANCE = 1.0  # px
 
 LayOut = Callable[[list[Fragment]], Any]
-"""Lays these fragments out as the book (a weasyprint Document)."""
+"""Lays these fragments out as the book: (weasyprint Document, its warnings)."""
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,9 @@ class Report:
 
     findings: list[tuple[str, int, str]]
     passes: int
+    laid_out: Any = None
+    """The last trial layout, (document, warnings): the layout of the fragments returned, to be
+    written as it is rather than laid out once more."""
 
 
 def settle(fragments: list[Fragment], lay_out: LayOut) -> tuple[list[Fragment], Report]:
@@ -60,13 +63,14 @@ def settle(fragments: list[Fragment], lay_out: LayOut) -> tuple[list[Fragment], 
     if not any("<figure" in f.html or "<table" in f.html for f in fragments):
         return fragments, Report([], 0)
     for passes in range(1, MAX_PASSES + 2):
-        document = lay_out(fragments)
+        laid_out = lay_out(fragments)
+        document = laid_out[0]
         pages = [_read_page(page) for page in document.pages]
         moves = _moves(pages)
         wide = [table for page in pages for table in page.wide_tables]
         squeeze = {t for t in wide if _squeeze_level(fragments, t) < SQUEEZES}
         if (not moves and not squeeze) or passes > MAX_PASSES:
-            return fragments, Report(_findings(pages), passes)
+            return fragments, Report(_findings(pages), passes, laid_out)
         fragments = [_apply(f, [m for m in moves if m.chapter == f.chapter.id], squeeze) for f in fragments]
     raise AssertionError("unreachable")
 
