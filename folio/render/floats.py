@@ -43,7 +43,7 @@ LayOut = Callable[[list[Fragment]], Any]
 class Move:
     chapter: str
     figure: str  # the figure's id
-    past: int  # how many of the following sibling elements the figure moves past
+    after: tuple[int, ...]  # the block it moves to follow, as child indices from the chapter's text down
 
 
 @dataclass
@@ -65,7 +65,8 @@ def settle(fragments: list[Fragment], lay_out: LayOut) -> tuple[list[Fragment], 
     for passes in range(1, MAX_PASSES + 2):
         laid_out = lay_out(fragments)
         document = laid_out[0]
-        pages = [_read_page(page) for page in document.pages]
+        parents = _parents(document)
+        pages = [_read_page(page, parents) for page in document.pages]
         moves = _moves(pages)
         wide = [table for page in pages for table in page.wide_tables]
         squeeze = {t for t in wide if _squeeze_level(fragments, t) < SQUEEZES}
@@ -77,14 +78,18 @@ def settle(fragments: list[Fragment], lay_out: LayOut) -> tuple[list[Fragment], 
 
 # --- reading the layout ---------------------------------------------------------------------
 
+# Blocks the text flows in, taken whole: a figure moves past them, never into them.
+FLOW = {"p", "h1", "h2", "h3", "h4", "h5", "h6", "ul", "ol", "dl", "table", "blockquote", "pre", "figure", "hr", "div"}
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+
 
 @dataclass
-class _Figure:
-    id: str
+class _Block:
+    tag: str
     top: float  # px, margin box
-    height: float
-    siblings: list[tuple[float, str, int]]  # following siblings on this page: (bottom, tag, places after the figure)
-    first: bool  # nothing of the text flow above it on this page
+    bottom: float
+    path: tuple[int, ...] | None  # child indices from the chapter's text (div.chapter-body) down to it
+    figure: str | None = None  # a figure's id
 
 
 @dataclass
@@ -93,62 +98,70 @@ class _Page:
     content_top: float
     content_bottom: float
     used_bottom: float  # px: the foot of the last line, image or table row
-    figures: list[_Figure]
+    blocks: list[_Block]  # the flow blocks on the page, in reading order
     wide_tables: list[str]
 
+    @property
+    def leading_figure(self) -> _Block | None:
+        """The figure that heads the page (nothing of the text above it), if one does."""
+        return self.blocks[0] if self.blocks and self.blocks[0].figure else None
 
-def _read_page(page: Any) -> _Page:
+
+def _parents(document: Any) -> dict[Any, Any]:
+    """Child element -> parent element, for the whole document WeasyPrint laid out."""
+    root = next(child.element for child in document.pages[0]._page_box.children if getattr(child, "element", None) is not None)
+    return {child: parent for parent in root.iter() for child in parent}
+
+
+def _read_page(page: Any, parents: dict[Any, Any]) -> _Page:
     box = page._page_box
     info = _Page(None, box.content_box_y(), box.content_box_y() + box.height, box.content_box_y(), [], [])
     measure = box.width + TOLERANCE
-    seen_flow = [False]
 
-    def walk(b: Any, parent: Any) -> None:
+    def walk(b: Any) -> None:
         element = getattr(b, "element", None)
         tag = _tag(element)
         if isinstance(b, boxes.MarginBox) or b.is_absolutely_positioned():
             return
-        if element is not None and "chapter" in (element.get("class") or "").split() and tag == "section":
+        if element is not None and tag == "section" and "chapter" in (element.get("class") or "").split():
             info.chapter = info.chapter or element.get("id")
-        if tag == "figure" and isinstance(b, boxes.BlockBox) and element is not None and element.get("id"):
-            info.figures.append(_figure(b, parent, not seen_flow[0]))
-            info.used_bottom = max(info.used_bottom, b.position_y + b.margin_height())
-            seen_flow[0] = True
-            return
         if tag == "table" and isinstance(b, boxes.TableBox) and element is not None and element.get("id") and b.margin_width() > measure:
             info.wide_tables.append(element.get("id"))
         if isinstance(b, boxes.LineBox | boxes.ReplacedBox | boxes.TableRowBox):
             info.used_bottom = max(info.used_bottom, b.position_y + b.margin_height())
-            seen_flow[0] = True
-            if isinstance(b, boxes.LineBox):
-                return
+        if isinstance(b, boxes.BlockBox) and tag in FLOW and not (tag == "div" and not _holds_lines(b)):
+            bottom = b.position_y + b.margin_height()
+            figure = element.get("id") if tag == "figure" and element is not None else None
+            info.blocks.append(_Block(tag, b.position_y, bottom, _path(element, parents), figure))
+            info.used_bottom = max(info.used_bottom, bottom - b.margin_bottom)
+            if tag != "div":
+                return  # the block as a whole; what is inside it moves with it
+        if isinstance(b, boxes.LineBox):
+            return
         for child in getattr(b, "children", []):
-            walk(child, b)
+            walk(child)
 
     for child in box.children:
-        walk(child, box)
+        walk(child)
     return info
 
 
-def _figure(box: Any, parent: Any, first: bool) -> _Figure:
-    siblings = []
-    children = list(parent.children) if parent is not None else []
-    parent_elements = list(parent.element) if parent is not None and parent.element is not None else []
-    try:
-        own = parent_elements.index(box.element)
-    except ValueError:
-        own = -1
-    after = False
-    for child in children:
-        if child is box:
-            after = True
-            continue
-        element = getattr(child, "element", None)
-        if not after or element is None or element not in parent_elements or own < 0:
-            continue
-        bottom = child.position_y + child.margin_height()
-        siblings.append((bottom, _tag(element), parent_elements.index(element) - own))
-    return _Figure(box.element.get("id"), box.position_y, box.margin_height(), siblings, first)
+def _holds_lines(box: Any) -> bool:
+    """A div that holds text directly (a block of its own), not one that only groups blocks."""
+    return any(isinstance(child, boxes.LineBox) for child in getattr(box, "children", []))
+
+
+def _path(element: Any, parents: dict[Any, Any]) -> tuple[int, ...] | None:
+    path: list[int] = []
+    while element is not None:
+        parent = parents.get(element)
+        if parent is None:
+            return None
+        if "chapter-body" in (element.get("class") or "").split():
+            return tuple(reversed(path))
+        path.append(list(parent).index(element))
+        element = parent
+    return None
 
 
 def _tag(element: Any) -> str:
@@ -159,36 +172,40 @@ def _tag(element: Any) -> str:
 
 def _moves(pages: list[_Page]) -> list[Move]:
     """For each page left with a hole because the figure heading the next page did not fit: move
-    that figure past as many following paragraphs as fill the hole (at least one)."""
+    that figure past as many of the blocks after it as fill the hole (at least one, which then
+    splits across the page break). Never past another figure, never to just after a heading."""
     moves = []
     for before, page in itertools.pairwise(pages):
-        if not page.figures or not page.figures[0].first or page.chapter is None or before.chapter != page.chapter:
+        figure = page.leading_figure
+        if figure is None or figure.path is None or page.chapter is None or before.chapter != page.chapter:
             continue
         hole = before.content_bottom - before.used_bottom
         if hole < WORTH_MOVING * (before.content_bottom - before.content_top):
             continue
-        figure = page.figures[0]
-        past = 0
-        for bottom, tag, offset in figure.siblings:
-            if tag in ("section", "h1", "h2", "h3", "h4", "h5", "h6", "figure"):
+        following = page.blocks[1:]
+        fits = []
+        for block in following:
+            if block.figure or block.path is None:
                 break
-            if offset != past + 1:
-                break  # an element with no box on this page: stop counting
-            moved_up = bottom - figure.top - figure.height
-            if moved_up > hole and past:
-                break
-            past = offset
-            if moved_up > hole:
-                break  # this one splits across the break: the figure follows it
-        if past:
-            moves.append(Move(page.chapter, figure.id, past))
+            fits.append(block)
+            if block.bottom - figure.top - (figure.bottom - figure.top) > hole:
+                break  # this one splits across the break: the figure may follow it
+        whole = [b for b in fits if b.bottom - figure.top - (figure.bottom - figure.top) <= hole]
+        chosen = whole if whole else fits[:1]
+        while chosen and chosen[-1].tag in HEADINGS:
+            chosen = chosen[:-1]  # a heading stays with the text it heads
+        if not chosen and fits and fits[0].tag in HEADINGS:
+            chosen = [b for b in fits[: 1 + next((i for i, b in enumerate(fits) if b.tag not in HEADINGS), len(fits))]]
+            chosen = chosen if chosen and chosen[-1].tag not in HEADINGS else []
+        if chosen:
+            moves.append(Move(page.chapter, figure.figure or "", chosen[-1].path or ()))
     return moves
 
 
 def _findings(pages: list[_Page]) -> list[tuple[str, int, str]]:
     found = []
     for number, (before, page) in enumerate(itertools.pairwise(pages), start=1):
-        if page.figures and page.figures[0].first and page.chapter and before.chapter == page.chapter:
+        if page.leading_figure and page.chapter and before.chapter == page.chapter:
             empty = (before.content_bottom - before.used_bottom) / (before.content_bottom - before.content_top)
             if empty > HOLE:
                 found.append(("L008", number, f"page {empty:.0%} empty: the figure after it did not fit and could not move"))
@@ -220,19 +237,17 @@ def _apply(fragment: Fragment, moves: list[Move], squeeze: set[str]) -> Fragment
     if not moves and not squeeze & ids:
         return fragment
     root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}">{fragment.html}</div>')
+    body = root[0]
+    resolved = []  # find every target before moving anything: a move shifts the indices after it
     for move in moves:
         found = root.xpath("//*[@id=$id]", id=move.figure)
-        if not found:
-            continue
-        figure = found[0]
-        target = figure
-        for _ in range(move.past):
-            following = target.getnext()
-            if following is None:
-                break
-            target = following
-        if target is not figure:
-            target.addnext(figure)
+        target: Any = body
+        for index in move.after:
+            target = target[index] if target is not None and index < len(target) else None
+        if found and target is not None and target is not body and found[0] not in target.iterancestors():
+            resolved.append((found[0], target))
+    for figure, target in resolved:
+        target.addnext(figure)
     for table in root.iter(f"{{{XHTML}}}table"):
         if table.get("id") in squeeze:
             classes = (table.get("class") or "").split()
