@@ -125,8 +125,8 @@ def _read_page(page: Any, parents: dict[Any, Any]) -> _Page:
             return
         if element is not None and tag == "section" and "chapter" in (element.get("class") or "").split():
             info.chapter = info.chapter or element.get("id")
-        if tag == "table" and isinstance(b, boxes.TableBox) and element is not None and element.get("id") and b.margin_width() > measure:
-            info.wide_tables.append(element.get("id"))
+        if tag == "table" and element is not None and element.get("id") and b.margin_width() > measure:
+            info.wide_tables.append(element.get("id"))  # the table's wrapper (with its caption) is as wide as the table
         if isinstance(b, boxes.LineBox | boxes.ReplacedBox | boxes.TableRowBox):
             info.used_bottom = max(info.used_bottom, b.position_y + b.margin_height())
         if isinstance(b, boxes.BlockBox) and tag in FLOW and not (tag == "div" and not _holds_lines(b)):

@@ -74,3 +74,42 @@ def test_a_figure_with_nothing_after_it_to_move_past_is_reported(tmp_path):
     code, _, stderr = run_folio(["build", "--strict", "--project", str(root), "--out", str(root / "strict"), "pdf"])
     assert code != 0 and "L008" in stderr
     assert not list((root / "strict").glob("*.pdf"))
+
+
+def wide_table_book(root: Path, columns: int) -> Path:
+    """A table of `columns` columns whose cells are 16-letter words that cannot break."""
+    cells = ["".join(chr(65 + (i + j) % 26) for j in range(16)) for i in range(columns)]
+    table = "| " + " | ".join(f"H{i}" for i in range(columns)) + " |\n|" + "---|" * columns + "\n"
+    table += ("| " + " | ".join(cells) + " |\n") * 3
+    body = f"---\ntitle: Wide\nnumber: 1\n---\n\nA table follows.\n\n: A wide one. {{#tbl-wide}}\n\n{table}\nText after.\n"
+    return make_book(root, {"one.md": body}, references="[]\n")
+
+
+def table_glyphs(pdf_path: Path) -> tuple[float, float, float]:
+    """(smallest size, left, right) of the table's capital letters, on the page that holds it."""
+    with pdfplumber.open(pdf_path) as pdf:
+        for page in pdf.pages:
+            if "wide one" not in (page.extract_text() or ""):
+                continue
+            chars = [c for c in page.chars if c["text"].isupper() and c["size"] < 10.5 and c["top"] > 60]  # body text is 11 pt
+            if chars:
+                return min(c["size"] for c in chars), min(c["x0"] for c in chars), max(c["x1"] for c in chars)
+    raise AssertionError("no table")
+
+
+def test_a_table_wider_than_the_measure_is_set_smaller_until_it_fits(tmp_path):
+    root = wide_table_book(tmp_path, 5)
+    code, _, stderr = run_folio(["build", "--strict", "--project", str(root), "--out", str(root / "out"), "pdf"])
+    assert code == 0, stderr
+    page = page_geometry(load_project(root))
+    size, left, right = table_glyphs(root / "out" / "test-book.pdf")
+    assert 8 <= size < 9.5  # smaller than the tables' usual 9.5 pt, not below the floor
+    assert right - left <= page["width"] - page["inner"] - page["outer"] + 0.5
+
+
+def test_a_table_too_wide_even_at_8_pt_is_reported(tmp_path):
+    root = wide_table_book(tmp_path, 8)
+    code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(root / "out"), "pdf"])
+    assert code == 0
+    assert "warning: L009 table #ch01-tbl-wide is wider than the measure even at 8 pt" in stderr
+    assert table_glyphs(root / "out" / "test-book.pdf")[0] == 8
