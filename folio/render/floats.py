@@ -28,9 +28,12 @@ from weasyprint.formatting_structure import boxes
 
 from folio.text.fragment import EPUB, XHTML, Fragment
 
-MAX_PASSES = 3
+MAX_PASSES = 5
 HOLE = 0.40  # a page more empty than this before a figure is reported (L008)
 WORTH_MOVING = 0.08  # a smaller gap at the foot is not worth moving a figure for
+FIGURE_SHARE = 0.62  # image and caption together: at most about 60% of the text block's height
+# (the stylesheet's largest image plus a two-line caption comes to 61%, so only longer captions shrink it)
+MIN_IMAGE = 0.3  # but an image keeps at least this share of that limit, however long its caption
 SQUEEZES = 3  # steps of smaller type for a table wider than the measure (templates/print.css)
 PX = 0.75  # points per CSS px
 TOLERANCE = 1.0  # px
@@ -67,12 +70,13 @@ def settle(fragments: list[Fragment], lay_out: LayOut) -> tuple[list[Fragment], 
         document = laid_out[0]
         parents = _parents(document)
         pages = [_read_page(page, parents) for page in document.pages]
-        moves = _moves(pages)
+        shrink = _too_tall(pages)
+        moves = [] if shrink else _moves(pages)  # sizes first: a figure's size decides where it fits
         wide = [table for page in pages for table in page.wide_tables]
         squeeze = {t for t in wide if _squeeze_level(fragments, t) < SQUEEZES}
-        if (not moves and not squeeze) or passes > MAX_PASSES:
+        if (not moves and not squeeze and not shrink) or passes > MAX_PASSES:
             return fragments, Report(_findings(pages), passes, laid_out)
-        fragments = [_apply(f, [m for m in moves if m.chapter == f.chapter.id], squeeze) for f in fragments]
+        fragments = [_apply(f, [m for m in moves if m.chapter == f.chapter.id], squeeze, shrink) for f in fragments]
     raise AssertionError("unreachable")
 
 
@@ -90,6 +94,8 @@ class _Block:
     bottom: float
     path: tuple[int, ...] | None  # child indices from the chapter's text (div.chapter-body) down to it
     figure: str | None = None  # a figure's id
+    image: float = 0.0  # a figure's image height, px
+    height: float = 0.0  # a figure's image and caption together (border box), px
 
 
 @dataclass
@@ -132,7 +138,9 @@ def _read_page(page: Any, parents: dict[Any, Any]) -> _Page:
         if isinstance(b, boxes.BlockBox) and tag in FLOW and not (tag == "div" and not _holds_lines(b)):
             bottom = b.position_y + b.margin_height()
             figure = element.get("id") if tag == "figure" and element is not None else None
-            info.blocks.append(_Block(tag, b.position_y, bottom, _path(element, parents), figure))
+            image = max((r.margin_height() for r in _replaced(b)), default=0.0) if figure else 0.0
+            height = b.border_height() if figure else 0.0
+            info.blocks.append(_Block(tag, b.position_y, bottom, _path(element, parents), figure, image, height))
             info.used_bottom = max(info.used_bottom, bottom - b.margin_bottom)
             if tag != "div":
                 return  # the block as a whole; what is inside it moves with it
@@ -144,6 +152,15 @@ def _read_page(page: Any, parents: dict[Any, Any]) -> _Page:
     for child in box.children:
         walk(child)
     return info
+
+
+def _replaced(box: Any) -> Any:
+    """The images inside a box."""
+    for child in getattr(box, "children", []):
+        if isinstance(child, boxes.ReplacedBox):
+            yield child
+        else:
+            yield from _replaced(child)
 
 
 def _holds_lines(box: Any) -> bool:
@@ -202,6 +219,21 @@ def _moves(pages: list[_Page]) -> list[Move]:
     return moves
 
 
+def _too_tall(pages: list[_Page]) -> dict[str, float]:
+    """Figures whose image and caption together pass 60% of the text block (a long caption under
+    an image already at its largest): the image's new largest height, in points."""
+    shrink = {}
+    for page in pages:
+        limit = FIGURE_SHARE * (page.content_bottom - page.content_top)
+        for block in page.blocks:
+            excess = block.height - limit
+            if block.figure and block.image and excess > TOLERANCE:
+                height = max(block.image - excess, MIN_IMAGE * limit)
+                if block.image - height > TOLERANCE:  # at the floor already: leave it
+                    shrink[block.figure] = height * PX
+    return shrink
+
+
 def _findings(pages: list[_Page]) -> list[tuple[str, int, str]]:
     found = []
     for number, (before, page) in enumerate(itertools.pairwise(pages), start=1):
@@ -232,9 +264,9 @@ def _squeeze_level(fragments: list[Fragment], table_id: str) -> int:
     return SQUEEZES
 
 
-def _apply(fragment: Fragment, moves: list[Move], squeeze: set[str]) -> Fragment:
+def _apply(fragment: Fragment, moves: list[Move], squeeze: set[str], shrink: dict[str, float]) -> Fragment:
     ids = set(re.findall(r'\bid="([^"]+)"', fragment.html))
-    if not moves and not squeeze & ids:
+    if not moves and not (squeeze | set(shrink)) & ids:
         return fragment
     root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}">{fragment.html}</div>')
     body = root[0]
@@ -248,6 +280,10 @@ def _apply(fragment: Fragment, moves: list[Move], squeeze: set[str]) -> Fragment
             resolved.append((found[0], target))
     for figure, target in resolved:
         target.addnext(figure)
+    for figure_id, height in shrink.items():
+        for img in root.xpath("//*[@id=$id]//*[local-name()='img']", id=figure_id):
+            style = re.sub(r"max-height:[^;]*;?", "", img.get("style", "")).strip().rstrip(";")
+            img.set("style", f"{style}; max-height: {height:.1f}pt".lstrip("; "))
     for table in root.iter(f"{{{XHTML}}}table"):
         if table.get("id") in squeeze:
             classes = (table.get("class") or "").split()
