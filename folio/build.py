@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from folio import formats
-from folio.checks import layout
+from folio.checks import layout, resolution
 from folio.checks.book import check_book
 from folio.checks.findings import Finding, silence
 from folio.errors import ConfigError, ManuscriptError
@@ -80,6 +80,8 @@ def build(
 
     math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
     rendered = render_all(wanted, inputs)
+    if inputs.print is not None:  # images at their printed size; below 150 ppi stops a --release build
+        findings += resolution.check(inputs.print.data, REGISTRY["pdf"].path(out, project.config.slug), release)
     report = BuildReport([], [], list(checked.silenced))
     for name, result in rendered.items():
         product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
@@ -171,6 +173,7 @@ def layout_findings(product: Product, result: Rendered) -> list[Finding]:
     """What WeasyPrint warned about while laying the product out, and what the layout checks find
     on its pages (page breaks that moved are told against the last build's)."""
     findings = [Finding("B002", product.path, 0, 0, f"WeasyPrint: {w}") for w in result.layout_warnings]
+    findings += [Finding(code, product.path, 0, 0, message, page=page) for code, page, message in result.page_findings]
     if result.pages and result.geometry:
         findings += layout.check(result.pages, product.path, result.geometry.text_block, _previous_signature(product))
     return findings

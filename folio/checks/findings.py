@@ -71,6 +71,8 @@ CODES = {
     "L005": Code(WARNING, "blank page that parity did not ask for"),
     "L006": Code(WARNING, "loose line: word spaces stretched beyond the limit"),
     "L007": Code(WARNING, "page breaks moved since the previous build"),
+    "L008": Code(WARNING, "page left more than 40% empty before a figure that did not fit"),
+    "L009": Code(WARNING, "table wider than the measure even at the smallest size"),
     # build
     "B001": Code(WARNING, "Pandoc warned while converting a chapter"),
     "B002": Code(WARNING, "WeasyPrint warned while laying out a PDF"),
@@ -83,6 +85,11 @@ CODES = {
     "T001": Code(ERROR, "glyph outside the text block"),
     "T002": Code(ERROR, "glyph beyond the trim or in the bleed"),
     "I001": Code(WARNING, "image below 300 ppi at its placed size"),
+    "I002": Code(ERROR, "image colour space that the declared PDF/X standard forbids"),
+    "I003": Code(ERROR, "transparency (a soft mask or a transparency group) in a PDF/X file that forbids it"),
+    # images at their printed size, when the book is built (checks/resolution.py)
+    "I004": Code(WARNING, "image below 300 ppi at its printed size"),
+    "I005": Code(ERROR, "image below 150 ppi at its printed size (--release)"),
     "D001": Code(ERROR, "no document title"),
     "D002": Code(ERROR, "no document language"),
     "P001": Code(INFO, "odd page count"),

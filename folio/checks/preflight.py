@@ -113,6 +113,7 @@ def preflight(pdf_path: Path, *, trim: tuple[float, float] | None, bleed: float,
             trim_box = _check_boxes(page, number, trim, bleed, report)
             _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report)
             _check_images(layout, number, report)
+        _check_image_colour(pdf, report)
     if not report.even:
         report.add(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")
     report.findings.sort(key=lambda f: (f.page, f.code))
@@ -302,12 +303,70 @@ def _check_images(layout: Any, number: int, report: Report) -> None:
         if placed_w <= 0 or placed_h <= 0:
             continue
         ppi = min(pixels_w / placed_w, pixels_h / placed_h)
-        if ppi < MIN_PPI:
+        if ppi < MIN_PPI - 0.5:  # pdfplumber's placed size is rounded: 299.99 is 300
             report.add(
                 number,
                 "I001",
                 f"image {pixels_w}x{pixels_h} px placed at {placed_w:.2f} x {placed_h:.2f} in is {ppi:.0f} ppi (print needs {MIN_PPI})",
             )
+
+
+# --- image colour against the PDF/X standard (issue 10) --------------------------------------
+
+# What each PDF/X flavour lets an image be: X-1a only CMYK and grey (no RGB, even tagged), no
+# transparency; X-3 also colour managed (ICC-based) RGB, still no transparency; X-4 both.
+DEVICE_ONLY = {"/DeviceCMYK", "/DeviceGray"}
+
+
+def _declared_pdfx(pdf: pikepdf.Pdf) -> str:
+    """'PDF/X-1a:2003', 'PDF/X-4', ... as the file declares it, or '' for a file that is not PDF/X."""
+    version = str(pdf.docinfo.get("/GTS_PDFXVersion", "")).strip()
+    if not version:
+        with pdf.open_metadata() as xmp:
+            version = str(xmp.get("pdfxid:GTS_PDFXVersion", "") or xmp.get("pdfx:GTS_PDFXVersion", "")).strip()
+    return version
+
+
+def _check_image_colour(pdf: pikepdf.Pdf, report: Report) -> None:
+    standard = _declared_pdfx(pdf)
+    if not standard:
+        return
+    x1a, x4 = standard.upper().startswith("PDF/X-1"), standard.upper().startswith("PDF/X-4")
+    seen: set[tuple[int, int]] = set()
+    for number, page in enumerate(pdf.pages, start=1):
+        group = page.obj.get("/Group")
+        if not x4 and isinstance(group, pikepdf.Dictionary) and group.get("/S") == "/Transparency":
+            report.add(number, "I003", f"page has a transparency group, which {standard} forbids")
+        for image in _image_xobjects(page.obj.get("/Resources"), set()):
+            if image.objgen in seen:
+                continue
+            seen.add(image.objgen)
+            space = image.get("/ColorSpace")
+            family = str(space[0]) if isinstance(space, pikepdf.Array) else str(space)
+            base = str(space[1]) if family == "/Indexed" and isinstance(space, pikepdf.Array) else family
+            size = f"{image.get('/Width')}x{image.get('/Height')} px"
+            allowed = base in DEVICE_ONLY or (not x1a and base == "/ICCBased") or image.get("/ImageMask", False)
+            if not allowed:
+                hint = "convert it to CMYK with the output intent's profile" if x1a else "tag it with an ICC profile"
+                report.add(number, "I002", f"image {size} is {family[1:]}, which {standard} forbids ({hint})")
+            if "/SMask" in image and not x4:
+                report.add(number, "I003", f"image {size} has a soft mask (transparency), which {standard} forbids (flatten it)")
+
+
+def _image_xobjects(resources: Any, visited: set[tuple[int, int]]) -> list[Any]:
+    """Image XObjects of a resource dictionary and of the forms it draws."""
+    if not isinstance(resources, pikepdf.Dictionary) or (resources.objgen != (0, 0) and resources.objgen in visited):
+        return []
+    visited.add(resources.objgen)
+    found = []
+    xobjects = resources.get("/XObject")
+    if isinstance(xobjects, pikepdf.Dictionary):
+        for _, xobject in xobjects.items():
+            if xobject.get("/Subtype") == "/Image":
+                found.append(xobject)
+            elif xobject.get("/Subtype") == "/Form":
+                found += _image_xobjects(xobject.get("/Resources"), visited)
+    return found
 
 
 # --- formatting -----------------------------------------------------------------------------

@@ -120,3 +120,10 @@ class Rendered:
     pages: list[Page] = field(default_factory=list)
     geometry: PageGeometry | None = None
     layout_warnings: list[str] = field(default_factory=list)
+    page_findings: list[tuple[str, int, str]] = field(default_factory=list)
+    """What the layout's own passes found (a hole before a figure, a table too wide): (code, page, message)."""
+
+    @classmethod
+    def laid_out(cls, laid: Laid, geometry: PageGeometry, data: bytes | None = None) -> Rendered:
+        """A product that is a layout: its PDF (or `data`, finished), pages, design and warnings."""
+        return cls(laid.data if data is None else data, laid.pages, geometry, laid.warnings, laid.findings)

@@ -53,7 +53,7 @@ def render(inputs: Inputs) -> Rendered:
         laid = lay_out_book(project, fragments, "draft.html.j2", geometry, context={**context, "comments": comments})
     margin = margin_pdf(project, laid.pages, geometry, project.config.draft.line_numbers)
     data = reproducible(overlay(reproducible(laid.data), margin))
-    return Rendered(data, laid.pages, geometry, laid.warnings)
+    return Rendered.laid_out(laid, geometry, data)
 
 
 def line_numbers(page: Page, every: int) -> list[int]:

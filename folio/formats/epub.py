@@ -18,7 +18,7 @@ from folio.formats import Inputs, Rendered, pagelist
 from folio.project.config import Project
 from folio.project.manuscript import IMAGE_TYPES
 from folio.project.stamp import Stamp
-from folio.render import templates
+from folio.render import images, templates
 from folio.render.cover import cover_alt, cover_image
 from folio.render.fonts import font_faces
 from folio.render.layout import Page
@@ -167,7 +167,8 @@ def _package_images(trees: dict[str, etree._Element], manuscript: Path) -> list[
             source = (manuscript / img.get("src", "")).resolve()
             if source not in packaged:
                 name = f"figure-{len(packaged) + 1:03d}{source.suffix.lower()}"
-                packaged[source] = Image(name, IMAGE_TYPES[source.suffix.lower()], source.read_bytes(), img.get("alt", ""))
+                data = images.epub_image(source.read_bytes(), source.suffix)  # long side at most 3,200 px
+                packaged[source] = Image(name, IMAGE_TYPES[source.suffix.lower()], data, img.get("alt", ""))
             img.set("src", f"../images/{packaged[source].name}")
     return list(packaged.values())
 

@@ -21,4 +21,4 @@ def lay_out_print(project: Project, fragments: list[Fragment]) -> Laid:
 
 def render(inputs: Inputs) -> Rendered:
     assert inputs.print is not None
-    return Rendered(inputs.print.data, inputs.print.pages, inputs.project.geometry(), inputs.print.warnings)
+    return Rendered.laid_out(inputs.print, inputs.project.geometry())

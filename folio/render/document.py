@@ -15,10 +15,10 @@ from typing import Any
 import pikepdf
 
 from folio.project.config import PageGeometry, Project
-from folio.render import templates
+from folio.render import floats, templates
 from folio.render.fonts import font_dirs, font_faces
 from folio.render.layout import space_width_em
-from folio.render.weasy import Laid, lay_out
+from folio.render.weasy import Laid, Trial, trial, write
 from folio.text.fragment import Fragment
 
 
@@ -32,18 +32,25 @@ def lay_out_book(
     allowed: list[Path] | None = None,
     context: dict[str, Any] | None = None,
 ) -> Laid:
-    """The book laid out with this template on pages of this geometry, its pages read back."""
+    """The book laid out with this template on pages of this geometry, its pages read back.
+    Figures are placed like floats and wide tables set smaller by trial layouts (render/floats.py);
+    the last trial is the layout written."""
     faces = font_faces(project.config.print.font)
     context = {"press": False, "cmyk_profile": "", **(context or {})}
-    html = templates.render(project.root, template, book=project.config, fragments=fragments, faces=faces, page=geometry, **context)
+    folders = [*design_folders(project), *(allowed or [])]
+    base_url = project.manuscript_dir.as_uri() + "/"
+
+    def lay_out_trial(trial_fragments: list[Fragment]) -> Trial:
+        html = templates.render(
+            project.root, template, book=project.config, fragments=trial_fragments, faces=faces, page=geometry, **context
+        )
+        return trial(html, allowed=folders, base_url=base_url)
+
+    settled, placed = floats.settle(fragments, lay_out_trial)
     roman = next(face.path for face in faces if face.style == "normal")
-    return lay_out(
-        html,
-        allowed=[*design_folders(project), *(allowed or [])],
-        base_url=project.manuscript_dir.as_uri() + "/",
-        variant=variant,
-        space_width=space_width_em(roman),
-    )
+    laid = write(placed.laid_out or lay_out_trial(settled), variant=variant, space_width=space_width_em(roman))
+    laid.findings = placed.findings
+    return laid
 
 
 def design_folders(project: Project) -> list[Path]:

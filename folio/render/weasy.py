@@ -6,7 +6,8 @@ cover) goes through `lay_out`, with the same rules:
 - its warnings (unsupported CSS, a resource it could not use) are collected, not printed, so the
   build can report them as findings;
 - the laid-out pages are read back as lines of text with their positions (render/layout.py's
-  Page and Line), for the layout checks, the draft's margin and the EPUB's page numbers.
+  Page and Line), for the layout checks, the draft's margin and the EPUB's page numbers;
+  render/floats.py reads a trial layout's boxes through `boxes`, re-exported here.
 """
 
 from __future__ import annotations
@@ -26,14 +27,29 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher
 from folio.errors import FolioError
 from folio.render.layout import ALNUM, PX, Line, Page, number_folios
 
+__all__ = ["Laid", "ProjectFetcher", "Trial", "boxes", "lay_out", "read_pages", "trial", "write"]
+
 
 @dataclass
 class Laid:
-    """A laid-out document: its PDF, its pages read back, and what WeasyPrint warned about."""
+    """A laid-out document: its PDF, its pages read back, and what WeasyPrint warned about.
+    `findings` are what a layout pass of Folio's own found: (code, page, message)."""
 
     data: bytes
     pages: list[Page] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    findings: list[tuple[str, int, str]] = field(default_factory=list)
+
+
+@dataclass
+class Trial:
+    """A layout not yet written: WeasyPrint's document (its boxes can be read) and its warnings."""
+
+    document: Any
+    warnings: list[str]
+
+
+HINT = "keep images and styles inside the project folder"
 
 
 def lay_out(
@@ -43,18 +59,32 @@ def lay_out(
     base_url: str | None = None,
     variant: str | None = None,
     space_width: float | None = None,
-    hint: str = "keep images and styles inside the project folder",
+    hint: str = HINT,
 ) -> Laid:
     """Lay out `html` and write it as a PDF (`variant`: 'pdf/ua-1', 'pdf/x-1a', ...). With
     `space_width` (the body face's word space in ems) the pages are read back too."""
+    return write(trial(html, allowed=allowed, base_url=base_url, hint=hint), variant=variant, space_width=space_width, hint=hint)
+
+
+def trial(html: str, *, allowed: list[Path], base_url: str | None = None, hint: str = HINT) -> Trial:
+    """Lay `html` out, to look at (render/floats.py reads its boxes) and, if it stays, to write."""
     with _captured_warnings() as warnings:
         try:
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ProjectFetcher(allowed)).render()
-            data = document.write_pdf(pdf_variant=variant) if variant else document.write_pdf()
         except FatalURLFetchingError as exc:
             raise FolioError(f"{exc} (hint: {hint})") from None
-    pages = read_pages(document, space_width) if space_width is not None else []
-    return Laid(bytes(data), pages, warnings)
+    return Trial(document, warnings)
+
+
+def write(laid: Trial, *, variant: str | None = None, space_width: float | None = None, hint: str = HINT) -> Laid:
+    """A layout written as a PDF, its pages read back when `space_width` is given."""
+    with _captured_warnings() as warnings:
+        try:
+            data = laid.document.write_pdf(pdf_variant=variant) if variant else laid.document.write_pdf()
+        except FatalURLFetchingError as exc:
+            raise FolioError(f"{exc} (hint: {hint})") from None
+    pages = read_pages(laid.document, space_width) if space_width is not None else []
+    return Laid(bytes(data), pages, laid.warnings + warnings)
 
 
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]

@@ -17,7 +17,7 @@ from folio.checks.findings import Finding
 from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import FRONT_MATTER, Chapter
-from folio.text import citestyle, critic, crossref, redline
+from folio.text import citestyle, critic, crossref, figures, redline
 from folio.text.fragment import Fragment, build_fragment
 from folio.text.links import resolve_links
 from folio.text.math import gather_line_breaks, unconverted_math
@@ -47,7 +47,7 @@ def convert(
         result = chapter_to_html(lead + body, f"{chapter.id}-", chapter.language, citeproc, cache_dir)
         math_errors, other = unconverted_math(chapter, result.warnings)
         warnings = gathered + math_errors + [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in other]
-        fragment = build_fragment(chapter, citestyle.strip_prelude(result.html))
+        fragment = build_fragment(chapter, citestyle.strip_prelude(result.html), config.figures == figures.NUMBERED)
         if citeproc.in_text:
             fragment = citestyle.place_reference_list(fragment, config.language, keep=citeproc.per_chapter)
         return fragment, warnings
@@ -57,7 +57,7 @@ def convert(
         results = list(pool.map(one, chapters))
     fragments = crossref.finish([f for f, _ in results], labels, config.language)
     fragments = citestyle.add_book_list(project, citeproc, keys, fragments)
-    return resolve_links(fragments), [w for _, warnings in results for w in warnings]
+    return figures.number_links(resolve_links(fragments)), [w for _, warnings in results for w in warnings]
 
 
 def book_text(project: Project) -> Prepare:

@@ -20,8 +20,8 @@ from lxml import etree
 
 from folio.errors import FolioError
 from folio.project.manuscript import Chapter
+from folio.text import figures, words
 from folio.text import headings as heading_scheme
-from folio.text import words
 
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB = "http://www.idpf.org/2007/ops"
@@ -66,7 +66,7 @@ class Fragment:
         return heading_scheme.entries(self.chapter, self.headings, depth)
 
 
-def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
+def build_fragment(chapter: Chapter, pandoc_html: str, figures_numbered: bool = False) -> Fragment:
     try:
         root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}" class="chapter-body">{pandoc_html}</div>')
     except etree.XMLSyntaxError as exc:
@@ -76,6 +76,7 @@ def build_fragment(chapter: Chapter, pandoc_html: str) -> Fragment:
     notes = _reshape_notes(root, chapter)
     _localise_quotes(root, chapter.language)
     _html_elements(root)
+    figures.reshape(root, chapter, figures_numbered)  # ids, numbers, accessible captions (text/figures.py)
     _typeset(root)
     _math_alttext(root)
     _code_lines(root)

@@ -269,3 +269,47 @@ def handmade_pdf(
     pdf.Root.Lang = "en"
     pdf.save(path)
     return path
+
+
+# --- image colour against the declared PDF/X standard (issue 10) ---------------------------
+
+
+def pdfx_with_image(path: Path, version: str, colour: str, soft_mask: bool) -> Path:
+    """A one-page PDF that declares `version` and draws one 4x4 image in `colour`."""
+    pdf = pikepdf.new()
+    components = {"/DeviceRGB": 3, "/DeviceCMYK": 4, "/DeviceGray": 1}[colour]
+    image = pdf.make_stream(bytes(16 * components), Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=4, Height=4)
+    image.ColorSpace, image.BitsPerComponent = pikepdf.Name(colour), 8
+    if soft_mask:
+        mask = pdf.make_stream(bytes([128] * 16), Type=pikepdf.Name.XObject, Subtype=pikepdf.Name.Image, Width=4, Height=4)
+        mask.ColorSpace, mask.BitsPerComponent = pikepdf.Name.DeviceGray, 8
+        image.SMask = mask
+    page = pikepdf.Dictionary(
+        Type=pikepdf.Name.Page,
+        MediaBox=pikepdf.Array([0, 0, 432, 648]),
+        Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary(Im0=image)),
+        Contents=pdf.make_stream(b"q 100 0 0 100 100 400 cm /Im0 Do Q"),
+    )
+    pdf.pages.append(pikepdf.Page(page))
+    pdf.docinfo.Title = "Test"
+    pdf.docinfo.GTS_PDFXVersion = version
+    pdf.Root.Lang = "en"
+    pdf.save(path)
+    return path
+
+
+def test_pdfx1a_refuses_rgb_images_and_soft_masks(tmp_path):
+    report = preflight(pdfx_with_image(tmp_path / "x.pdf", "PDF/X-1a:2003", "/DeviceRGB", True), trim=None, bleed=0, margins=None)
+    codes = {f.code: f.message for f in report.findings}
+    assert not report.passed
+    assert "image 4x4 px is DeviceRGB, which PDF/X-1a:2003 forbids (convert it to CMYK" in codes["I002"]
+    assert "image 4x4 px has a soft mask (transparency), which PDF/X-1a:2003 forbids" in codes["I003"]
+
+
+def test_cmyk_images_pass_and_x4_allows_transparency(tmp_path):
+    ok = preflight(pdfx_with_image(tmp_path / "a.pdf", "PDF/X-1a:2003", "/DeviceCMYK", False), trim=None, bleed=0, margins=None)
+    assert not [f for f in ok.findings if f.code in ("I002", "I003")]
+    x4 = preflight(pdfx_with_image(tmp_path / "b.pdf", "PDF/X-4", "/DeviceRGB", True), trim=None, bleed=0, margins=None)
+    assert [f.code for f in x4.findings if f.code in ("I002", "I003")] == ["I002"]  # untagged RGB, but the mask is fine
+    plain = preflight(pdfx_with_image(tmp_path / "c.pdf", "", "/DeviceRGB", True), trim=None, bleed=0, margins=None)
+    assert not [f for f in plain.findings if f.code in ("I002", "I003")]  # not a PDF/X file: no colour rules
