@@ -4,7 +4,7 @@ The catalogue is append-only: a code, once given a meaning, keeps it forever, so
 grep old reports and `allow:` lists stay valid. A code that is no longer reported stays listed
 with `retired=` saying since when and why; it is never given to another problem.
 
-Severities: an error fails a build, a warning fails it with --strict, a note (info) tells and
+Severities: an error fails a build, a warning fails it with --strict, a note tells and
 never fails. A finding is located by file and line (the manuscript) or by file and page (a PDF). A book may
 silence warning codes in book.yaml (`allow: [L006]`); silenced findings are counted, not lost.
 """
@@ -20,7 +20,7 @@ from typing import NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
-INFO = "info"
+NOTE = "note"
 
 
 class Code(NamedTuple):
@@ -55,7 +55,7 @@ CODES = {
     "M009": Code(ERROR, "image file not found in the manuscript folder"),
     "M010": Code(ERROR, "image of a type EPUB readers do not show"),
     "M011": Code(WARNING, "heading level skipped"),
-    "M012": Code(INFO, "chapter title read from the file's title block or first heading, not from front matter"),
+    "M012": Code(NOTE, "chapter title read from the file's title block or first heading, not from front matter"),
     "M013": Code(WARNING, "running head too long for the line, and no short title"),
     "M014": Code(ERROR, "TeX math that Pandoc cannot convert (it would print as raw TeX)"),
     "M015": Code(WARNING, "display formula with bare \\\\ line breaks, set as centred lines (gathered)"),
@@ -92,7 +92,7 @@ CODES = {
     "I005": Code(ERROR, "image below 150 ppi at its printed size (--release)"),
     "D001": Code(ERROR, "no document title"),
     "D002": Code(ERROR, "no document language"),
-    "P001": Code(INFO, "odd page count"),
+    "P001": Code(NOTE, "odd page count"),
     # raw markup from other tools (folio/checks/markup.py)
     "R001": Code(WARNING, "raw TeX that only TeX runs: dropped (\\newpage and \\pagebreak are page breaks)"),
     "R002": Code(WARNING, "Jekyll Liquid tag: dropped"),
@@ -128,7 +128,7 @@ class Finding:
         return self.severity == ERROR
 
     def fails(self, strict: bool) -> bool:
-        """An error fails a build; a warning too with --strict; a note (info) never does."""
+        """An error fails a build; a warning too with --strict; a note never does."""
         return self.is_error or (strict and self.severity == WARNING)
 
     def location(self, root: Path | None = None) -> str:

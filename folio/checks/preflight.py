@@ -20,7 +20,7 @@ import pdfplumber
 import pikepdf
 from pdfplumber.utils.exceptions import PdfminerException
 
-from folio.checks.findings import ERROR, INFO, WARNING, Finding
+from folio.checks.findings import ERROR, NOTE, WARNING, Finding
 from folio.errors import UnreadableFileError
 from folio.project.config import Margins
 
@@ -89,7 +89,7 @@ class Report:
         if self.trim:
             lines.append(f"trim: {_size(*self.trim)}; bleed: {self.bleed:g} pt ({_inches(self.bleed)} in)")
         verdict = "passed" if self.passed else "FAILED"
-        lines.append(f"{verdict}: {self.count(ERROR)} error(s), {self.count(WARNING)} warning(s), {self.count(INFO)} note(s)")
+        lines.append(f"{verdict}: {self.count(ERROR)} error(s), {self.count(WARNING)} warning(s), {self.count(NOTE)} note(s)")
         return "\n".join(lines)
 
 

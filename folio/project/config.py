@@ -11,6 +11,7 @@ The defaults here are the only defaults: the command line and the Python API bot
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import re
 import types
 import typing
@@ -179,11 +180,10 @@ class ManuscriptFile(str):
             raise ValueError(f"{text} is outside the project (hint: keep every input inside the project folder)")
         if not path.is_file():
             folder = path.parent
-            names = (
-                sorted(str(p.relative_to(where.manuscript.resolve())) for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
-            )
-            hint = closest(text, names)
-            raise ValueError(f"no such file: manuscript/{text}" + (f" ({hint})" if hint else ""))
+            siblings = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+            match = difflib.get_close_matches(path.name, siblings, n=1, cutoff=0.6)
+            hint = f" (did you mean '{Path(text).parent / match[0]}'?)" if match else ""
+            raise ValueError(f"no such file: manuscript/{text}{hint}")
         if cls.suffixes and path.suffix.lower() not in cls.suffixes:
             raise ValueError(cls.wrong_type.format(text=text))
         return text

@@ -178,7 +178,7 @@ def test_odd_page_count_is_a_note(tmp_path: Path) -> None:
 
 
 def test_catalogue_codes_are_well_formed() -> None:
-    assert all(code.severity in ("error", "warning", "info") for code in CODES.values())
+    assert all(code.severity in ("error", "warning", "note") for code in CODES.values())
     assert all(len(code) == 4 and code[0].isalpha() and code[1:].isdigit() for code in CODES)
 
 

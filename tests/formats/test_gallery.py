@@ -97,7 +97,7 @@ def test_no_image_outside_the_text_block_and_no_glyph_outside_the_page_design(ga
         assert images == 6
     margins = {k: g[k] for k in ("top", "bottom", "inner", "outer")}
     report = preflight(gallery.pdf, trim=(g["width"], g["height"]), bleed=0, margins=margins)
-    assert report.passed and not [f for f in report.findings if f.severity != "info"], report.format_text()
+    assert report.passed and not [f for f in report.findings if f.severity != "note"], report.format_text()
 
 
 def test_figures_scaled_to_the_block_as_asked_and_at_print_resolution(gallery):
@@ -186,7 +186,7 @@ def test_press_file_images_are_cmyk_and_opaque_and_pass_preflight(gallery):
     g = geometry()
     margins = {k: g[k] for k in ("top", "bottom", "inner", "outer")}
     report = preflight(gallery.press, trim=(g["width"], g["height"]), bleed=g["bleed"], margins=margins)
-    assert report.passed and not [f for f in report.findings if f.severity != "info"], report.format_text()
+    assert report.passed and not [f for f in report.findings if f.severity != "note"], report.format_text()
 
 
 def test_press_file_to_pdf_x4_keeps_rgb_with_a_profile_and_its_transparency(tmp_path):
