@@ -39,12 +39,12 @@ def convert(
     labels, _ = crossref.collect(chapters)
     texts = {chapter.path: crossref.rewrite(prepare(chapter), labels, chapter.language) for chapter in chapters}
     # An in-text style with one list for the book: every chapter sees every source, in book order.
-    keys = citestyle.cited_keys(list(texts.values())) if citeproc.book_list else []
-    lead = citestyle.prelude(keys)
+    keys, preludes = citestyle.preludes(citeproc, [texts[chapter.path] for chapter in chapters])
+    lead = dict(zip([chapter.path for chapter in chapters], preludes, strict=True))
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
         body, gathered = gather_line_breaks(chapter, texts[chapter.path])
-        result = chapter_to_html(lead + body, f"{chapter.id}-", chapter.language, citeproc, cache_dir)
+        result = chapter_to_html(lead[chapter.path] + body, f"{chapter.id}-", chapter.language, citeproc, cache_dir)
         math_errors, other = unconverted_math(chapter, result.warnings)
         warnings = gathered + math_errors + [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in other]
         fragment = build_fragment(chapter, citestyle.strip_prelude(result.html), config.figures == figures.NUMBERED)
