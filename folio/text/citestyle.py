@@ -12,11 +12,13 @@ The class comes from the CSL file's `<category citation-format="..."/>`:
 Pandoc runs once per chapter (in parallel, cached), but a numeric style numbers sources in the
 order they are first cited, and an author-date style tells "2020a" from "2020b" over all the
 sources it sees. So that every chapter agrees with the book's one list, with `references: book`
-each chapter is converted with a hidden prelude that cites every source of the book in
-first-citation order (`[@k1] [@k2] ...`), removed again from Pandoc's HTML; the book's list is
-made from the same prelude. A source is then "[4]" in every chapter and in the list. The price:
-citeproc takes every citation for a subsequent one (position-dependent forms such as "ibid." in
-an in-text style do not appear). With `references: chapter` each chapter stands alone: numbers
+each chapter is converted with a hidden prelude that cites the book's sources in first-citation
+order (`[@k1] [@k2] ...`), removed again from Pandoc's HTML; the book's list is made from the same
+prelude. A source is then "[4]" in every chapter and in the list. A numeric style needs only the
+sources first cited before the chapter, an author-date style all of them (`preludes`). The price:
+citeproc takes a citation of a source already in the prelude for a subsequent one (position-
+dependent forms such as "ibid." in an in-text style may differ), and each chapter formats the
+prelude's citations too (about 0.7 s more per chapter for 500 sources, measured under load). With `references: chapter` each chapter stands alone: numbers
 restart at [1] in each chapter, matching that chapter's own list.
 """
 
@@ -94,6 +96,19 @@ def cited_keys(texts: list[str]) -> list[str]:
     """Every source cited in these texts, once, in the order of first citation."""
     keys = (match[1] or match[2] for text in texts for match in KEY.finditer(mask_code(text)))
     return list(dict.fromkeys(key for key in keys if not crossref.is_crossref(key)))
+
+
+def preludes(citeproc: Citeproc, texts: list[str]) -> tuple[list[str], list[str]]:
+    """The book's cited sources in first-citation order, and the prelude each chapter (these texts, in
+    reading order) is converted with. A numeric style needs only the sources cited before the
+    chapter (its own come next in order anyway), so the first chapter needs none; an author-date
+    style needs them all, to tell "2020a" from "2020b" as the book's list does."""
+    if not citeproc.book_list:
+        return [], [""] * len(texts)
+    keys = cited_keys(texts)
+    if citeproc.style != "numeric":
+        return keys, [prelude(keys)] * len(texts)
+    return keys, [prelude(cited_keys(texts[:index])) for index in range(len(texts))]
 
 
 def prelude(keys: list[str]) -> str:

@@ -32,11 +32,11 @@ def convert(
     labels, _ = crossref.collect(chapters)
     texts = {chapter.path: crossref.rewrite(prepare(chapter) if prepare else chapter.body, labels, config.language) for chapter in chapters}
     # An in-text style with one list for the book: every chapter sees every source, in book order.
-    keys = citestyle.cited_keys(list(texts.values())) if citeproc.book_list else []
-    lead = citestyle.prelude(keys)
+    keys, preludes = citestyle.preludes(citeproc, [texts[chapter.path] for chapter in chapters])
+    lead = dict(zip([chapter.path for chapter in chapters], preludes, strict=True))
 
     def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        result = chapter_to_html(lead + texts[chapter.path], f"{chapter.id}-", config.language, citeproc, cache_dir)
+        result = chapter_to_html(lead[chapter.path] + texts[chapter.path], f"{chapter.id}-", config.language, citeproc, cache_dir)
         warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in result.warnings]
         fragment = build_fragment(chapter, citestyle.strip_prelude(result.html))
         if citeproc.in_text:

@@ -88,6 +88,19 @@ def test_numeric_style_numbers_across_the_book_with_one_list(tmp_path):
         assert links and all(link in ("#ch03-ref-alpha2020", "#ch03-ref-beta2021") for link in links)
 
 
+def test_numeric_numbers_continue_where_a_chapter_first_cites_a_source(tmp_path):
+    gamma = "- id: gamma2019\n  type: book\n  author: [{family: Gamma, given: Gil}]\n  title: Third\n  issued: 2019\n"
+    three = "---\ntitle: Three\nnumber: 3\n---\n\nNew [@gamma2019], old [@beta2021], new again [@gamma2019].\n"
+    root = make_book(tmp_path, {"one.md": ONE, "two.md": TWO, "three.md": three}, REFERENCES + gamma, extra="csl: ieee\n")
+    project = load_project(root)
+    checked = check_book(project)
+    fragments, findings = convert(project, checked.chapters, None)
+    assert findings == []
+    assert citations(fragments[2].html) == ["[3]", "[2]", "[3]"]
+    numbers = xml(fragments[3].html).xpath("//h:div[@class='csl-left-margin']/text()", namespaces=NS)
+    assert [n.strip() for n in numbers] == ["[1]", "[2]", "[3]"]
+
+
 def test_an_empty_references_heading_at_the_end_takes_the_book_list(tmp_path):
     """Pandoc's convention: the author ends the manuscript with an empty heading for the list."""
     project, checked = project_for(tmp_path, "ieee", "book")
