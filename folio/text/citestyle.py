@@ -18,8 +18,12 @@ prelude. A source is then "[4]" in every chapter and in the list. A numeric styl
 sources first cited before the chapter, an author-date style all of them (`preludes`). The price:
 citeproc takes a citation of a source already in the prelude for a subsequent one (position-
 dependent forms such as "ibid." in an in-text style may differ), and each chapter formats the
-prelude's citations too (about 0.7 s more per chapter for 500 sources, measured under load). With `references: chapter` each chapter stands alone: numbers
-restart at [1] in each chapter, matching that chapter's own list.
+prelude's citations too (about 0.7 s more per chapter for 500 sources, measured under load).
+
+With `references: chapter` each chapter stands alone: numbers restart at [1] in each chapter,
+matching that chapter's own list, which an empty "References" heading at its end also takes.
+
+The Word copy is one Pandoc run over the whole book: its in-text list always comes at the end.
 """
 
 from __future__ import annotations
@@ -124,8 +128,9 @@ def strip_prelude(html: str) -> str:
 
 def place_reference_list(fragment: Fragment, language: str, keep: bool) -> Fragment:
     """`references: chapter` (`keep`): Pandoc leaves its list inside the chapter's last section; it goes
-    to the end of the chapter, after the notes, as a section of its own with a heading. With one list
-    for the book, the chapter's is dropped: its citations link to the book's list instead."""
+    to the end of the chapter, after the notes, as a section of its own with a heading (or under the
+    chapter's own empty "References" heading, if it ends with one). With one list for the book, the
+    chapter's is dropped: its citations link to the book's list instead."""
     declared = f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}"'
     root = etree.fromstring(fragment.html.replace("<div", declared, 1))
     refs = root.find(f".//h:div[@id='{fragment.chapter.id}-refs']", NS)
@@ -134,7 +139,11 @@ def place_reference_list(fragment: Fragment, language: str, keep: bool) -> Fragm
     section_id = f"{fragment.chapter.id}-references"
     title = word(language, "references")
     refs.getparent().remove(refs)
-    if keep:
+    empty = _empty_list_heading(root, language) if keep else None
+    if empty is not None:
+        _fill(*empty, refs)
+        keep = False  # the author's heading is in the headings already
+    elif keep:
         root.append(_list_section(refs, section_id, title, heading=True))
     html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", etree.tostring(root, encoding="unicode"), count=1)
     headings = [*fragment.headings, Heading(section_id, "", title, 2)] if keep else fragment.headings
@@ -153,9 +162,24 @@ def _list_section(refs: etree._Element, section_id: str, title: str, *, heading:
         section.set("aria-labelledby", f"{section_id}-title")
     refs.tail = None
     section.append(refs)
-    for link in section.iter(f"{{{XHTML}}}a"):
-        link.set("href", valid_url(link.get("href", "")))
+    _encode_links(section)
     return section
+
+
+def _fill(section: etree._Element, heading: etree._Element, refs: etree._Element) -> None:
+    """The author's own empty "References" section takes the list."""
+    section.set("role", "doc-bibliography")
+    section.set(EPUB_TYPE, "bibliography")
+    if heading.get("id") is None:
+        heading.set("id", f"{section.get('id')}-title")
+    section.set("aria-labelledby", heading.get("id", ""))
+    _encode_links(refs)
+    section.append(refs)
+
+
+def _encode_links(element: etree._Element) -> None:
+    for link in element.iter(f"{{{XHTML}}}a"):
+        link.set("href", valid_url(link.get("href", "")))
 
 
 def valid_url(href: str) -> str:
@@ -182,16 +206,7 @@ def add_book_list(project: Project, citeproc: Citeproc, keys: list[str], fragmen
     root = etree.fromstring(last.html.replace("<div", declared, 1))
     empty = _empty_list_heading(root, language)
     if empty is not None:
-        refs = _book_list(project, citeproc, keys, last.chapter.id)
-        section, heading = empty
-        section.set("role", "doc-bibliography")
-        section.set(EPUB_TYPE, "bibliography")
-        if heading.get("id") is None:
-            heading.set("id", f"{section.get('id')}-title")
-        section.set("aria-labelledby", heading.get("id", ""))
-        for link in refs.iter(f"{{{XHTML}}}a"):
-            link.set("href", valid_url(link.get("href", "")))
-        section.append(refs)
+        _fill(*empty, _book_list(project, citeproc, keys, last.chapter.id))
         html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", etree.tostring(root, encoding="unicode"), count=1)
         return [*fragments[:-1], replace(last, html=html)]
     title = word(language, "references")

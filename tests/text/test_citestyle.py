@@ -119,6 +119,19 @@ def test_an_empty_references_heading_at_the_end_takes_the_book_list(tmp_path):
     assert set(links) == {"#ch02-ref-alpha2020", "#ch02-ref-beta2021"}
 
 
+def test_an_empty_references_heading_takes_the_chapter_list(tmp_path):
+    project, checked = project_for(tmp_path, "apa", "chapter")
+    two = checked.chapters[1]
+    fragments, findings = convert(project, [checked.chapters[0], replace(two, body=two.body + "\n## References\n")], None)
+    assert findings == []
+    root = xml(fragments[1].html)
+    (section,) = root.xpath("//h:section[@role='doc-bibliography']", namespaces=NS)
+    assert section.get("id") == "ch02-references"
+    assert section.xpath(".//h:div[@class='csl-entry']/@id", namespaces=NS) == ["ch02-ref-beta2021"]
+    assert [h.title for h in fragments[1].headings] == ["References"]
+    assert len(xml(fragments[0].html).xpath("//h:section[@role='doc-bibliography']", namespaces=NS)) == 1
+
+
 def test_numeric_style_with_a_list_per_chapter_numbers_each_chapter_from_one(tmp_path):
     fragments = fragments_of(tmp_path, "ieee", "chapter")
     assert [f.chapter.title for f in fragments] == ["One", "Two"]
