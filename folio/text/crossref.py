@@ -18,7 +18,7 @@ Numbering (the one place it is decided; a styling helper may restyle, not renumb
 - `Target.number` is the bare number; `Target.text(language)` the words ("Figure 3.2",
   "Equation (2.4)"), whose words come from folio/text/words.py.
 
-Forms: `@fig:x` and `+@fig:x` give "Figure 3.2"; `-@fig:x` the number alone ("3.2");
+Forms: `@fig:x`, `+@fig:x` and `@Fig:x` give "Figure 3.2"; `-@fig:x` the number alone ("3.2");
 `[@fig:a; @fig:b]` gives "Figures 3.1 and 3.2", each number its own link.
 Ids keep the author's spelling (`fig:x`); Pandoc prefixes them with the chapter's id like any other.
 """
@@ -38,10 +38,13 @@ if TYPE_CHECKING:
 
 KINDS = {"fig": "figure", "tbl": "table", "eq": "equation", "sec": "section"}
 # A label is a citation key (Pandoc's grammar) that starts with a kind and ':' or '-'.
-NAME = r"(?:fig|tbl|eq|sec)[:-][A-Za-z0-9_](?:[A-Za-z0-9_]|[:.#$%&\-+?<>~/](?=[A-Za-z0-9_]))*"
-IS_LABEL = re.compile(NAME)
-REF = re.compile(rf"(?<![\w@\\])([-+]?)@({NAME})")
-ITEM = rf"[-+]?@{NAME}"
+REST = r"[:-][A-Za-z0-9_](?:[A-Za-z0-9_]|[:.#$%&\-+?<>~/](?=[A-Za-z0-9_]))*"
+NAME = rf"(?:fig|tbl|eq|sec){REST}"
+# A reference may capitalise its kind (pandoc-crossref's @Fig:x): the label is the same.
+REF_NAME = rf"(?:[Ff]ig|[Tt]bl|[Ee]q|[Ss]ec){REST}"
+IS_LABEL = re.compile(REF_NAME)
+REF = re.compile(rf"(?<![\w@\\])([-+]?)@({REF_NAME})")
+ITEM = rf"[-+]?@{REF_NAME}"
 GROUP = re.compile(rf"\[\s*({ITEM}(?:\s*;\s*{ITEM})*)\s*\](?![(\[{{])")
 # A label is defined by an id in an attribute block: ![..](..){#fig:x}, Table: .. {#tbl:x},
 # $$..$$ {#eq:x}, ## Heading {#sec:x}.
@@ -78,7 +81,12 @@ class Target:
 
 
 def kind_of(label: str) -> str:
-    return KINDS[re.split(r"[:-]", label, maxsplit=1)[0]]
+    return KINDS[re.split(r"[:-]", label, maxsplit=1)[0].lower()]
+
+
+def _label(reference: str) -> str:
+    """The label a reference names: @Fig:x names #fig:x."""
+    return reference[0].lower() + reference[1:]
 
 
 def collect(chapters: list[Chapter]) -> tuple[dict[str, Target], list[Finding]]:
@@ -130,12 +138,13 @@ def check(chapters: list[Chapter], labels: dict[str, Target]) -> list[Finding]:
     findings = []
     for chapter in chapters:
         for match in REF.finditer(chapter.masked_body):
-            if match[2] not in labels:
-                kind = kind_of(match[2])
+            name = _label(match[2])
+            if name not in labels:
+                kind = kind_of(name)
                 same_kind = [label for label, target in labels.items() if target.kind == kind]
-                hint = closest(match[2], same_kind) or f"label the {kind}: {{#{match[2]}}}"
+                hint = closest(name, same_kind) or f"label the {kind}: {{#{name}}}"
                 where = chapter.position_of(match.start(2) - 1)
-                findings.append(Finding("X001", chapter.path, *where, f"cross-reference to '{match[2]}', which is not in the book", hint))
+                findings.append(Finding("X001", chapter.path, *where, f"cross-reference to '{name}', which is not in the book", hint))
     return findings
 
 
@@ -154,14 +163,14 @@ def rewrite(text: str, labels: dict[str, Target], language: str) -> str:
             edits.append((match.start(), label.end(), f"[{math} [{number}]{{.eqno}}]{{#{target.label} .equation}}"))
     taken = [(start, end) for start, end, _ in edits]
     for match in GROUP.finditer(masked):
-        items = REF.findall(match[1])
+        items = [(sign, _label(name)) for sign, name in REF.findall(match[1])]
         if all(label in labels for _, label in items):
             edits.append((match.start(), match.end(), _links([(sign, labels[label]) for sign, label in items], language)))
             taken.append((match.start(), match.end()))
     for match in REF.finditer(masked):
         if any(start <= match.start() < end for start, end in taken):
             continue
-        target = labels.get(match[2])
+        target = labels.get(_label(match[2]))
         if target is None:
             edits.append((match.start(2) - 1, match.start(2) - 1, "\\"))
         else:

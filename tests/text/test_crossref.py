@@ -59,7 +59,7 @@ title: Two
 number: 4
 ---
 
-Back to @fig:map and @sec:later.
+Back to @Fig:map and @sec:later.
 
 ![Another.](box.png){#fig:quarto}
 
@@ -208,7 +208,7 @@ def test_in_an_unnumbered_chapter_a_section_is_referred_to_by_its_title(tmp_path
     assert '<a href="#ch01-fig:map">Figure\u00a01</a>' in fragments[1].html
 
 
-@pytest.mark.parametrize("key", ["fig:map", "tbl:x", "eq:a.b", "sec:intro", "fig-quarto", "tbl-q"])
+@pytest.mark.parametrize("key", ["fig:map", "Fig:map", "tbl:x", "eq:a.b", "sec:intro", "fig-quarto", "tbl-q"])
 def test_crossref_keys(key):
     assert crossref.is_crossref(key)
 
