@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 from pathlib import Path
 
@@ -14,7 +15,7 @@ from folio.project.config import load_project
 from folio.project.manuscript import Chapter
 from folio.text.pandoc import pandoc_path
 
-from helpers import REFERENCES, REPO, make_book
+from helpers import REFERENCES, REPO, make_book, run_folio
 
 
 def chapter(body: str, body_line: int = 5) -> Chapter:
@@ -273,3 +274,14 @@ def test_citation_typing_and_identifier_prefixes_get_a_clear_error(tmp_path):
         "manuscript/chapters/one.md:5:34: error: C008 '@doi:10.1000/xyz123': citing by doi identifier is not supported "
         "(add the source to the bibliography with an id and cite that id, as @xyz123)",
     ]
+
+
+def test_a_broken_bibtex_file_stops_the_build_with_its_line_and_nothing_is_written(tmp_path):
+    bib = BIB.replace("  year = {2020}\n}", "  year = {2020}\n")  # the first entry is never closed
+    root = book_with(tmp_path, {"refs.bib": bib}, "bibliography: refs.bib\n")
+    out = tmp_path / "out"
+    code, _, stderr = run_folio(["build", "pdf", "--project", str(root), "--out", str(out)])
+    assert code == 1
+    assert re.search(r"manuscript/refs\.bib:\d+:1: error: C007 not valid BibTeX: ", stderr), stderr
+    assert "Traceback" not in stderr
+    assert not out.exists()

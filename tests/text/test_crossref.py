@@ -216,3 +216,14 @@ def test_crossref_keys(key):
 @pytest.mark.parametrize("key", ["figueroa2001", "fig", "secrest:1999", "alpha2020"])
 def test_citation_keys_are_not_crossrefs(key):
     assert not crossref.is_crossref(key)
+
+
+def test_an_unknown_label_stops_the_build_and_nothing_is_written(tmp_path):
+    root = book(tmp_path, two=TWO.replace("@sec:later", "@sec:ltaer"))
+    out = tmp_path / "out"
+    code, _, stderr = run_folio(["build", "pdf", "--project", str(root), "--out", str(out)])
+    assert code == 1
+    expected = "manuscript/chapters/two.md:6:22: error: X001 cross-reference to 'sec:ltaer', which is not in the book"
+    assert f"{expected} (did you mean 'sec:later'?)" in stderr
+    assert "Traceback" not in stderr
+    assert not out.exists()
