@@ -10,8 +10,9 @@ the gate sees exactly what citeproc will see:
 - CSL JSON (`.json`): read with `json`; an entry's line is the line of its `"id"`;
 - CSL YAML (`.yaml`, `.yml`): a list of entries, or a mapping with `references:`.
 
-A book that cites nothing needs no bibliography. With no `bibliography:` key, manuscript/
-references.yaml is used when it exists (the layout `folio` has always had).
+book.yaml's `bibliography:` (project/config.py) names the files, checked to be inside the project
+and of these kinds. A book that cites nothing needs no bibliography. With no `bibliography:` key,
+manuscript/references.yaml is used when it exists (the layout `folio` has always had).
 """
 
 from __future__ import annotations
@@ -26,7 +27,6 @@ from typing import Any
 from folio.project import yamlfile
 
 KINDS = {".bib": "biblatex", ".bibtex": "bibtex", ".json": "csljson", ".yaml": "yaml", ".yml": "yaml"}
-DEFAULT_FILE = "references.yaml"
 
 
 @dataclass(frozen=True)
@@ -48,34 +48,6 @@ class Problem:
     line: int
     message: str
     hint: str = ""
-
-
-def resolve(root: Path, book_file: Path, data: yamlfile.LineDict, names: list[str], problems: list[str]) -> list[Path]:
-    """The bibliography files book.yaml names, checked: a known kind, present, inside the project.
-    Appends `book.yaml:LINE: bibliography: message` to `problems`."""
-    manuscript = root / "manuscript"
-    if "bibliography" not in data:
-        default = manuscript / DEFAULT_FILE
-        return [default] if default.is_file() else []
-    line = data.line_of("bibliography")
-    block_list = isinstance(data.get("bibliography"), list)
-    paths: list[Path] = []
-    for index, name in enumerate(names):
-        # A block-style list has one item a line after the key; a single file is on the key's line.
-        where = f"{book_file}:{line + 1 + index if block_list else line}: bibliography"
-        path = manuscript / name
-        suffix = Path(name).suffix.lower()
-        if Path(name).is_absolute() or not path.resolve().is_relative_to(root.resolve()):
-            problems.append(f"{where}: {name} is outside the project (hint: copy it into manuscript/ and name it from there)")
-        elif suffix not in KINDS:
-            problems.append(f"{where}: {name}: not a bibliography file (hint: use .bib (BibTeX), .json (CSL JSON) or .yaml (CSL YAML))")
-        elif not path.is_file():
-            problems.append(f"{where}: no such file: manuscript/{name}")
-        elif path.resolve() in paths:
-            problems.append(f"{where}: listed twice: {name}")
-        else:
-            paths.append(path.resolve())
-    return paths
 
 
 def read(path: Path) -> tuple[list[Entry], list[Problem]]:

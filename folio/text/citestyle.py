@@ -23,7 +23,7 @@ prelude's citations too (about 0.7 s more per chapter for 500 sources, measured 
 With `references: chapter` each chapter stands alone: numbers restart at [1] in each chapter,
 matching that chapter's own list, which an empty "References" heading at its end also takes.
 
-The Word copy is one Pandoc run over the whole book: its in-text list always comes at the end.
+The Word copy is made from the review fragments, so it carries the same citations and lists.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ from folio.project.config import Project
 from folio.project.manuscript import Chapter, mask_code
 from folio.text import crossref
 from folio.text.fragment import EPUB, EPUB_TYPE, NS, XHTML, Fragment, Heading
+from folio.text.pandoc import Sources, arguments, run
 from folio.text.words import word
 
 NOTE = "note"
@@ -60,8 +61,7 @@ def citation_format(csl: Path) -> str:
 class Citeproc:
     """What citeproc needs for one book: its sources, its style, and where references go."""
 
-    bibliographies: tuple[Path, ...]
-    csl: Path
+    sources: Sources
     style: str
     """The style's class: note, author-date, numeric, ..."""
     per_chapter: bool
@@ -76,24 +76,15 @@ class Citeproc:
         """One reference list after the last chapter (an in-text style with `references: book`)."""
         return self.in_text and not self.per_chapter
 
-    def arguments(self, *, whole_book: bool = False, title: str = "") -> list[str]:
-        """Pandoc's citeproc options for a chapter, or (`whole_book`) for one run over the whole book,
-        as the Word copy is made: its in-text reference list then comes at the end, under `title`."""
-        arguments = ["--citeproc", *(f"--bibliography={path}" for path in self.bibliographies), f"--csl={self.csl}"]
-        if self.in_text:
-            arguments.append("--metadata=link-citations=true")
-            # Pandoc links citations only when it also makes the list; with one list for the book,
-            # each chapter's own is dropped again (`place_reference_list`).
-            if whole_book:
-                arguments.append(f"--metadata=reference-section-title={title}")
-        else:
-            arguments.append("--metadata=suppress-bibliography=true")
-        return arguments
+    def metadata(self) -> dict[str, str]:
+        """Pandoc's citeproc metadata for a chapter. Pandoc links citations only when it also makes
+        the list: with one list for the book, each chapter's own is dropped again (`place_reference_list`)."""
+        return {"link-citations": "true"} if self.in_text else {"suppress-bibliography": "true"}
 
 
 def settings(project: Project) -> Citeproc:
-    config = project.config
-    return Citeproc(tuple(project.bibliographies), project.csl_path, citation_format(project.csl_path), config.references == "chapter")
+    sources = Sources(tuple(project.bibliographies), project.csl_path)
+    return Citeproc(sources, citation_format(project.csl_path), project.config.references == "chapter")
 
 
 def cited_keys(texts: list[str]) -> list[str]:
@@ -210,7 +201,7 @@ def add_book_list(project: Project, citeproc: Citeproc, keys: list[str], fragmen
         html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", etree.tostring(root, encoding="unicode"), count=1)
         return [*fragments[:-1], replace(last, html=html)]
     title = word(language, "references")
-    chapter = Chapter(citeproc.bibliographies[0], last.chapter.position + 1, title, None, "", 1)
+    chapter = Chapter(citeproc.sources.bibliographies[0], last.chapter.position + 1, title, None, "", 1)
     listing = _list_section(_book_list(project, citeproc, keys, chapter.id), f"{chapter.id}-references", title, heading=False)
     listing.set("aria-labelledby", f"{chapter.id}-title")
     markup = re.sub(r'^<section xmlns="[^"]+" xmlns:epub="[^"]+"', "<section", etree.tostring(listing, encoding="unicode"), count=1)
@@ -230,11 +221,8 @@ def _empty_list_heading(root: etree._Element, language: str) -> tuple[etree._Ele
 
 def _book_list(project: Project, citeproc: Citeproc, keys: list[str], prefix: str) -> etree._Element:
     """Pandoc's list of these sources, cited in this order, with ids `PREFIX-ref-KEY`."""
-    from folio.text.pandoc import run
-
-    arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", f"--csl={citeproc.csl}"]
-    arguments += [f"--bibliography={path}" for path in citeproc.bibliographies]
-    html, _ = run([*arguments, f"--metadata=lang={project.config.language}", f"--id-prefix={prefix}-", "--wrap=none"], prelude(keys))
+    command = arguments(reader="markdown", sources=citeproc.sources, language=project.config.language, id_prefix=f"{prefix}-", extra=("--wrap=none",))
+    html, _ = run(command, prelude(keys))
     root = etree.fromstring(f'<div xmlns="{XHTML}">{strip_prelude(html)}</div>')
     refs = root.find(f"h:div[@id='{prefix}-refs']", NS)
     if refs is None:

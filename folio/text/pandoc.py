@@ -1,7 +1,7 @@
 """The only place that runs Pandoc: one chapter of Markdown in, one HTML fragment out.
 
 Citations become numbered notes, or in-text citations linked to a reference list, in the configured
-CSL style (folio/text/citestyle.py); raw HTML in the manuscript is
+CSL style (folio/text/citestyle.py decides which); raw HTML in the manuscript is
 escaped (it never reaches an output); Pandoc runs sandboxed, reading only the files named here.
 Fragments are cached by the hash of everything that goes into them.
 """
@@ -10,17 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import subprocess
-from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from folio import __version__
 from folio.errors import ToolError
-
-if TYPE_CHECKING:
-    from folio.text.citestyle import Citeproc
 
 READER = "markdown-raw_html-raw_attribute"
 
@@ -44,25 +39,54 @@ class Conversion:
     warnings: list[str]
 
 
-def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc, cache_dir: Path | None) -> Conversion:
-    """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed. `citeproc` says
-    which sources, which style and whether a reference list is wanted (folio/text/citestyle.py)."""
-    command = [
-        pandoc_path(),
-        f"--from={READER}",
-        "--to=html5",
-        "--sandbox",
-        *citeproc.arguments(),
-        f"--metadata=lang={language}",
-        f"--id-prefix={id_prefix}",
-        "--section-divs",
-        "--wrap=none",
-    ]
-    key = _cache_key(command, body, citeproc.bibliographies, citeproc.csl)
+@dataclass(frozen=True)
+class Sources:
+    """What citeproc needs: the bibliography files (any number, of any kind Pandoc reads) and the CSL style."""
+
+    bibliographies: tuple[Path, ...]
+    csl: Path
+
+
+def arguments(
+    *,
+    reader: str = READER,
+    writer: str = "html5",
+    sources: Sources | None = None,
+    language: str | None = None,
+    id_prefix: str | None = None,
+    metadata: dict[str, str] | None = None,
+    extra: tuple[str, ...] = (),
+) -> list[str]:
+    """Pandoc's command line, built one way for every conversion: sandboxed (it reads only the
+    files named here), citations by citeproc when `sources` are given."""
+    command = [f"--from={reader}", f"--to={writer}", "--sandbox"]
+    if sources:
+        command += ["--citeproc", *(f"--bibliography={path}" for path in sources.bibliographies), f"--csl={sources.csl}"]
+    command += [f"--metadata={key}={value}" for key, value in (metadata or {}).items()]
+    if language:
+        command.append(f"--metadata=lang={language}")
+    if id_prefix:
+        command.append(f"--id-prefix={id_prefix}")
+    return [*command, *extra]
+
+
+def chapter_to_html(
+    body: str, id_prefix: str, language: str, sources: Sources, cache_dir: Path | None, citations: dict[str, str] | None = None
+) -> Conversion:
+    """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed. `citations` is the
+    citeproc metadata of the style's class (citestyle.Citeproc.metadata); by default, notes only."""
+    command = arguments(
+        sources=sources,
+        metadata=citations if citations is not None else {"suppress-bibliography": "true"},
+        language=language,
+        id_prefix=id_prefix,
+        extra=("--section-divs", "--wrap=none"),
+    )
+    key = _cache_key(command, body, sources)
     cached = cache_dir / f"{key}.html" if cache_dir else None
     if cached and cached.is_file():
         return Conversion(cached.read_text(encoding="utf-8"), [])
-    output, warnings = run(command[1:], body)
+    output, warnings = run(command, body)
     if cached and not warnings:
         cached.parent.mkdir(parents=True, exist_ok=True)
         temp = cached.with_suffix(".tmp")
@@ -71,31 +95,43 @@ def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc
     return Conversion(output, warnings)
 
 
-def run(arguments: list[str], stdin: str = "") -> tuple[str, list[str]]:
-    """Run pandoc with these arguments; return its stdout and its warnings (stderr lines)."""
-    command = [pandoc_path(), *arguments]
-    result = subprocess.run(command, input=stdin, capture_output=True, text=True, encoding="utf-8")
-    if result.returncode != 0:
-        raise ToolError(command, result.returncode, result.stderr)
-    return result.stdout, [line for line in result.stderr.splitlines() if line.strip()]
-
-
-def _cache_key(command: list[str], body: str, bibliographies: Sequence[Path], csl: Path) -> str:
-    digest = hashlib.sha256()
-    for part in (__version__, pandoc_version(), *command[1:], body):
-        digest.update(part.encode("utf-8") + b"\0")
-    for bibliography in bibliographies:
-        digest.update(bibliography.read_bytes() + b"\0")
-    digest.update(csl.read_bytes())
-    return digest.hexdigest()[:32]
-
-
-def bibliography_html(keys: list[str], language: str, bibliographies: Sequence[Path], csl: Path) -> str:
+def bibliography_html(keys: list[str], language: str, sources: Sources) -> str:
     """The bibliography entries of these sources, formatted in the style, as an HTML fragment."""
     if not keys:
         return ""
     document = "---\nnocite: |\n  " + ", ".join(f"@{key}" for key in keys) + "\n---\n"
-    arguments = ["--from=markdown", "--to=html5", "--sandbox", "--citeproc", f"--csl={csl}"]
-    arguments += [f"--bibliography={path}" for path in bibliographies]
-    output, _ = run([*arguments, f"--metadata=lang={language}", "--id-prefix=uncited-", "--wrap=none"], document)
+    command = arguments(reader="markdown", sources=sources, language=language, id_prefix="uncited-", extra=("--wrap=none",))
+    output, _ = run(command, document)
     return output
+
+
+def html_to_docx(html: str, language: str, resources: Path) -> bytes:
+    """A Word document from HTML (Pandoc's HTML reader, then its DOCX writer); images from `resources`."""
+    command = arguments(reader="html", writer="docx", language=language, extra=(f"--resource-path={resources}", "--output=-"))
+    output, _ = _run(command, html.encode("utf-8"))
+    return output
+
+
+def run(arguments: list[str], stdin: str = "") -> tuple[str, list[str]]:
+    """Run pandoc with these arguments; return its stdout and its warnings (stderr lines)."""
+    output, warnings = _run(arguments, stdin.encode("utf-8"))
+    return output.decode("utf-8"), warnings
+
+
+def _run(arguments: list[str], stdin: bytes) -> tuple[bytes, list[str]]:
+    command = [pandoc_path(), *arguments]
+    result = subprocess.run(command, input=stdin, capture_output=True)
+    stderr = result.stderr.decode("utf-8", errors="replace")
+    if result.returncode != 0:
+        raise ToolError(command, result.returncode, stderr)
+    return result.stdout, [line for line in stderr.splitlines() if line.strip()]
+
+
+def _cache_key(command: list[str], body: str, sources: Sources) -> str:
+    digest = hashlib.sha256()
+    for part in (__version__, pandoc_version(), *command, body):
+        digest.update(part.encode("utf-8") + b"\0")
+    for bibliography in sources.bibliographies:
+        digest.update(bibliography.read_bytes() + b"\0")
+    digest.update(sources.csl.read_bytes())
+    return digest.hexdigest()[:32]

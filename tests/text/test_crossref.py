@@ -16,7 +16,7 @@ from folio.checks.book import check_book
 from folio.project.config import load_project
 from folio.project.manuscript import Chapter
 from folio.text import crossref
-from folio.text.convert import convert
+from folio.text.convert import book_text, convert
 
 from helpers import NS, chapter_documents, make_book, normalise, run_folio
 
@@ -147,7 +147,7 @@ def test_a_label_defined_twice_is_an_error(tmp_path):
 def test_fragments_carry_numbered_captions_and_links_across_chapters(tmp_path):
     root = book(tmp_path)
     project = load_project(root)
-    fragments, findings = convert(project, chapters(root), None)
+    fragments, findings = convert(project, chapters(root), None, book_text(project))
     assert findings == []
     one, two = (f.html for f in fragments)
     assert '<figure id="ch01-fig:map">' in one
