@@ -200,6 +200,13 @@ class BibliographyFile(ManuscriptFile):
     suffixes = (".bib", ".bibtex", ".json", ".yaml", ".yml")
     what = "bibliography"
 
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        if Path(str(value)).suffix.lower() not in cls.suffixes:
+            hint = "use .bib (BibLaTeX), .bibtex (BibTeX), .json (CSL JSON) or .yaml (CSL YAML)"
+            raise ValueError(f"{value}: not a bibliography file (hint: {hint})")
+        return super().parse(value, where)
+
 
 class Bibliography(tuple[str, ...]):
     """`bibliography:` one file of sources or a list of them (see project/sources.py)."""

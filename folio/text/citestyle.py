@@ -221,7 +221,9 @@ def _empty_list_heading(root: etree._Element, language: str) -> tuple[etree._Ele
 
 def _book_list(project: Project, citeproc: Citeproc, keys: list[str], prefix: str) -> etree._Element:
     """Pandoc's list of these sources, cited in this order, with ids `PREFIX-ref-KEY`."""
-    command = arguments(reader="markdown", sources=citeproc.sources, language=project.config.language, id_prefix=f"{prefix}-", extra=("--wrap=none",))
+    command = arguments(
+        reader="markdown", sources=citeproc.sources, language=project.config.language, id_prefix=f"{prefix}-", extra=("--wrap=none",)
+    )
     html, _ = run(command, prelude(keys))
     root = etree.fromstring(f'<div xmlns="{XHTML}">{strip_prelude(html)}</div>')
     refs = root.find(f"h:div[@id='{prefix}-refs']", NS)

