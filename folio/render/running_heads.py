@@ -10,7 +10,7 @@ from functools import cache
 from pathlib import Path
 
 from folio.checks.findings import Finding
-from folio.project.config import Project, page_geometry
+from folio.project.config import Project
 from folio.project.manuscript import Chapter
 from folio.render.fonts import font_faces
 
@@ -57,8 +57,8 @@ def width_pt(text: str, font_file: Path, size: float = SIZE, letter_spacing: flo
 
 def measure(project: Project) -> float:
     """The width of the text block in points: what a running head may fill."""
-    page = page_geometry(project)
-    return page["width"] - page["inner"] - page["outer"]
+    page = project.geometry()
+    return page.width - page.inner - page.outer
 
 
 def check(project: Project, chapters: list[Chapter]) -> list[Finding]:

@@ -64,7 +64,7 @@ def test_title_from_a_lone_first_heading(tmp_path):
     assert chapters[0].title == "The Title" and chapters[0].number is None
     assert "# The Title" not in chapters[0].body and "## A Section" in chapters[0].body
     assert chapters[0].position_of(chapters[0].body.index("Text")) == (3, 1)  # lines still where they were
-    assert found == [("M012", "note", "no front matter: the title 'The Title' is taken from its first heading (line 1)")]
+    assert found == [("M012", "info", "no front matter: the title 'The Title' is taken from its first heading (line 1)")]
 
 
 def test_title_from_the_first_of_several_top_headings(tmp_path):
@@ -75,14 +75,14 @@ def test_title_from_the_first_of_several_top_headings(tmp_path):
     checked = check_book(load_project(root))
     assert checked.chapters[0].title == "Introduction" and "# Introduction" in checked.chapters[0].body
     note = next(f for f in checked.findings if f.code == "M012")
-    assert note.severity == "note" and "which stays a section" in note.message
+    assert note.severity == "info" and "which stays a section" in note.message
 
 
 def test_the_only_text_of_a_book_takes_the_book_title(tmp_path):
     """An article built as a book on its own: its top headings are its sections, its title the book's."""
     chapters, found = loaded(tmp_path, "ms.md", "# Introduction\n\nText [@alpha2020].\n\n# Results\n\nMore [@beta2021].\n")
     assert chapters[0].title == "Test Book" and "# Introduction" in chapters[0].body
-    assert [f[:2] for f in found] == [("M012", "note")]
+    assert [f[:2] for f in found] == [("M012", "info")]
     assert found[0][2].startswith("no front matter: the title 'Test Book' is taken from the book's title (its headings are all sections")
 
 
@@ -90,7 +90,7 @@ def test_title_from_a_pandoc_title_block(tmp_path):
     chapters, found = loaded(tmp_path, "one.txt", "% A Title\n  Continued\n% The Author\n% 2021\n\nText [@alpha2020] [@beta2021].\n")
     assert chapters[0].title == "A Title Continued"
     assert chapters[0].body.strip().startswith("Text") and chapters[0].body_line == 5
-    assert found[0][:2] == ("M012", "note") and "% title block" in found[0][2]
+    assert found[0][:2] == ("M012", "info") and "% title block" in found[0][2]
 
 
 def test_title_from_a_multimarkdown_title_line(tmp_path):
@@ -99,7 +99,7 @@ def test_title_from_a_multimarkdown_title_line(tmp_path):
         tmp_path, "sampler.markdown", "title: A Rejection Sampler\nauthor: J. H.\n## Intro\n\nText [@alpha2020] [@beta2021].\n"
     )
     assert chapters[0].title == "A Rejection Sampler" and "author:" not in chapters[0].body
-    assert found[0][:2] == ("M012", "note")
+    assert found[0][:2] == ("M012", "info")
 
 
 def test_no_title_anywhere_is_an_error(tmp_path):
@@ -112,7 +112,7 @@ def test_notes_never_fail_strict(tmp_path):
 
     root = make_book(tmp_path, {"one.txt": "# The Title\n\nText [@alpha2020] [@beta2021].\n"})
     code, out, _ = run_folio(["check", "--project", str(root), "--strict"])
-    assert code == 0 and "note: M012" in out
+    assert code == 0 and "info: M012" in out
 
 
 def test_chapter_language_short_title_and_bad_values(tmp_path):

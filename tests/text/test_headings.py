@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from folio.checks.book import check_book
-from folio.project.config import _styles_dir, load_project
+from folio.project.config import load_project, styles_dir
 from folio.project.manuscript import Chapter
 from folio.text.fragment import build_fragment
-from folio.text.pandoc import chapter_to_html
+from folio.text.pandoc import Sources, chapter_to_html
 
 from helpers import CORPUS, REFERENCES, make_book
 
@@ -23,9 +23,9 @@ SETEXT = "Opening.\n\nFirst\n=====\n\nText.\n\nInner\n-----\n\nText.\n\nSecond\n
 def fragment_for(tmp_path: Path, body: str, number: int | None = 4, language: str = "en-US"):
     bib = tmp_path / "refs.yaml"
     bib.write_text(REFERENCES, encoding="utf-8")
-    csl = _styles_dir() / "chicago-notes-bibliography.csl"
+    csl = styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 2, "Title", number, body, 5, language=language)
-    return build_fragment(chapter, chapter_to_html(body, "ch02-", language, bib, csl, None).html)
+    return build_fragment(chapter, chapter_to_html(body, "ch02-", language, Sources(bib, csl), None).html)
 
 
 @pytest.mark.parametrize("body", [HASH, DOUBLE, TRIPLE, SETEXT], ids=["hash", "double-hash", "triple-hash", "setext"])
@@ -112,8 +112,8 @@ def corpus_fragment(tmp_path: Path, path: Path, number: int | None = None):
     chapter = replace(chapter, number=number)
     bib = tmp_path / "refs.yaml"
     bib.write_text(REFERENCES, encoding="utf-8")
-    csl = _styles_dir() / "chicago-notes-bibliography.csl"
-    html = chapter_to_html(chapter.body, "ch01-", "en-US", bib, csl, None).html
+    csl = styles_dir() / "chicago-notes-bibliography.csl"
+    html = chapter_to_html(chapter.body, "ch01-", "en-US", Sources(bib, csl), None).html
     return chapter, notes, lint(chapter), build_fragment(chapter, html)
 
 
@@ -164,11 +164,3 @@ def test_source_headings_are_read_as_pandoc_reads_them():
     text = "# Start\nText\n## Glued to the paragraph\n\n## Title ## {#sec:x .unnumbered}\n\nSetext\n======\n\n* item\n---\n"
     found = [(h.level, h.text, h.attributes) for h in source_headings(text)]
     assert found == [(1, "Start", ""), (2, "Title", "#sec:x .unnumbered"), (1, "Setext", "")]
-
-
-def test_demote_for_the_word_copy():
-    from folio.text.headings import demote
-
-    text = "Intro.\n\n# One {#sec:one}\n\nText.\n\nTwo\n---\n\n```\n# code\n```\n"
-    assert demote(text) == "Intro.\n\n## One {#sec:one}\n\nText.\n\n### Two\n\n```\n# code\n```\n"
-    assert demote("Text.\n\n## Already\n") == "Text.\n\n## Already\n"
