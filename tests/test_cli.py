@@ -28,16 +28,18 @@ def test_two_chapter_book_restarts_note_numbers(tmp_path):
         assert "Press One" in notes_one[0] and "Press One" not in notes_one[3]
         assert "A prose note." in notes_one[2]
         assert "Press One" in notes_two[1]
-        # print page numbers: chapter 2 opens on page 5, so the blank page 4 is marked at the end of chapter 1
+        # print page numbers: after the title, copyright and contents pages (i-iv), chapter 1 is
+        # page 1 (the PDF's 5th); chapter 2 opens on page 3, so the blank page 2 is marked at the
+        # end of chapter 1. Labels are the printed folios; ids count the PDF's pages.
         nav = etree.fromstring(archive.read("OEBPS/nav.xhtml"))
         pages = nav.xpath("//h:nav[@role='doc-pagelist']//h:a", namespaces=ns)
         assert [(a.text, a.get("href")) for a in pages] == [
-            ("3", "text/ch01.xhtml#page-3"),
-            ("4", "text/ch01.xhtml#page-4"),
-            ("5", "text/ch02.xhtml#page-5"),
+            ("1", "text/ch01.xhtml#page-5"),
+            ("2", "text/ch01.xhtml#page-6"),
+            ("3", "text/ch02.xhtml#page-7"),
         ]
         section = one.xpath("//h:section[@role='doc-chapter']", namespaces=ns)[0]
-        assert section[-1].get("id") == "page-4"
+        assert section[-1].get("id") == "page-6"  # the blank page, printed 2
         # a link from chapter 2 to a section of chapter 1 names chapter 1's file
         assert two.xpath("//h:a[text()='the part before']/@href", namespaces=ns) == ["ch01.xhtml#ch01-part"]
     with pikepdf.open(root / "build" / "test-book.pdf") as pdf:
