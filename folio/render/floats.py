@@ -4,15 +4,19 @@ WeasyPrint has no page floats: a figure that does not fit in what is left of a p
 not break) goes whole to the next page and leaves a hole at the foot of this one. A typesetter
 lets the text that follows flow up into the hole and puts the figure at the top of the next page.
 `settle` does that by trial: lay out, find each page a figure left with a hole, move that figure
-later in its section by whole paragraphs (as many as fit in the hole, or one that will split across
-the page break), lay out again. Figures only move forward and never past a heading, so they keep
-their order and their section. The passes are bounded.
+later in the chapter past as many whole blocks (paragraphs, lists, tables, headings) as fit in
+the hole, or past one that will split across the page break, and lay out again. A figure only
+moves forward, never past another figure (so the numbers stay in order), and never to just after
+a heading (a heading stays with its text); like LaTeX's floats it may move into the next section.
+Moves cascade down a chapter, so the passes are bounded (MAX_PASSES).
 
-In the same passes, a table wider than the measure (long words, many columns) is set a step
-smaller, down to 8 pt; one still too wide is reported.
+In the same passes, a figure whose long caption takes it past about 60% of the text block gets a
+smaller image, and a table wider than the measure (long words, many columns) is set a step smaller,
+down to 8 pt.
 
 What is left is reported: L008 for a page more than 40% empty before a figure, L009 for a table
-wider than the measure at the smallest size.
+wider than the measure at the smallest size. Only the print layouts (pdf, press, draft) change:
+the EPUB keeps every figure where the author put it.
 """
 
 from __future__ import annotations
