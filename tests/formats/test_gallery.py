@@ -17,7 +17,7 @@ from PIL import Image
 
 from folio.checks.preflight import preflight
 from folio.checks.resolution import placed_images
-from folio.project.config import load_project, page_geometry
+from folio.project.config import load_project
 
 from helpers import FIXTURES, NS, chapter_documents, run_folio
 
@@ -74,7 +74,7 @@ def gallery(tmp_path_factory: pytest.TempPathFactory) -> Gallery:
 
 
 def geometry() -> dict[str, float]:
-    return page_geometry(load_project(GALLERY))
+    return load_project(GALLERY).geometry()
 
 
 def text_block(number: int) -> tuple[float, float, float, float]:

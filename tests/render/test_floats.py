@@ -8,7 +8,7 @@ import pdfplumber
 import pytest
 from PIL import Image
 
-from folio.project.config import load_project, page_geometry
+from folio.project.config import load_project
 
 from helpers import make_book, run_folio
 
@@ -43,17 +43,17 @@ def test_text_after_a_figure_fills_the_hole_and_the_figure_opens_the_next_page(t
     code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(root / "out"), "pdf"])
     assert code == 0, stderr
     assert "L008" not in stderr
-    page = page_geometry(load_project(root))
-    block_bottom = page["height"] - page["bottom"]
+    page = load_project(root).geometry()
+    block_bottom = page.height - page.bottom
     pages = pages_of(root / "out" / "test-book.pdf")
     figure_page = next(i for i, (_, images, _) in enumerate(pages) if images)
     before_text, _, before_bottom = pages[figure_page - 1]
     # The paragraph written after the figure is printed before it, and the page it fills is full.
     assert "After 1." in before_text
-    assert before_bottom > block_bottom - 0.4 * (block_bottom - page["top"])
+    assert before_bottom > block_bottom - 0.4 * (block_bottom - page.top)
     with pdfplumber.open(root / "out" / "test-book.pdf") as pdf:
         image = pdf.pages[figure_page].images[0]
-        first_line = min(c["top"] for c in pdf.pages[figure_page].chars if c["top"] > page["top"] - 2)
+        first_line = min(c["top"] for c in pdf.pages[figure_page].chars if c["top"] > page.top - 2)
         assert image["top"] < first_line, "the figure heads its page"
 
 
@@ -102,10 +102,10 @@ def test_a_table_wider_than_the_measure_is_set_smaller_until_it_fits(tmp_path):
     root = wide_table_book(tmp_path, 5)
     code, _, stderr = run_folio(["build", "--strict", "--project", str(root), "--out", str(root / "out"), "pdf"])
     assert code == 0, stderr
-    page = page_geometry(load_project(root))
+    page = load_project(root).geometry()
     size, left, right = table_glyphs(root / "out" / "test-book.pdf")
     assert 8 <= size < 9.5  # smaller than the tables' usual 9.5 pt, not below the floor
-    assert right - left <= page["width"] - page["inner"] - page["outer"] + 0.5
+    assert right - left <= page.width - page.inner - page.outer + 0.5
 
 
 def test_a_table_too_wide_even_at_8_pt_is_reported(tmp_path):

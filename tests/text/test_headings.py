@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 
 from folio.checks.book import check_book
-from folio.project.config import _styles_dir, load_project
+from folio.project.config import load_project, styles_dir
 from folio.project.manuscript import Chapter
+from folio.text.citestyle import Citeproc
 from folio.text.fragment import build_fragment
 from folio.text.pandoc import chapter_to_html
 
@@ -23,9 +24,9 @@ SETEXT = "Opening.\n\nFirst\n=====\n\nText.\n\nInner\n-----\n\nText.\n\nSecond\n
 def fragment_for(tmp_path: Path, body: str, number: int | None = 4, language: str = "en-US"):
     bib = tmp_path / "refs.yaml"
     bib.write_text(REFERENCES, encoding="utf-8")
-    csl = _styles_dir() / "chicago-notes-bibliography.csl"
+    csl = styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 2, "Title", number, body, 5, language=language)
-    return build_fragment(chapter, chapter_to_html(body, "ch02-", language, bib, csl, None).html)
+    return build_fragment(chapter, chapter_to_html(body, "ch02-", language, Citeproc((bib,), csl, "note", per_chapter=False), None).html)
 
 
 @pytest.mark.parametrize("body", [HASH, DOUBLE, TRIPLE, SETEXT], ids=["hash", "double-hash", "triple-hash", "setext"])
@@ -112,8 +113,8 @@ def corpus_fragment(tmp_path: Path, path: Path, number: int | None = None):
     chapter = replace(chapter, number=number)
     bib = tmp_path / "refs.yaml"
     bib.write_text(REFERENCES, encoding="utf-8")
-    csl = _styles_dir() / "chicago-notes-bibliography.csl"
-    html = chapter_to_html(chapter.body, "ch01-", "en-US", bib, csl, None).html
+    csl = styles_dir() / "chicago-notes-bibliography.csl"
+    html = chapter_to_html(chapter.body, "ch01-", "en-US", Citeproc((bib,), csl, "note", per_chapter=False), None).html
     return chapter, notes, lint(chapter), build_fragment(chapter, html)
 
 

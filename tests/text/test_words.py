@@ -6,9 +6,10 @@ from pathlib import Path
 
 import pytest
 
-from folio.project.config import _styles_dir
+from folio.project.config import styles_dir
 from folio.project.manuscript import Chapter
 from folio.text import words
+from folio.text.citestyle import Citeproc
 from folio.text.fragment import build_fragment
 from folio.text.pandoc import chapter_to_html
 
@@ -18,9 +19,9 @@ from helpers import REFERENCES
 def fragment_for(tmp_path: Path, body: str, language: str, number: int | None = 3):
     bib = tmp_path / "refs.yaml"
     bib.write_text(REFERENCES, encoding="utf-8")
-    csl = _styles_dir() / "chicago-notes-bibliography.csl"
+    csl = styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 1, "T", number, body, 5, language=language)
-    return build_fragment(chapter, chapter_to_html(body, "ch01-", language, bib, csl, None).html)
+    return build_fragment(chapter, chapter_to_html(body, "ch01-", language, Citeproc((bib,), csl, "note", per_chapter=False), None).html)
 
 
 def test_every_language_has_every_word():
