@@ -80,8 +80,8 @@ def geometry() -> dict[str, float]:
 def text_block(number: int) -> tuple[float, float, float, float]:
     """x0, top, x1, bottom of the text block on page `number` (1-based; odd pages bind on the left)."""
     g = geometry()
-    left = g["inner"] if number % 2 else g["outer"]
-    return left, g["top"], g["width"] - (g["outer"] if number % 2 else g["inner"]), g["height"] - g["bottom"]
+    left = g.inner if number % 2 else g.outer
+    return left, g.top, g.width - (g.outer if number % 2 else g.inner), g.height - g.bottom
 
 
 def test_no_image_outside_the_text_block_and_no_glyph_outside_the_page_design(gallery):
@@ -95,15 +95,15 @@ def test_no_image_outside_the_text_block_and_no_glyph_outside_the_page_design(ga
                 assert image["x0"] >= x0 - 0.5 and image["x1"] <= x1 + 0.5, f"page {number}: image beyond the measure"
                 assert image["top"] >= top - 0.5 and image["bottom"] <= bottom + 0.5, f"page {number}: image above or below the block"
         assert images == 6
-    margins = {k: g[k] for k in ("top", "bottom", "inner", "outer")}
-    report = preflight(gallery.pdf, trim=(g["width"], g["height"]), bleed=0, margins=margins)
+    margins = g  # a PageGeometry is Margins
+    report = preflight(gallery.pdf, trim=(g.width, g.height), bleed=0, margins=margins)
     assert report.passed and not [f for f in report.findings if f.severity != "note"], report.format_text()
 
 
 def test_figures_scaled_to_the_block_as_asked_and_at_print_resolution(gallery):
     g = geometry()
-    measure = g["width"] - g["inner"] - g["outer"]
-    block = g["height"] - g["top"] - g["bottom"]
+    measure = g.width - g.inner - g.outer
+    block = g.height - g.top - g.bottom
     placed = {image.pixels: image for image in placed_images(gallery.pdf.read_bytes())}
     assert placed[(3500, 1800)].size[0] == pytest.approx(measure, abs=0.5)  # wide: the full measure
     assert placed[(3500, 1800)].size[1] == pytest.approx(measure * 1800 / 3500, abs=0.5)  # aspect kept
@@ -184,8 +184,8 @@ def test_press_file_images_are_cmyk_and_opaque_and_pass_preflight(gallery):
         assert {str(x.ColorSpace) for x in images.values()} == {"/DeviceCMYK"}
         assert not [x for x in images.values() if "/SMask" in x]
     g = geometry()
-    margins = {k: g[k] for k in ("top", "bottom", "inner", "outer")}
-    report = preflight(gallery.press, trim=(g["width"], g["height"]), bleed=g["bleed"], margins=margins)
+    margins = g  # a PageGeometry is Margins
+    report = preflight(gallery.press, trim=(g.width, g.height), bleed=g.bleed, margins=margins)
     assert report.passed and not [f for f in report.findings if f.severity != "note"], report.format_text()
 
 
