@@ -225,6 +225,8 @@ def finish(fragments: list[Fragment], labels: dict[str, Target], language: str) 
         target = by_id.get(match[3])
         if target is None or target.kind not in ("figure", "table"):
             return match[0]
+        if match.string.startswith('<span class="caption-label"', match.end()):
+            return match[0]  # `figures: numbered` has labelled every caption already (text/figures.py)
         return f'{match[1]}<span class="caption-label">{target.text(language)}.</span> '
 
     def section(match: re.Match[str]) -> str:
