@@ -23,10 +23,11 @@ from folio.text import markup
 if TYPE_CHECKING:
     from folio.text.citestyle import Citeproc
 
-READER = "markdown-raw_attribute+tex_math_single_backslash+tex_math_double_backslash"
+READER = "markdown-raw_attribute+tex_math_single_backslash+tex_math_double_backslash+autolink_bare_uris"
 """Raw HTML and TeX are read (so a comment ends a list, <sup> is an element); the markup filter
 (text/markup.py) renders the safe ones and drops the rest. Inline math may also be written
-\\(...\\) or \\\\(...\\\\) (MathJax's forms, common in web manuscripts)."""
+\\(...\\) or \\\\(...\\\\) (MathJax's forms, common in web manuscripts).
+A bare URL is a link, so that it breaks only where a URL may, never by hyphenation."""
 
 
 @cache
