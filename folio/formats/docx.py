@@ -19,6 +19,7 @@ from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import Chapter
 from folio.text import critic
+from folio.text.math import gather_line_breaks
 from folio.text.pandoc import READER, run
 from folio.tools import version
 
@@ -44,7 +45,8 @@ def render(project: Project, chapters: list[Chapter], text: Callable[[Chapter], 
     parts = []
     for chapter in chapters:
         heading = f"{chapter.label}: {chapter.title}" if chapter.label else chapter.title
-        parts.append(f"# {heading}\n\n{text(chapter)}")
+        body, _ = gather_line_breaks(chapter, text(chapter))  # HOOK(mathcode): bare \\ display lines, as in the book
+        parts.append(f"# {heading}\n\n{body}")
     markdown = critic.docx_spans("\n\n".join(parts), author, date)
     config = project.config
     with tempfile.TemporaryDirectory() as folder:

@@ -92,3 +92,15 @@ def test_folio_check_reports_formulas(tmp_path):
     assert code == 1
     assert "manuscript/chapters/one.md:6:12: error: M011" in stdout
     assert "manuscript/chapters/one.md:8:3: warning: M012" in stdout
+
+
+def test_word_copy_sets_bare_line_breaks_as_an_equation(tmp_path):
+    import zipfile
+
+    chapter_text = "---\ntitle: One\nnumber: 1\n---\n\nLines:\n\n$$a = 1\\\\\nb = 2$$\n\nAnd \\\\(N_0\\\\).\n"
+    make_book(tmp_path, {"one.md": chapter_text}, references="[]\n")
+    code, _, stderr = run_folio(["build", "--project", str(tmp_path), "--out", str(tmp_path / "out"), "docx"])
+    assert code == 0, stderr
+    with zipfile.ZipFile(tmp_path / "out" / "test-book-review.docx") as archive:
+        document = archive.read("word/document.xml").decode("utf-8")
+    assert document.count("<m:oMath>") == 2 and "$$" not in document and "N_0" not in document
