@@ -127,7 +127,7 @@ def _number_sections(root: etree._Element, chapter: Chapter) -> list[Heading]:
         level = int(etree.QName(heading).localname[1])
         counters[level] += 1
         counters[level + 1 :] = [0] * (7 - level - 1)
-        title = "".join(heading.itertext()).strip()
+        title = plain_text(heading).strip()
         number = ""
         if chapter.number is not None and level >= 2:
             number = ".".join(str(n) for n in [chapter.number, *counters[2 : level + 1]])
@@ -238,6 +238,20 @@ def break_points(text: str) -> list[str]:
     """The text cut at its break points (the pieces joined give it back)."""
     cuts = [m.start() for m in BREAK.finditer(text) if re.search(r"\w", text[: m.start()]) and re.search(r"\w", text[m.start() :])]
     return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True) if text[i:j]]
+
+
+def plain_text(element: etree._Element) -> str:
+    """The element's text, a formula in it as its TeX (not MathML's tokens and annotation run
+    together): for tables of contents and bookmarks."""
+    parts = [element.text or ""]
+    for child in element:
+        if etree.QName(child).namespace == MATHML:
+            annotation = child.xpath(".//m:annotation//text()", namespaces={"m": MATHML})
+            parts.append(" ".join("".join(annotation).split()))
+        else:
+            parts.append(plain_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
 
 
 def _in_code(element: etree._Element) -> bool:

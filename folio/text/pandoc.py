@@ -17,8 +17,9 @@ from folio import __version__
 from folio.errors import ToolError
 
 # Inline math may also be written \(...\) or \\(...\\) (MathJax's forms, common in web
-# manuscripts): math, not escaped parentheses or an escaped backslash and text.
-READER = "markdown-raw_html-raw_attribute+tex_math_single_backslash+tex_math_double_backslash"
+# manuscripts): math, not escaped parentheses or an escaped backslash and text. A bare URL is a
+# link, so that it breaks only where a URL may (text/fragment.py), never by hyphenation.
+READER = "markdown-raw_html-raw_attribute+tex_math_single_backslash+tex_math_double_backslash+autolink_bare_uris"
 
 
 @cache

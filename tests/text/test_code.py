@@ -82,3 +82,11 @@ def test_a_piece_too_long_to_keep_whole_may_break_anywhere(tmp_path):
     long, short = root.xpath("//h:code", namespaces=NS)
     assert long.xpath("h:span/@class", namespaces=NS) == ["long"]
     assert short.xpath("h:span/@class", namespaces=NS) == ["nobr", "nobr"]
+
+
+def test_a_bare_url_is_a_link_spelled_with_its_break_points(tmp_path):
+    root = fragment_root(tmp_path, "See https://doi.org/10.1017/RDC.2020.41. Then more.\n")
+    (link,) = root.xpath("//h:a", namespaces=NS)
+    assert link.get("href") == "https://doi.org/10.1017/RDC.2020.41"
+    assert link.xpath("h:span/text()", namespaces=NS) == ["https://", "doi.", "org/", "10.", "1017/", "RDC.", "2020.", "41"]
+    assert link.tail.startswith(". Then")

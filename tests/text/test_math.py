@@ -104,3 +104,9 @@ def test_word_copy_sets_bare_line_breaks_as_an_equation(tmp_path):
     with zipfile.ZipFile(tmp_path / "out" / "test-book-review.docx") as archive:
         document = archive.read("word/document.xml").decode("utf-8")
     assert document.count("<m:oMath>") == 2 and "$$" not in document and "N_0" not in document
+
+
+def test_a_heading_with_math_has_its_tex_in_the_contents(tmp_path):
+    body = "## Growth as $e^{rt}$ over `time`\n\nText.\n"
+    fragment = build_fragment(chapter(body), convert(tmp_path, body).html)
+    assert [h.title for h in fragment.headings] == ["Growth as e^{rt} over time"]
