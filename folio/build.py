@@ -1,7 +1,12 @@
-"""The pipeline, stage by stage: config, manuscript, check, convert, render, write.
+"""The pipeline, stage by stage: config, checks, text, layout, formats, write.
 
-Nothing is written until every product has been made in memory, so a build that fails at
-any stage leaves the previous outputs exactly as they were.
+1. the project: book.yaml read and validated, with what the requested formats need from it;
+2. the checks (checks/book.py): manuscript, sources, marks; the book converted by Pandoc, its links;
+3. the text the formats need: the book's fragments, the review fragments (text/convert.py);
+4. the layouts and the formats (formats/): laid-out products side by side in worker processes;
+5. the layout checks on every laid-out product;
+6. writing: nothing is written until every product has been made in memory, and each is written
+   atomically, so a build that fails at any stage leaves the previous outputs as they were.
 """
 
 from __future__ import annotations
@@ -10,22 +15,24 @@ import json
 import multiprocessing
 import os
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, TypeVar
 
-from folio.checks.book import Checked, check_book
-from folio.checks.findings import Finding
+from folio import formats
+from folio.checks import layout
+from folio.checks.book import check_book
+from folio.checks.findings import Finding, silence
 from folio.errors import ConfigError, ManuscriptError
-from folio.formats import docx, draft, epub, onix, pdf
+from folio.formats import PRINT, REGISTRY, REVIEW, Format, Inputs, Options, Rendered
 from folio.formats.output import write_atomic
-from folio.project.config import DEFAULT_FORMATS, Project, draft_geometry, load_project, page_geometry
-from folio.project.manuscript import FRONT_MATTER, IMAGE, Chapter
-from folio.render import layout, math
-from folio.text import critic, redline
-from folio.text.convert import convert
-from folio.text.fragment import Fragment
-from folio.tools import version
+from folio.project.config import Project, load_project
+from folio.render import math
+from folio.render.weasy import Laid
+from folio.text.convert import convert, review_text
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -33,152 +40,140 @@ class Product:
     format: str
     path: Path
     data: bytes
-    pages: list[layout.Page] = field(default_factory=list)
+    pages: int = 0
 
     @property
     def signature_path(self) -> Path:
         """Where the first words of each page are kept, to tell next time which breaks moved."""
         return self.path.parent / ".cache" / f"{self.path.name}.pages.json"
 
-    def signature(self) -> bytes:
-        return json.dumps([page.first_words for page in self.pages], ensure_ascii=False, indent=0).encode("utf-8")
-
 
 @dataclass
 class BuildReport:
     products: list[Product]
     warnings: list[Finding] = field(default_factory=list)
+    silenced: list[Finding] = field(default_factory=list)
 
 
 def build(
     project_dir: Path,
-    formats: tuple[str, ...] = DEFAULT_FORMATS,
+    requested: tuple[str, ...] = (),
     out_dir: Path | None = None,
     *,
     strict: bool = False,
     release: bool = False,
     against: str | None = None,
 ) -> BuildReport:
-    """Build these formats. `release` refuses unresolved editorial marks (the printer's files);
-    `against` makes the draft a redline of the changes since that git revision."""
+    """Build these formats (the registry's defaults when none are named)."""
     project = load_project(project_dir)
-    if project.config.print.press and "pdf" in formats and "press" not in formats:
-        formats = (*formats, "press")
-    checked = check_book(project)
-    checked.raise_if_failing(strict, release)
+    wanted = wanted_formats(project, requested)
+    require(project, wanted)
     out = (out_dir or project.root / "build").resolve()
-    cache = out / ".cache"
 
-    # The book (pdf, press, epub) reads the text with its editorial changes resolved; the draft
-    # reads it with them marked up, or marked up against an earlier version.
-    findings: list[Finding] = []
-    book: list[Fragment] = []
-    review: list[Fragment] = []
-    if {"pdf", "press", "epub"} & set(formats):
-        book, found = convert(project, checked.chapters, cache, lambda c: critic.apply(c.body, project.config.changes))
-        findings += found
-    if "draft" in formats:
-        review, found = convert(project, checked.chapters, cache, review_text(project, against, "markup"))
-        findings += [f for f in found if f not in findings]
-    if any(f.is_error for f in findings) or (strict and findings):
-        raise ManuscriptError(checked.findings + findings)
+    checked = check_book(project, out / ".cache", strict=strict, release=release)
+    checked.raise_if_failing(strict, release)
+    inputs = Inputs(project, checked, out, Options(strict, release, against), book=checked.fragments)
+    findings = list(checked.warnings)
+    if REVIEW in formats.needs(wanted):
+        inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, against))
+        findings += [w for w in warnings if w not in findings]
 
-    report = BuildReport([], checked.warnings + findings)
-    layouts: list[str] = [name for name in ("pdf", "press", "draft") if name in formats]
-    if "epub" in formats and "pdf" not in layouts:
-        layouts.append("pdf")  # the EPUB takes the print edition's page numbers from its layout
-    math.warm(f.html for f in [*book, *review])  # HOOK(mathcode): formulas drawn once, before the layout workers fork
-    laid_out = lay_out_all(layouts, project, book, review, checked, against, out)
-    for name in formats:
-        if name in laid_out:
-            product, warnings = laid_out[name]
-            report.products.append(product)
-            report.warnings += warnings
-        elif name == "epub":
-            data = epub.render(project, book, laid_out["pdf"][0].pages)
-            report.products.append(Product(name, out / f"{project.config.slug}.epub", data))
-        elif name == "onix":
-            report.products.append(
-                Product(
-                    name,
-                    out / f"{project.config.slug}-onix.xml",
-                    onix.record(project, any(IMAGE.search(c.masked_body) for c in checked.chapters)),
-                )
-            )
-        elif name == "docx":
-            data = docx.render(project, checked.chapters, review_text(project, against, "keep"))
-            report.products.append(Product(name, out / f"{project.config.slug}-review.docx", data))
-    if strict and report.warnings:
+    math.warm(f.html for f in [*inputs.book, *inputs.review])  # HOOK(mathcode): formulas drawn once, before the workers fork
+    rendered = render_all(wanted, inputs)
+    report = BuildReport([], [], list(checked.silenced))
+    for name, result in rendered.items():
+        product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
+        findings += layout_findings(product, result)
+        report.products.append(product)
+    report.warnings, silenced = silence(findings, project.config.allow)
+    report.silenced += silenced
+    if any(f.is_error for f in report.warnings) or (strict and report.warnings):
         raise ManuscriptError(report.warnings)
 
-    for product in report.products:
+    for product, result in zip(report.products, rendered.values(), strict=True):
         write_atomic(product.path, product.data)
-        if product.pages:
-            write_atomic(product.signature_path, product.signature())
+        if result.pages:
+            signature = [page.first_words for page in result.pages]
+            write_atomic(product.signature_path, json.dumps(signature, ensure_ascii=False, indent=0).encode("utf-8"))
     return report
 
 
-def review_text(project: Project, against: str | None, marks: str) -> Callable[[Chapter], str]:
-    """How a review copy reads a chapter: its editorial marks; with `against`, the words changed
-    since that revision as marks instead (a chapter new since then is all inserted). `marks` is
-    "markup" for the draft (spans Pandoc keeps) or "keep" for the DOCX (CriticMarkup as written)."""
-
-    def finish(text: str) -> str:
-        return critic.apply(text, "markup") if marks == "markup" else text
-
-    if against is None:
-        return lambda chapter: finish(chapter.body)
-    version.describe_rev(project.root, against)  # an unknown revision stops the build here
-
-    def changes_since(chapter: Chapter) -> str:
-        old = old_body(project, against, chapter)
-        return finish(redline.redline(critic.apply(old, "accept"), critic.apply(chapter.body, "accept")))
-
-    return changes_since
+def wanted_formats(project: Project, requested: tuple[str, ...]) -> list[str]:
+    """The formats to make: those asked for, or the defaults; the printer's file with the PDF when
+    book.yaml says print.press."""
+    wanted = list(dict.fromkeys(requested or formats.default_formats()))
+    unknown = [name for name in wanted if name not in REGISTRY]
+    if unknown:
+        raise ConfigError(f"unknown format(s): {', '.join(unknown)} (choose from {', '.join(REGISTRY)})")
+    if project.config.print.press and "pdf" in wanted and "press" not in wanted:
+        wanted.append("press")
+    return wanted
 
 
-def old_body(project: Project, rev: str, chapter: Chapter) -> str:
-    try:
-        text = version.read_at(project.root, rev, str(chapter.path))
-    except ConfigError:
-        return ""  # the chapter did not exist then
-    match = FRONT_MATTER.match(text)
-    return text[match.end() :] if match else text
+def require(project: Project, wanted: list[str]) -> None:
+    """What the requested formats need from book.yaml beyond what every build needs, checked
+    before anything is converted or laid out."""
+    problems = [problem for name in wanted for problem in REGISTRY[name].requirements(project)]
+    if problems:
+        raise ConfigError("\n".join(problems))
 
 
-Layout = tuple[Product, list[Finding]]
+def render_all(wanted: list[str], inputs: Inputs) -> dict[str, Rendered]:
+    """Every format, in the order asked. The print layout, when a format needs it, and the formats
+    that are laid out on their own run side by side in worker processes (WeasyPrint keeps one core
+    busy); the formats that need the print layout follow it."""
+    chosen = [REGISTRY[name] for name in wanted]
+    alone = [f for f in chosen if f.lays_out and PRINT not in f.needs]
+    needs_print = PRINT in formats.needs(wanted)
+    rendered: dict[str, Rendered] = {}
+    with _executor(len(alone) + needs_print) as pool:
+        print_layout = pool.submit(lay_out_print, inputs) if needs_print else None
+        futures = {f.name: pool.submit(render_one, f, inputs) for f in alone}
+        if print_layout is not None:
+            inputs.print = print_layout.result()
+        rendered.update({f.name: render_one(f, inputs) for f in chosen if f not in alone})
+        rendered.update({name: future.result() for name, future in futures.items()})
+    return {name: rendered[name] for name in wanted}
 
 
-def lay_out_all(
-    names: list[str], project: Project, book: list[Fragment], review: list[Fragment], checked: Checked, against: str | None, out: Path
-) -> dict[str, Layout]:
-    """The PDFs, laid out side by side in worker processes (WeasyPrint keeps one core busy)."""
-    jobs = {name: (name, project, review if name == "draft" else book, checked, against, out) for name in names}
-    workers = min(len(jobs), os.cpu_count() or 1)
-    if workers <= 1:
-        return {name: lay_out(*job) for name, job in jobs.items()}
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = {name: pool.submit(lay_out, *job) for name, job in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
+def _executor(jobs: int) -> Executor:
+    """Worker processes when there is more than one job and more than one core; else this process."""
+    workers = min(jobs, os.cpu_count() or 1)
+    if workers > 1:
+        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    return _InProcess()
 
 
-def lay_out(name: str, project: Project, fragments: list[Fragment], checked: Checked, against: str | None, out: Path) -> Layout:
-    """One PDF (pdf, press or draft), with its WeasyPrint and layout warnings."""
-    slug = project.config.slug
-    if name == "draft":
-        geometry = draft_geometry(project)
-        previous = version.describe_rev(project.root, against) if against else None
-        result = draft.render(project, fragments, checked, version.describe(project.manuscript_dir), previous)
-        path = out / f"{slug}-draft.pdf"
-    else:
-        geometry = page_geometry(project)
-        result = pdf.render(project, fragments, "book.html.j2", geometry, press=name == "press")
-        path = out / (f"{slug}.pdf" if name == "pdf" else f"{slug}-press.pdf")
-    product = Product(name, path, result.data, result.pages)
-    warnings = [Finding("B002", path, 0, 0, f"WeasyPrint: {w}") for w in result.warnings]
-    text_block = (geometry["top"], geometry["height"] - geometry["bottom"])
-    warnings += layout.check(result.pages, path, text_block, _previous_signature(product))
-    return product, warnings
+class _InProcess(Executor):
+    """Runs each job at once, in this process."""
+
+    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
+        future: Future[T] = Future()
+        try:
+            future.set_result(fn(*args, **kwargs))
+        except BaseException as exc:
+            future.set_exception(exc)
+        return future
+
+
+def lay_out_print(inputs: Inputs) -> Laid:
+    from folio.formats.pdf import lay_out_print
+
+    return lay_out_print(inputs.project, inputs.book)
+
+
+def render_one(fmt: Format, inputs: Inputs) -> Rendered:
+    result: Rendered = fmt.load().render(inputs)
+    return result
+
+
+def layout_findings(product: Product, result: Rendered) -> list[Finding]:
+    """What WeasyPrint warned about while laying the product out, and what the layout checks find
+    on its pages (page breaks that moved are told against the last build's)."""
+    findings = [Finding("B002", product.path, 0, 0, f"WeasyPrint: {w}") for w in result.layout_warnings]
+    if result.pages and result.geometry:
+        findings += layout.check(result.pages, product.path, result.geometry.text_block, _previous_signature(product))
+    return findings
 
 
 def _previous_signature(product: Product) -> list[str] | None:

@@ -1,16 +1,22 @@
-"""The command line. main(argv) -> exit code; Folio's own errors never show a traceback."""
+"""The command line: one parser for every command, and one place that turns errors into exit codes.
+
+main(argv) -> exit code; Folio's own errors never show a traceback. The formats, their names and
+what each is for come from the registry (folio/formats/__init__.py).
+"""
 
 from __future__ import annotations
 
 import argparse
+import hashlib
+import json
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 from folio import __version__
-from folio.errors import EXIT_OK, EXIT_USAGE, FolioError, ManuscriptError
-from folio.project.config import DEFAULT_FORMATS, FORMATS
+from folio.errors import EXIT_MANUSCRIPT, EXIT_OK, EXIT_USAGE, ConfigError, FolioError, ManuscriptError
+from folio.formats import REGISTRY, default_formats
+from folio.project.config import Margins, length_pt, page_size_pt
 
 
 def parser() -> argparse.ArgumentParser:
@@ -18,29 +24,44 @@ def parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--project", type=Path, default=Path("."), metavar="DIR", help="the book's folder, holding manuscript/ (default: .)"
     )
+    common.add_argument("--strict", action="store_true", help="treat warnings as errors")
+    common.add_argument("--json", action="store_true", help="print the report as JSON")
     top = argparse.ArgumentParser(prog="folio", description="Build a book from Markdown: print PDF, EPUB 3 and review draft.")
     top.add_argument("--version", action="version", version=f"folio {__version__}")
     commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    formats = "; ".join(f"{f.name}: {f.title}" for f in REGISTRY.values())
     build = commands.add_parser("build", parents=[common], help="check the manuscript, then build the outputs")
     build.add_argument(
         "formats",
         nargs="*",
-        choices=[*FORMATS, []],
+        choices=[*REGISTRY, []],
         metavar="FORMAT",
-        help=f"any of {', '.join(FORMATS)} (default: {' '.join(DEFAULT_FORMATS)})",
+        help=f"any of {formats} (default: {' '.join(default_formats())})",
     )
     build.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: PROJECT/build)")
     build.add_argument("--press", action="store_true", help="with pdf: also the printer's PDF/X file with bleed and crop marks")
-    build.add_argument("--strict", action="store_true", help="treat warnings as errors")
     build.add_argument("--release", action="store_true", help="refuse to build while editorial marks (CriticMarkup) remain")
-    build.add_argument("--against", metavar="REV", help="with draft: mark the changes since this git revision (a redline)")
-    check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
-    check.add_argument("--strict", action="store_true", help="treat warnings as errors")
-    from folio.checks import preflight
-    from folio.tools import proof
+    build.add_argument("--against", metavar="REV", help="make the review copies a redline of the changes since this git revision")
 
-    preflight.add_arguments(commands.add_parser("preflight", help="check any PDF as a printer would"))
-    proof.add_arguments(commands.add_parser("proof", help="a PNG contact sheet of a PDF's pages as spreads"))
+    check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
+    check.add_argument("--out", type=Path, metavar="DIR", help="keep Pandoc's output in DIR/.cache for a build (default: write nothing)")
+
+    preflight = commands.add_parser("preflight", help="check any PDF as a printer would")
+    preflight.add_argument("pdf", type=Path, metavar="FILE.pdf")
+    preflight.add_argument("--trim", metavar="SIZE", help="expected trim size: a name (6x9in, A5) or 'WIDTH HEIGHT' (default: not checked)")
+    preflight.add_argument("--bleed", default="0pt", metavar="LENGTH", help="expected bleed on every side, e.g. 0.125in (default: none)")
+    preflight.add_argument("--margins", metavar="TOP,BOTTOM,INNER,OUTER", help="text block margins, e.g. 0.75in,0.85in,0.875in,0.625in")
+    preflight.add_argument("--project", type=Path, metavar="DIR", help="take trim, margins and bleed from DIR's book.yaml")
+    preflight.add_argument("--press", action="store_true", help="with --project: expect the printer's file's bleed")
+    preflight.add_argument("--json", action="store_true", help="print the report as JSON")
+    preflight.add_argument("--strict", action="store_true", help="treat warnings as errors")
+
+    proof = commands.add_parser("proof", help="a PNG contact sheet of a PDF's pages as spreads")
+    proof.add_argument("pdf", type=Path, metavar="FILE.pdf")
+    proof.add_argument("-o", "--out", type=Path, metavar="OUT.png", help="where to write the PNG (default: FILE-proof.png beside the PDF)")
+    proof.add_argument("--columns", type=int, default=4, metavar="N", help="spreads a row (default: 4)")
+    proof.add_argument("--height", type=int, default=300, metavar="PX", help="page height in pixels (default: 300)")
     return top
 
 
@@ -49,22 +70,18 @@ def main(argv: list[str] | None = None) -> int:
         args = parser().parse_args(argv)
     except SystemExit as exc:  # argparse has printed its message
         return EXIT_OK if exc.code == 0 else EXIT_USAGE
+    command = {"build": cmd_build, "check": cmd_check, "preflight": cmd_preflight, "proof": cmd_proof}[args.command]
     try:
-        if args.command == "check":
-            return cmd_check(args.project, args.strict)
-        if args.command in ("preflight", "proof"):
-            from folio.checks import preflight
-            from folio.tools import proof
-
-            return {"preflight": preflight, "proof": proof}[args.command].run(args)
-        formats = tuple(dict.fromkeys(args.formats)) or DEFAULT_FORMATS
-        if args.press:
-            formats = tuple(dict.fromkeys([*formats, "press"]))
-        return cmd_build(args.project, formats, args.out, strict=args.strict, release=args.release, against=args.against)
+        return command(args)
     except ManuscriptError as exc:
-        for finding in exc.findings:
-            print(finding.format((args.project or Path(".")).resolve()), file=sys.stderr)
+        root = (getattr(args, "project", None) or Path(".")).resolve()
         errors = sum(f.is_error for f in exc.findings)
+        if getattr(args, "json", False):
+            report = {"ok": False, "reason": exc.reason, "findings": [f.to_json(root) for f in exc.findings], "products": []}
+            print(json.dumps(report, indent=2, ensure_ascii=False))
+            return exc.exit_code
+        for finding in exc.findings:
+            print(finding.format(root), file=sys.stderr)
         if exc.reason:
             print(f"folio: {exc.reason}", file=sys.stderr)
         print(f"folio: {errors} error(s), {len(exc.findings) - errors} warning(s); nothing was written", file=sys.stderr)
@@ -74,39 +91,102 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
 
 
-def cmd_check(project_dir: Path, strict: bool) -> int:
+def cmd_build(args: argparse.Namespace) -> int:
+    from folio.build import build
+    from folio.checks.findings import silenced_summary
+
+    started = time.perf_counter()
+    formats = tuple(dict.fromkeys([*args.formats, *(["press"] if args.press else [])]))
+    report = build(args.project, formats, args.out, strict=args.strict, release=args.release, against=args.against)
+    root = args.project.resolve()
+    if args.json:
+        products = [
+            {"format": p.format, "path": str(p.path), "bytes": len(p.data), "pages": p.pages, "sha256": hashlib.sha256(p.data).hexdigest()}
+            for p in report.products
+        ]
+        findings = [f.to_json(root) for f in report.warnings]
+        silenced = [f.to_json(root) for f in report.silenced]
+        print(json.dumps({"ok": True, "products": products, "findings": findings, "silenced": silenced}, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for warning in report.warnings:
+        print(warning.format(root), file=sys.stderr)
+    for product in report.products:
+        pages = f" ({product.pages} pages)" if product.pages else ""
+        print(f"wrote {product.path}{pages}")
+    if summary := silenced_summary(report.silenced):
+        print(summary)
+    print(f"built in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
     from folio.checks.book import check_book
+    from folio.checks.findings import silenced_summary
     from folio.project.config import load_project
 
-    project = load_project(project_dir)
-    checked = check_book(project)
+    project = load_project(args.project)
+    checked = check_book(project, args.out.resolve() / ".cache" if args.out else None)
     findings = checked.findings
-    if not checked.errors:
-        from folio.text.convert import convert
-
-        # Links between chapters can only be checked on Pandoc's output (its heading ids).
-        # HOOK(mathcode): so can formulas, M011/M012 (only Pandoc reads the TeX).
-        found = convert(project, checked.chapters, project.root / "build" / ".cache")[1]
-        findings = findings + [f for f in found if f.code in ("M008", "M011", "M012")]
+    errors = sum(f.is_error for f in findings)
+    failed = bool(errors or (args.strict and findings))
+    if args.json:
+        report = {
+            "ok": not failed,
+            "chapters": len(checked.chapters),
+            "citations": len(checked.citations),
+            "sources": len(checked.references),
+            "findings": [f.to_json(project.root) for f in findings],
+            "silenced": [f.to_json(project.root) for f in checked.silenced],
+        }
+        print(json.dumps(report, indent=2, ensure_ascii=False))
+        return EXIT_MANUSCRIPT if failed else EXIT_OK
     for finding in findings:
         print(finding.format(project.root))
     counts = f"{len(checked.chapters)} chapter(s), {len(checked.citations)} citation(s), {len(checked.references)} source(s)"
-    errors = sum(f.is_error for f in findings)
-    print(f"{counts}: {errors} error(s), {len(findings) - errors} warning(s)")
-    return 1 if errors or (strict and findings) else EXIT_OK
+    silenced = silenced_summary(checked.silenced)
+    print(f"{counts}: {errors} error(s), {len(findings) - errors} warning(s)" + (f"; {silenced}" if silenced else ""))
+    return EXIT_MANUSCRIPT if failed else EXIT_OK
 
 
-def cmd_build(project_dir: Path, formats: tuple[str, ...], out_dir: Path | None, **options: Any) -> int:
-    from folio.build import build
+def cmd_preflight(args: argparse.Namespace) -> int:
+    """Preflight a PDF and print the report; 1 when it fails."""
+    from folio.checks.findings import WARNING
+    from folio.checks.preflight import preflight
+    from folio.project.config import load_project
 
-    started = time.perf_counter()
-    report = build(project_dir, formats, out_dir, **options)
-    for warning in report.warnings:
-        print(warning.format(project_dir.resolve()), file=sys.stderr)
-    for product in report.products:
-        pages = f" ({len(product.pages)} pages)" if product.pages else ""
-        print(f"wrote {product.path}{pages}")
-    print(f"built in {time.perf_counter() - started:.1f} s")
+    try:
+        trim = page_size_pt(args.trim) if args.trim else None
+        bleed = length_pt(args.bleed)
+        margins = _margins(args.margins) if args.margins else None
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    if args.project:
+        page = load_project(args.project).geometry()
+        trim = trim or (page.width, page.height)
+        margins = margins or Margins(page.top, page.bottom, page.inner, page.outer)
+        bleed = page.bleed if args.press else bleed
+    report = preflight(args.pdf, trim=trim, bleed=bleed, margins=margins)
+    print(report.to_json() if args.json else report.format_text())
+    failed = not report.passed or (args.strict and report.count(WARNING) > 0)
+    return EXIT_MANUSCRIPT if failed else EXIT_OK
+
+
+def _margins(text: str) -> Margins:
+    parts = text.split(",")
+    if len(parts) != 4:
+        raise ValueError(f"--margins '{text}': give four lengths, TOP,BOTTOM,INNER,OUTER (e.g. 0.75in,0.85in,0.875in,0.625in)")
+    return Margins(*(length_pt(p) for p in parts))
+
+
+def cmd_proof(args: argparse.Namespace) -> int:
+    from folio.tools.proof import proof_sheet
+
+    out = args.out or args.pdf.with_name(f"{args.pdf.stem}-proof.png")
+    try:
+        proof_sheet(args.pdf, out, columns=args.columns, page_height_px=args.height)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
+    print(f"wrote {out}")
     return EXIT_OK
 
 

@@ -20,7 +20,7 @@ from lxml import etree
 
 from folio.cli import main
 from folio.formats import onix
-from folio.project.config import load_project, page_geometry
+from folio.project.config import load_project
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "tests" / "fixtures"
@@ -152,12 +152,12 @@ def chapter_documents(epub_path) -> list[tuple[str, etree._Element]]:
 
 def pdf_body_text_by_page(path: Path, project: Path = REPO) -> list[str]:
     """The text block of each page, without running heads and folios."""
-    page = page_geometry(load_project(project))
+    page = load_project(project).geometry()
     parts = []
     with pdfplumber.open(path) as pdf:
         for p in pdf.pages:
             x0, top, x1, bottom = p.bbox
-            body = p.crop((x0, top + page["top"] - 2, x1, bottom - page["bottom"] + 2))
+            body = p.crop((x0, top + page.top - 2, x1, bottom - page.bottom + 2))
             parts.append(body.extract_text() or "")
     return parts
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import zipfile
 
 import pikepdf
@@ -110,3 +111,41 @@ def test_outputs_go_where_asked(tmp_path):
     code, _, err = run_folio(["build", "draft", "epub", "--project", str(root), "--out", str(out)])
     assert code == 0, err
     assert sorted(p.name for p in out.iterdir() if not p.name.startswith(".")) == ["test-book-draft.pdf", "test-book.epub"]
+
+
+def test_allowed_codes_are_silenced_but_counted(tmp_path):
+    chapter = CHAPTER_ONE.replace(" [@beta2021]", "")  # beta2021 is never cited: C005, a warning
+    root = make_book(tmp_path, {"01-one.md": chapter})
+    code, out, _ = run_folio(["check", "--project", str(root)])
+    assert code == 0 and "C005" in out
+    (root / "manuscript" / "book.yaml").write_text(
+        (root / "manuscript" / "book.yaml").read_text(encoding="utf-8") + "allow: [C005]\n", encoding="utf-8"
+    )
+    code, out, _ = run_folio(["check", "--strict", "--project", str(root)])
+    assert code == 0 and "warning: C005" not in out and out.strip().endswith("0 warning(s); 1 silenced by allow: C005 ×1")
+    code, out, _ = run_folio(["check", "--json", "--project", str(root)])
+    report = json.loads(out)
+    assert report["ok"] and report["findings"] == [] and [f["code"] for f in report["silenced"]] == ["C005"]
+    code, out, err = run_folio(["build", "onix", "--project", str(root), "--out", str(tmp_path / "out")])
+    assert code == 2 and "publisher" in err  # ONIX needs a publisher
+    code, out, err = run_folio(["build", "epub", "--strict", "--project", str(root)])
+    assert code == 0, err
+    assert "1 silenced by allow: C005 ×1" in out
+
+
+def test_check_writes_nothing_unless_asked(tmp_path):
+    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE})
+    before = sorted(p.relative_to(root) for p in root.rglob("*"))
+    assert run_folio(["check", "--project", str(root)])[0] == 0
+    assert sorted(p.relative_to(root) for p in root.rglob("*")) == before
+    assert run_folio(["check", "--project", str(root), "--out", str(tmp_path / "out")])[0] == 0
+    assert list((tmp_path / "out" / ".cache").glob("*.html"))
+
+
+def test_check_json_reports_errors_with_their_places(tmp_path):
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE.replace("@beta2021", "@beta2012")})
+    code, out, _ = run_folio(["check", "--json", "--project", str(root)])
+    report = json.loads(out)
+    assert code == 1 and not report["ok"]
+    (finding,) = [f for f in report["findings"] if f["code"] == "C001"]
+    assert finding["location"] == "manuscript/chapters/01-one.md:6:41" and finding["hint"] == "did you mean 'beta2021'?"

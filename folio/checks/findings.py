@@ -1,55 +1,83 @@
-"""Findings: what a check reports, with a stable code per kind of problem.
+"""Findings: what a check reports, with a stable code per kind of problem, in one catalogue.
 
-The catalogue below is append-only: a code, once given a meaning, keeps it forever, so that
-editors can grep old reports and suppress lists stay valid.
+The catalogue is append-only: a code, once given a meaning, keeps it forever, so that editors can
+grep old reports and `allow:` lists stay valid. A code that is no longer reported stays listed
+with `retired=` saying since when and why; it is never given to another problem.
+
+A finding is located by file and line (the manuscript) or by file and page (a PDF). A book may
+silence warning codes in book.yaml (`allow: [L006]`); silenced findings are counted, not lost.
 """
 
 from __future__ import annotations
 
 import difflib
+from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import NamedTuple
 
 ERROR = "error"
 WARNING = "warning"
+INFO = "info"
+
+
+class Code(NamedTuple):
+    severity: str
+    summary: str
+    retired: str = ""
+    """Empty while the code is in use; otherwise since when, and why, it is no longer reported."""
+
 
 CODES = {
     # citations
-    "C001": (ERROR, "citation key not in the bibliography"),
-    "C002": (ERROR, "duplicate id in the bibliography"),
-    "C003": (ERROR, "bibliography entry without a title"),
-    "C004": (ERROR, "bibliography entry without a date"),
-    "C005": (WARNING, "bibliography entry never cited"),
-    "C006": (ERROR, "bibliography entry without an id"),
-    "C007": (ERROR, "bibliography is not a list of CSL entries"),
+    "C001": Code(ERROR, "citation key not in the bibliography"),
+    "C002": Code(ERROR, "duplicate id in the bibliography"),
+    "C003": Code(ERROR, "bibliography entry without a title"),
+    "C004": Code(ERROR, "bibliography entry without a date"),
+    "C005": Code(WARNING, "bibliography entry never cited"),
+    "C006": Code(ERROR, "bibliography entry without an id"),
+    "C007": Code(ERROR, "bibliography is not a list of CSL entries"),
     # manuscript
-    "M001": (ERROR, "chapter front matter is missing or malformed"),
-    "M002": (ERROR, "chapter front matter lacks a title"),
-    "M003": (ERROR, "chapter number is not a whole number"),
-    "M004": (ERROR, "raw HTML is not allowed in the manuscript"),
-    "M005": (ERROR, "chapter file is not valid UTF-8"),
-    "M006": (ERROR, "two chapters share a number"),
-    "M007": (ERROR, "image without alternative text"),
-    "M008": (ERROR, "link to a place that is not in the book"),
-    "M009": (ERROR, "image file not found in the manuscript folder"),
-    "M010": (ERROR, "image of a type EPUB readers do not show"),
-    "M011": (ERROR, "TeX math that Pandoc cannot convert (it would print as raw TeX)"),
-    "M012": (WARNING, "display formula with bare \\\\ line breaks, set as centred lines (gathered)"),
+    "M001": Code(ERROR, "chapter front matter is missing or malformed"),
+    "M002": Code(ERROR, "chapter front matter lacks a title"),
+    "M003": Code(ERROR, "chapter number is not a whole number"),
+    "M004": Code(ERROR, "raw HTML is not allowed in the manuscript"),
+    "M005": Code(ERROR, "chapter file is not valid UTF-8"),
+    "M006": Code(ERROR, "two chapters share a number"),
+    "M007": Code(ERROR, "image without alternative text"),
+    "M008": Code(ERROR, "link to a place that is not in the book"),
+    "M009": Code(ERROR, "image file not found in the manuscript folder"),
+    "M010": Code(ERROR, "image of a type EPUB readers do not show"),
+    "M011": Code(ERROR, "TeX math that Pandoc cannot convert (it would print as raw TeX)"),
+    "M012": Code(WARNING, "display formula with bare \\\\ line breaks, set as centred lines (gathered)"),
     # editorial markup (CriticMarkup)
-    "K001": (WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
-    "K002": (ERROR, "editorial mark opened but not closed"),
-    "K003": (ERROR, "editorial mark where it cannot work"),
-    # layout of the PDFs (warnings: --strict makes them fail the build)
-    "L001": (WARNING, "widow: a paragraph's last line alone at the head of a page"),
-    "L002": (WARNING, "orphan: a paragraph's first line alone at the foot of a page"),
-    "L003": (WARNING, "heading stranded at the foot of a page"),
-    "L004": (WARNING, "page less than a quarter full"),
-    "L005": (WARNING, "blank page that parity did not ask for"),
-    "L006": (WARNING, "loose line: word spaces stretched beyond the limit"),
-    "L007": (WARNING, "page breaks moved since the previous build"),
+    "K001": Code(WARNING, "unresolved editorial mark (insertion, deletion, substitution, highlight or comment)"),
+    "K002": Code(ERROR, "editorial mark opened but not closed"),
+    "K003": Code(ERROR, "editorial mark where it cannot work"),
+    # layout of the PDFs Folio makes (warnings: --strict makes them fail the build)
+    "L001": Code(WARNING, "widow: a paragraph's last line alone at the head of a page"),
+    "L002": Code(WARNING, "orphan: a paragraph's first line alone at the foot of a page"),
+    "L003": Code(WARNING, "heading stranded at the foot of a page"),
+    "L004": Code(WARNING, "page less than a quarter full"),
+    "L005": Code(WARNING, "blank page that parity did not ask for"),
+    "L006": Code(WARNING, "loose line: word spaces stretched beyond the limit"),
+    "L007": Code(WARNING, "page breaks moved since the previous build"),
     # build
-    "B001": (WARNING, "Pandoc warned while converting a chapter"),
-    "B002": (WARNING, "WeasyPrint warned while laying out a PDF"),
+    "B001": Code(WARNING, "Pandoc warned while converting a chapter"),
+    "B002": Code(WARNING, "WeasyPrint warned while laying out a PDF"),
+    # preflight: any PDF, as a printer checks it (folio preflight)
+    "F001": Code(ERROR, "font not embedded"),
+    "F002": Code(ERROR, "Type 3 font"),
+    "G001": Code(ERROR, "TrimBox does not match the trim size"),
+    "G002": Code(ERROR, "BleedBox does not extend the trim by the bleed"),
+    "G003": Code(ERROR, "MediaBox does not contain the trim and bleed"),
+    "T001": Code(ERROR, "glyph outside the text block"),
+    "T002": Code(ERROR, "glyph beyond the trim or in the bleed"),
+    "I001": Code(WARNING, "image below 300 ppi at its placed size"),
+    "D001": Code(ERROR, "no document title"),
+    "D002": Code(ERROR, "no document language"),
+    "P001": Code(INFO, "odd page count"),
 }
 
 
@@ -66,7 +94,7 @@ class Finding:
 
     @property
     def severity(self) -> str:
-        return CODES[self.code][0]
+        return CODES[self.code].severity
 
     @property
     def is_error(self) -> bool:
@@ -87,8 +115,34 @@ class Finding:
         text = f"{self.location(root)}: {self.severity}: {self.code} {self.message}"
         return f"{text} ({self.hint})" if self.hint else text
 
+    def to_json(self, root: Path | None = None) -> dict[str, object]:
+        return {
+            "code": self.code,
+            "severity": self.severity,
+            "location": self.location(root),
+            "line": self.line,
+            "col": self.col,
+            "page": self.page,
+            "message": self.message,
+            "hint": self.hint,
+        }
+
     def __str__(self) -> str:
         return self.format()
+
+
+def silence(findings: list[Finding], allow: Iterable[str]) -> tuple[list[Finding], list[Finding]]:
+    """(kept, silenced): the findings whose code the book allows are set aside, not lost."""
+    allowed = set(allow)
+    return [f for f in findings if f.code not in allowed], [f for f in findings if f.code in allowed]
+
+
+def silenced_summary(silenced: list[Finding]) -> str:
+    """'3 silenced by allow: L006 ×2, C005 ×1', or '' when none were."""
+    if not silenced:
+        return ""
+    counts = Counter(f.code for f in silenced)
+    return f"{len(silenced)} silenced by allow: " + ", ".join(f"{code} ×{n}" for code, n in sorted(counts.items()))
 
 
 def closest(word: str, candidates: list[str]) -> str:

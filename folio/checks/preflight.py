@@ -5,12 +5,11 @@ PDF as the printer gets it, so it works on any PDF, not only on ours. pikepdf re
 pdfplumber the positions of glyphs and images. All geometry here is in PDF user space (points, y up),
 so a negative MediaBox origin (WeasyPrint with bleed) needs no special case.
 
-The catalogue below is append-only, as in folio/findings.py: a code keeps its meaning forever.
+Its codes (F, G, T, I, D, P) are in the one catalogue, folio/checks/findings.py.
 """
 
 from __future__ import annotations
 
-import argparse
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -21,31 +20,9 @@ import pdfplumber
 import pikepdf
 from pdfplumber.utils.exceptions import PdfminerException
 
-from folio.errors import EXIT_MANUSCRIPT, EXIT_OK, ConfigError, UnreadableFileError
-from folio.project.config import length_pt, page_size_pt
-
-ERROR = "error"
-WARNING = "warning"
-INFO = "info"
-
-CODES = {
-    # fonts
-    "F001": (ERROR, "font not embedded"),
-    "F002": (ERROR, "Type 3 font"),
-    # page geometry
-    "G001": (ERROR, "TrimBox does not match the trim size"),
-    "G002": (ERROR, "BleedBox does not extend the trim by the bleed"),
-    "G003": (ERROR, "MediaBox does not contain the trim and bleed"),
-    # text placement
-    "T001": (ERROR, "glyph outside the text block"),
-    "T002": (ERROR, "glyph beyond the trim or in the bleed"),
-    # images
-    "I001": (WARNING, "image below 300 ppi at its placed size"),
-    # document
-    "D001": (ERROR, "no document title"),
-    "D002": (ERROR, "no document language"),
-    "P001": (INFO, "odd page count"),
-}
+from folio.checks.findings import ERROR, INFO, WARNING, Finding
+from folio.errors import UnreadableFileError
+from folio.project.config import Margins
 
 BOX_TOLERANCE = 0.5  # points: rounding in the PDF writer, not a design choice
 GLYPH_TOLERANCE = 1.0  # points: italic overhang and side bearings must not trip the text checks
@@ -53,21 +30,6 @@ MIN_PPI = 300
 LINES_PER_PAGE = 3  # glyph findings reported one by one on a page; the rest are counted
 
 Box = tuple[float, float, float, float]  # x0, y0, x1, y1 in PDF user space
-
-
-@dataclass(frozen=True)
-class PreflightFinding:
-    page: int  # 1-based; 0 for the document as a whole
-    code: str
-    message: str
-
-    @property
-    def severity(self) -> str:
-        return CODES[self.code][0]
-
-    def format(self) -> str:
-        where = f"page {self.page}" if self.page else "document"
-        return f"{where}: {self.severity}: {self.code} {self.message}"
 
 
 @dataclass(frozen=True)
@@ -81,11 +43,15 @@ class FontInfo:
 @dataclass
 class Report:
     path: Path
-    findings: list[PreflightFinding] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
     fonts: list[FontInfo] = field(default_factory=list)
     pages: int = 0
     trim: tuple[float, float] | None = None  # as measured on page 1
     bleed: float = 0.0  # as measured on page 1: the narrowest side
+
+    def add(self, page: int, code: str, message: str) -> None:
+        """A finding on this page (0: the document as a whole)."""
+        self.findings.append(Finding(code, self.path, 0, 0, message, page=page))
 
     @property
     def even(self) -> bool:
@@ -107,12 +73,13 @@ class Report:
             "trim_pt": list(self.trim) if self.trim else None,
             "bleed_pt": self.bleed,
             "fonts": [asdict(font) for font in self.fonts],
-            "findings": [{"page": f.page, "code": f.code, "severity": f.severity, "message": f.message} for f in self.findings],
+            "findings": [f.to_json() for f in self.findings],
         }
         return json.dumps(data, indent=2)
 
     def format_text(self) -> str:
-        lines = [f.format() for f in self.findings]
+        """The report for a reader: each finding by page (the file is the one named), then the facts."""
+        lines = [f"{f'page {f.page}' if f.page else 'document'}: {f.severity}: {f.code} {f.message}" for f in self.findings]
         fonts = ", ".join(
             f"{font.name} ({font.type}, {'embedded' if font.embedded else 'NOT embedded'}{', subset' if font.subset else ''})"
             for font in self.fonts
@@ -126,7 +93,7 @@ class Report:
         return "\n".join(lines)
 
 
-def preflight(pdf_path: Path, *, trim: tuple[float, float] | None, bleed: float, margins: dict[str, float] | None) -> Report:
+def preflight(pdf_path: Path, *, trim: tuple[float, float] | None, bleed: float, margins: Margins | None) -> Report:
     """Check a PDF for print. trim: (width, height) in points or None; bleed in points; margins: top, bottom, inner, outer."""
     report = Report(pdf_path)
     try:
@@ -147,9 +114,7 @@ def preflight(pdf_path: Path, *, trim: tuple[float, float] | None, bleed: float,
             _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report)
             _check_images(layout, number, report)
     if not report.even:
-        report.findings.append(
-            PreflightFinding(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")
-        )
+        report.add(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")
     report.findings.sort(key=lambda f: (f.page, f.code))
     return report
 
@@ -163,9 +128,9 @@ def _check_metadata(pdf: pikepdf.Pdf, report: Report) -> None:
         with pdf.open_metadata() as xmp:
             title = str(xmp.get("dc:title", "")).strip()
     if not title:
-        report.findings.append(PreflightFinding(0, "D001", "no Title in the document info or XMP metadata"))
+        report.add(0, "D001", "no Title in the document info or XMP metadata")
     if not str(pdf.Root.get("/Lang", "")).strip():
-        report.findings.append(PreflightFinding(0, "D002", "no /Lang in the document catalog (screen readers and hyphenation need it)"))
+        report.add(0, "D002", "no /Lang in the document catalog (screen readers and hyphenation need it)")
 
 
 # --- fonts ----------------------------------------------------------------------------------
@@ -182,13 +147,9 @@ def _check_fonts(pdf: pikepdf.Pdf, report: Report) -> None:
             info = _font_info(font)
             report.fonts.append(info)
             if info.type == "Type3":
-                report.findings.append(
-                    PreflightFinding(
-                        number, "F002", f"font {info.name} is a Type 3 font (glyphs drawn by procedures; printers reject them)"
-                    )
-                )
+                report.add(number, "F002", f"font {info.name} is a Type 3 font (glyphs drawn by procedures; printers reject them)")
             elif not info.embedded:
-                report.findings.append(PreflightFinding(number, "F001", f"font {info.name} is not embedded"))
+                report.add(number, "F001", f"font {info.name} is not embedded")
 
 
 def _fonts_in(resources: Any, visited: set[tuple[int, int]]) -> list[Any]:
@@ -243,25 +204,21 @@ def _check_boxes(page: pikepdf.Page, number: int, trim: tuple[float, float] | No
         report.trim, report.bleed = (round(width, 2), round(height, 2)), round(max(measured_bleed, 0.0), 2)
     which = "TrimBox" if has_trim else "page (it has no TrimBox)"
     if trim and (abs(width - trim[0]) > BOX_TOLERANCE or abs(height - trim[1]) > BOX_TOLERANCE):
-        report.findings.append(PreflightFinding(number, "G001", f"{which} is {_size(width, height)}, expected {_size(*trim)}"))
+        report.add(number, "G001", f"{which} is {_size(width, height)}, expected {_size(*trim)}")
     if bleed > 0:
         if not has_trim:
-            report.findings.append(
-                PreflightFinding(number, "G002", f"no TrimBox: a page with {bleed:g} pt bleed must mark where it is trimmed")
-            )
+            report.add(number, "G002", f"no TrimBox: a page with {bleed:g} pt bleed must mark where it is trimmed")
         else:
             expected = (trim_box[0] - bleed, trim_box[1] - bleed, trim_box[2] + bleed, trim_box[3] + bleed)
             if any(abs(a - b) > BOX_TOLERANCE for a, b in zip(bleed_box, expected, strict=True)):
-                report.findings.append(
-                    PreflightFinding(
-                        number,
-                        "G002",
-                        f"bleed is {max(measured_bleed, 0):g} pt (BleedBox {_fmt(bleed_box)}), expected {bleed:g} pt on every side",
-                    )
+                report.add(
+                    number,
+                    "G002",
+                    f"bleed is {max(measured_bleed, 0):g} pt (BleedBox {_fmt(bleed_box)}), expected {bleed:g} pt on every side",
                 )
     for name, box in (("TrimBox", trim_box), ("BleedBox", bleed_box)):
         if not _contains(media, box):
-            report.findings.append(PreflightFinding(number, "G003", f"MediaBox {_fmt(media)} does not contain the {name} {_fmt(box)}"))
+            report.add(number, "G003", f"MediaBox {_fmt(media)} does not contain the {name} {_fmt(box)}")
     return trim_box
 
 
@@ -278,7 +235,7 @@ def _contains(outer: Box, inner: Box) -> bool:
 # --- glyphs ---------------------------------------------------------------------------------
 
 
-def _check_glyphs(layout: Any, number: int, trim_box: Box, media_y0: float, margins: dict[str, float] | None, report: Report) -> None:
+def _check_glyphs(layout: Any, number: int, trim_box: Box, media_y0: float, margins: Margins | None, report: Report) -> None:
     block = _text_block(trim_box, number, margins) if margins else None
     found: dict[str, list[tuple[str, str, float]]] = {"T002": [], "T001": []}
     for line in layout.extract_text_lines(return_chars=True, strip=True):
@@ -293,18 +250,18 @@ def _check_glyphs(layout: Any, number: int, trim_box: Box, media_y0: float, marg
     for code, where in (("T002", "trim edge"), ("T001", "margin")):
         lines = found[code]
         for text, side, distance in lines[:LINES_PER_PAGE]:
-            report.findings.append(PreflightFinding(number, code, f"{_quote(text)} sticks out {distance:.1f} pt past the {side} {where}"))
+            report.add(number, code, f"{_quote(text)} sticks out {distance:.1f} pt past the {side} {where}")
         if len(lines) > LINES_PER_PAGE:
             # A wrong margin moves every line: say so once rather than drown the report.
             rest = lines[LINES_PER_PAGE:]
             most = max(distance for _, _, distance in rest)
-            report.findings.append(PreflightFinding(number, code, f"and {len(rest)} more line(s) on this page, by up to {most:.1f} pt"))
+            report.add(number, code, f"and {len(rest)} more line(s) on this page, by up to {most:.1f} pt")
 
 
-def _text_block(trim_box: Box, number: int, margins: dict[str, float]) -> Box:
+def _text_block(trim_box: Box, number: int, margins: Margins) -> Box:
     # Page 1 is a recto: odd pages bind on the left, so their gutter (inner margin) is on the left.
-    left, right = (margins["inner"], margins["outer"]) if number % 2 else (margins["outer"], margins["inner"])
-    return trim_box[0] + left, trim_box[1] + margins["bottom"], trim_box[2] - right, trim_box[3] - margins["top"]
+    left, right = (margins.inner, margins.outer) if number % 2 else (margins.outer, margins.inner)
+    return trim_box[0] + left, trim_box[1] + margins.bottom, trim_box[2] - right, trim_box[3] - margins.top
 
 
 def _in_band(char: dict[str, Any], block: Box, trim_box: Box) -> bool:
@@ -346,12 +303,10 @@ def _check_images(layout: Any, number: int, report: Report) -> None:
             continue
         ppi = min(pixels_w / placed_w, pixels_h / placed_h)
         if ppi < MIN_PPI:
-            report.findings.append(
-                PreflightFinding(
-                    number,
-                    "I001",
-                    f"image {pixels_w}x{pixels_h} px placed at {placed_w:.2f} x {placed_h:.2f} in is {ppi:.0f} ppi (print needs {MIN_PPI})",
-                )
+            report.add(
+                number,
+                "I001",
+                f"image {pixels_w}x{pixels_h} px placed at {placed_w:.2f} x {placed_h:.2f} in is {ppi:.0f} ppi (print needs {MIN_PPI})",
             )
 
 
@@ -368,46 +323,3 @@ def _size(width: float, height: float) -> str:
 
 def _fmt(box: Box) -> str:
     return "[" + " ".join(f"{v:g}" for v in box) + "]"
-
-
-# --- command line ---------------------------------------------------------------------------
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """`folio preflight`'s arguments (the command line is folio/cli.py)."""
-    p.add_argument("pdf", type=Path, metavar="FILE.pdf")
-    p.add_argument("--trim", metavar="SIZE", help="expected trim size: a name (6x9in, A5) or 'WIDTH HEIGHT' (default: not checked)")
-    p.add_argument("--bleed", default="0pt", metavar="LENGTH", help="expected bleed on every side, e.g. 0.125in (default: none)")
-    p.add_argument("--margins", metavar="TOP,BOTTOM,INNER,OUTER", help="text block margins, e.g. 0.75in,0.85in,0.875in,0.625in")
-    p.add_argument("--project", type=Path, metavar="DIR", help="take trim, margins and bleed from DIR's book.yaml")
-    p.add_argument("--press", action="store_true", help="with --project: expect the printer's file's bleed")
-    p.add_argument("--json", action="store_true", help="print the report as JSON")
-    p.add_argument("--strict", action="store_true", help="treat warnings as errors")
-
-
-def run(args: argparse.Namespace) -> int:
-    """Preflight args.pdf and print the report; 1 when it fails."""
-    try:
-        trim = page_size_pt(args.trim) if args.trim else None
-        bleed = length_pt(args.bleed)
-        margins = _parse_margins(args.margins) if args.margins else None
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    if args.project:
-        from folio.project.config import load_project, page_geometry
-
-        page = page_geometry(load_project(args.project))
-        trim = trim or (page["width"], page["height"])
-        margins = margins or page
-        bleed = page["bleed"] if args.press else bleed
-    report = preflight(args.pdf, trim=trim, bleed=bleed, margins=margins)
-    print(report.to_json() if args.json else report.format_text())
-    failed = not report.passed or (args.strict and report.count(WARNING) > 0)
-    return EXIT_MANUSCRIPT if failed else EXIT_OK
-
-
-def _parse_margins(text: str) -> dict[str, float]:
-    parts = text.split(",")
-    if len(parts) != 4:
-        raise ValueError(f"--margins '{text}': give four lengths, TOP,BOTTOM,INNER,OUTER (e.g. 0.75in,0.85in,0.875in,0.625in)")
-    return dict(zip(("top", "bottom", "inner", "outer"), (length_pt(p) for p in parts), strict=True))

@@ -10,17 +10,17 @@ import io
 from dataclasses import dataclass
 
 import pikepdf
-import weasyprint
 
-from folio.checks.book import Checked
-from folio.formats import pdf
-from folio.project.config import Project, draft_geometry
+from folio.formats import Inputs, Rendered
+from folio.project.config import PageGeometry, Project
 from folio.render import templates
-from folio.render.fonts import font_dirs, font_faces
+from folio.render.document import design_folders, lay_out_book, reproducible
+from folio.render.fonts import font_faces
 from folio.render.layout import Page
+from folio.render.weasy import lay_out
 from folio.text.fragment import Fragment
-from folio.text.pandoc import bibliography_html
-from folio.tools.version import Version
+from folio.text.pandoc import Sources, bibliography_html
+from folio.tools import version
 
 
 @dataclass(frozen=True)
@@ -32,25 +32,27 @@ class Comment:
     line: int = 0
 
 
-def render(project: Project, fragments: list[Fragment], checked: Checked, version: Version, against: Version | None) -> pdf.PdfResult:
-    geometry = draft_geometry(project)
+def render(inputs: Inputs) -> Rendered:
+    project, checked, fragments = inputs.project, inputs.checked, inputs.review
+    geometry = project.draft_geometry()
+    against = inputs.options.against
     cited = {c.key for c in checked.citations}
     uncited = [ref.id for ref in checked.references if ref.id not in cited]
     context = {
-        "version": version,
-        "against": against,
+        "version": version.describe(project.manuscript_dir),
+        "against": version.describe_rev(project.root, against) if against else None,
         "uncited": uncited,
-        "uncited_html": bibliography_html(uncited, project.config.language, project.bibliography_path, project.csl_path),
+        "uncited_html": bibliography_html(uncited, project.config.language, Sources(project.bibliography_path, project.csl_path)),
         "comments": [],
     }
-    result = pdf.render(project, fragments, "draft.html.j2", geometry, context=context)
-    comments = locate_comments(fragments, result.pages)
+    laid = lay_out_book(project, fragments, "draft.html.j2", geometry, context=context)
+    comments = locate_comments(fragments, laid.pages)
     if comments:
         # The list starts on a page of its own after the text, so the text's pages do not move.
-        result = pdf.render(project, fragments, "draft.html.j2", geometry, context={**context, "comments": comments})
-    margin = margin_pdf(project, result.pages, geometry, project.config.draft.line_numbers)
-    result.data = pdf.finish(overlay(result.data, margin), project, press=False)
-    return result
+        laid = lay_out_book(project, fragments, "draft.html.j2", geometry, context={**context, "comments": comments})
+    margin = margin_pdf(project, laid.pages, geometry, project.config.draft.line_numbers)
+    data = reproducible(overlay(reproducible(laid.data), margin))
+    return Rendered(data, laid.pages, geometry, laid.warnings)
 
 
 def line_numbers(page: Page, every: int) -> list[int]:
@@ -79,7 +81,7 @@ def locate_comments(fragments: list[Fragment], pages: list[Page]) -> list[Commen
     return located
 
 
-def margin_pdf(project: Project, pages: list[Page], geometry: dict[str, float], every: int) -> bytes:
+def margin_pdf(project: Project, pages: list[Page], geometry: PageGeometry, every: int) -> bytes:
     """Line numbers and change bars, page for page, on an otherwise empty PDF of the same size."""
     faces = font_faces(project.config.print.font)
     html = templates.render(
@@ -90,9 +92,7 @@ def margin_pdf(project: Project, pages: list[Page], geometry: dict[str, float], 
         faces=faces,
         book=project.config,
     )
-    allowed = [project.root, *templates.search_path(project.root), *font_dirs(faces)]
-    document = weasyprint.HTML(string=html, url_fetcher=pdf.ProjectFetcher(allowed)).render()
-    return bytes(document.write_pdf())
+    return lay_out(html, allowed=design_folders(project)).data
 
 
 def overlay(base: bytes, top: bytes) -> bytes:

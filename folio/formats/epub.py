@@ -8,16 +8,16 @@ from __future__ import annotations
 
 import io
 import re
-import time
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
-from folio.formats import pagelist
+from folio.formats import Inputs, Rendered, pagelist
 from folio.project.config import Project
 from folio.project.manuscript import IMAGE_TYPES
+from folio.project.stamp import Stamp
 from folio.render import templates
 from folio.render.cover import cover_alt, cover_image
 from folio.render.fonts import font_faces
@@ -106,8 +106,14 @@ def chapter_files(fragments: list[Fragment]) -> list[ChapterFile]:
     return [ChapterFile(fragment, f"text/{fragment.chapter.id}.xhtml") for fragment in fragments]
 
 
-def render(project: Project, fragments: list[Fragment], print_pages: list[Page]) -> bytes:
-    """The EPUB, with the print edition's page numbers taken from its laid-out pages."""
+def render(inputs: Inputs) -> Rendered:
+    """The EPUB, with the print edition's page numbers taken from the print layout."""
+    assert inputs.print is not None
+    return Rendered(epub(inputs.project, inputs.book, inputs.print.pages))
+
+
+def epub(project: Project, fragments: list[Fragment], print_pages: list[Page]) -> bytes:
+    """The EPUB of these fragments, with a pagebreak marker where each of the printed pages begins."""
     book = project.config
     chapters = chapter_files(fragments)
     stamp = project.build_time()
@@ -127,7 +133,7 @@ def render(project: Project, fragments: list[Fragment], print_pages: list[Page])
     # File names without the brackets of "EBGaramond[wght].ttf", which are not allowed in EPUB URLs.
     fonts = {re.sub(r"[^\w.-]", "", face.path.name): face.path for face in font_faces(book.print.font)} if book.epub_fonts else {}
     context = {"book": book, "chapters": chapters, "page_list": page_list, "cover": image, "fonts": fonts, "images": images}
-    modified = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(stamp))
+    modified = stamp.iso
     files: dict[str, str | bytes] = {
         "META-INF/container.xml": CONTAINER,
         "OEBPS/package.opf": templates.render(
@@ -173,8 +179,8 @@ def _link_across_files(trees: dict[str, etree._Element]) -> None:
                 link.set("href", f"{PurePosixPath(owner[target[1:]]).name}{target}")
 
 
-def _zip(files: dict[str, str | bytes], stamp: float) -> bytes:
-    date_time = time.gmtime(max(stamp, 315532800))[:6]  # zip cannot store dates before 1980
+def _zip(files: dict[str, str | bytes], stamp: Stamp) -> bytes:
+    date_time = stamp.zip
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
         # The mimetype comes first and uncompressed, as the OCF container spec requires.

@@ -9,16 +9,16 @@ equivalent), or onix_record() refuses it.
 
 from __future__ import annotations
 
-import os
 import re
-import time
-from datetime import UTC, datetime
 
 from lxml import etree
 
 from folio.checks.findings import closest
 from folio.errors import ConfigError
+from folio.formats import Inputs, Rendered
+from folio.project import stamp
 from folio.project.config import BookConfig, Project
+from folio.project.manuscript import IMAGE
 
 NAMESPACE = "http://ns.editeur.org/onix/3.0/reference"
 
@@ -128,8 +128,7 @@ def onix_record(
     its dcterms:conformsTo (e.g. 'EPUB Accessibility 1.1 - WCAG 2.2 Level AA').
     sent: the header's time stamp (seconds since the epoch); default SOURCE_DATE_EPOCH, else now.
     """
-    if not book.publisher:
-        raise ConfigError("publisher: ONIX needs the publisher's name (a self-published book gives its author's)")
+    _require_publisher(book)
     accessibility = accessibility_codes(features, access_modes, conforms_to)
     hazard_codes = _codes("schema:accessibilityHazard", hazards, HAZARD_CODES, {"unknown"})
     if isbn is None and book.identifier.lower().startswith("urn:isbn:"):
@@ -253,10 +252,7 @@ def _codes(prop: str, values: list[str], table: dict[str, str], without: set[str
 
 
 def _sent_time(sent: float | None) -> str:
-    if sent is None:
-        epoch = os.environ.get("SOURCE_DATE_EPOCH", "")
-        sent = float(epoch) if epoch.isdigit() else time.time()
-    return datetime.fromtimestamp(sent, UTC).strftime("%Y%m%dT%H%M%SZ")
+    return (stamp.now() if sent is None else stamp.Stamp(sent)).onix
 
 
 def _add(parent: etree._Element, tag: str, text: str | None = None) -> etree._Element:
@@ -274,6 +270,33 @@ def _feature(detail: etree._Element, kind: str, value: str, description: str | N
         _add(feature, "ProductFormFeatureDescription", description)
 
 
+def requirements(project: Project) -> list[str]:
+    """What ONIX needs that an EPUB does not: the publisher, a valid ISBN when the identifier is one,
+    and a language ONIX has a code for. Checked before anything is built."""
+    problems = []
+    book = project.config
+    for key, check in (
+        ("publisher", lambda: _require_publisher(book)),
+        ("identifier", lambda: book.identifier.lower().startswith("urn:isbn:") and isbn13(book.identifier[len("urn:isbn:") :])),
+        ("language", lambda: language_code(book.language)),
+    ):
+        try:
+            check()
+        except ConfigError as exc:
+            problems.append(f"{project.book_file}:{project.line_of(key)}: {exc}")
+    return problems
+
+
+def _require_publisher(book: BookConfig) -> None:
+    if not book.publisher:
+        raise ConfigError("publisher: ONIX needs the publisher's name (a self-published book gives its author's)")
+
+
+def render(inputs: Inputs) -> Rendered:
+    images = any(IMAGE.search(chapter.masked_body) for chapter in inputs.checked.chapters)
+    return Rendered(record(inputs.project, images))
+
+
 def record(project: Project, images: bool) -> bytes:
     """The ONIX record of the project's EPUB, declaring what the EPUB's own metadata declares."""
     from folio.formats.epub import accessibility
@@ -287,5 +310,5 @@ def record(project: Project, images: bool) -> bytes:
         hazards=a11y.hazards,
         summary=a11y.summary,
         conforms_to=a11y.conforms_to,
-        sent=project.build_time(),
+        sent=project.build_time().seconds,
     )

@@ -1,219 +1,24 @@
-"""PDFs from the chapter fragments: WeasyPrint lays out a Jinja-rendered HTML document.
+"""The print PDF: the book laid out once in pages (the print layout), tagged PDF/UA-1.
 
-The print edition and the review draft differ only by template and stylesheet.
+The print layout is also what the EPUB takes its print page numbers from.
 """
 
 from __future__ import annotations
 
-import io
-import logging
-import time
-import uuid
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass, field
-from pathlib import Path
-from typing import Any
-from urllib.parse import unquote, urlparse
-
-import pikepdf
-import weasyprint
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
-
-from folio.errors import ConfigError, FolioError
-from folio.project.config import Project, page_geometry
-from folio.render import layout, templates
-from folio.render.fonts import font_dirs, font_faces
+from folio.formats import Inputs, Rendered
+from folio.project.config import Project
+from folio.render.document import lay_out_book, reproducible
+from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
 
 
-@dataclass
-class PdfResult:
-    data: bytes
-    pages: list[layout.Page]
-    warnings: list[str] = field(default_factory=list)
+def lay_out_print(project: Project, fragments: list[Fragment]) -> Laid:
+    """The print layout: the book's fragments in the print design, finished."""
+    laid = lay_out_book(project, fragments, "book.html.j2", project.geometry())
+    laid.data = reproducible(laid.data)
+    return laid
 
 
-def render(
-    project: Project,
-    fragments: list[Fragment],
-    template: str,
-    geometry: dict[str, float],
-    *,
-    press: bool = False,
-    context: dict[str, Any] | None = None,
-) -> PdfResult:
-    """Lay out the book with this template on pages of this geometry (see config.page_geometry).
-    `press` makes the printer's PDF/X file with bleed and crop marks."""
-    settings = project.config.print
-    faces = font_faces(settings.font)
-    profile = Path(settings.cmyk_profile)
-    if press and not profile.is_file():
-        raise ConfigError(f"print.cmyk_profile: no such file: {profile} (hint: run 'make setup', which installs libgs-common)")
-    html = templates.render(
-        project.root,
-        template,
-        book=project.config,
-        fragments=fragments,
-        faces=faces,
-        page=geometry,
-        press=press,
-        cmyk_profile=profile.as_uri() if press else "",
-        **(context or {}),
-    )
-    allowed = [project.root, *templates.search_path(project.root), *font_dirs(faces)]
-    space = layout.space_width_em(next(face.path for face in faces if face.style == "normal"))
-    if press:
-        allowed.append(profile.parent)
-    result = write_pdf(html, project, allowed, settings.press_standard if press else "pdf/ua-1", space)
-    result.data = finish(result.data, project, press)
-    if press and len(result.pages) % 2:
-        result.pages.append(layout.Page(len(result.pages) + 1, None))  # the blank page finish() adds
-    return result
-
-
-def write_pdf(html: str, project: Project, allowed: list[Path], variant: str, space_width: float) -> PdfResult:
-    with _captured_warnings() as warnings:
-        try:
-            document = weasyprint.HTML(
-                string=html, base_url=project.manuscript_dir.as_uri() + "/", url_fetcher=ProjectFetcher(allowed)
-            ).render()
-            data = document.write_pdf(pdf_variant=variant)
-        except FatalURLFetchingError as exc:
-            raise FolioError(f"{exc} (hint: keep images and styles inside the project folder)") from None
-    return PdfResult(data, layout.read_pages(document, space_width), warnings)
-
-
-def finish(data: bytes, project: Project, press: bool) -> bytes:
-    """What WeasyPrint leaves to us: the same bytes for the same book (the font subsetter stamps
-    the time into each font), and in a PDF/X file exact bleed boxes and a registered output condition."""
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        _fix_font_timestamps(pdf)
-        if "/ID" in pdf.trailer:
-            del pdf.trailer.ID  # WeasyPrint's is random for PDF/X; pikepdf derives one from the content
-        if press:
-            _finish_press(pdf, project)
-        out = io.BytesIO()
-        pdf.save(out, deterministic_id=True)
-    return out.getvalue()
-
-
-def _fix_font_timestamps(pdf: pikepdf.Pdf) -> None:
-    from fontTools.ttLib import TTFont
-
-    for obj in pdf.objects:
-        if isinstance(obj, pikepdf.Dictionary) and obj.get("/Type") == "/FontDescriptor" and "/FontFile2" in obj:
-            stream = obj.FontFile2
-            font = TTFont(io.BytesIO(stream.read_bytes()), recalcTimestamp=False)
-            font["head"].modified = font["head"].created
-            buffer = io.BytesIO()
-            font.save(buffer, reorderTables=False)
-            stream.write(buffer.getvalue())
-            stream.Length1 = len(buffer.getvalue())
-
-
-def _finish_press(pdf: pikepdf.Pdf, project: Project) -> None:
-    if len(pdf.pages) % 2:
-        _add_blank_page(pdf)
-    bleed = page_geometry(project)["bleed"]
-    stamp = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(project.build_time()))
-    document_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project.config.identifier)}"
-    for page in pdf.pages:
-        x0, y0, x1, y1 = (float(v) for v in page.TrimBox)
-        page.BleedBox = pikepdf.Array([x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed])
-    # Pages share one resource dictionary: rewrite each form once, not once per page.
-    forms = {x.objgen: x for page in pdf.pages for x in page.Resources.get("/XObject", {}).values() if x.get("/Subtype") == "/Form"}
-    for xobject in forms.values():
-        _gray_to_cmyk(xobject)
-    for intent in pdf.Root.get("/OutputIntents", []):
-        # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
-        intent.OutputConditionIdentifier = pikepdf.String("CGATS TR 001")
-        intent.OutputCondition = pikepdf.String("SWOP (Publication) Grade 5 Paper")
-        intent.RegistryName = pikepdf.String("http://www.color.org")
-    pdf_date = "D:" + stamp[:19].replace("-", "").replace("T", "").replace(":", "") + "+00'00'"
-    pdf.docinfo.CreationDate = pdf_date
-    pdf.docinfo.ModDate = pdf_date
-    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
-        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
-            xmp[key] = stamp
-        xmp["xmpMM:DocumentID"] = document_id
-        xmp["xmpMM:InstanceID"] = document_id
-
-
-class ProjectFetcher(URLFetcher):  # type: ignore[misc]
-    """Reads files inside the project, Folio's templates and the font folders; nothing else."""
-
-    def __init__(self, allowed: list[Path]):
-        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
-        self.allowed = [p.resolve() for p in allowed]
-
-    def fetch(self, url: str, headers: Any = None) -> Any:
-        if url.startswith("data:"):
-            return super().fetch(url, headers)
-        if url.startswith("file:"):
-            path = Path(unquote(urlparse(url).path)).resolve()
-            if any(path.is_relative_to(root) for root in self.allowed):
-                return super().fetch(url, headers)
-        raise FatalURLFetchingError(f"refused to read {url}: outside the project")
-
-
-def _add_blank_page(pdf: pikepdf.Pdf) -> None:
-    """A book block has an even number of pages (print-on-demand services refuse odd counts): end
-    with a blank page that keeps the boxes and the crop marks of the page before it."""
-    last = pdf.pages[-1]
-    marks: list[Any] = []
-    for instruction in pikepdf.parse_content_stream(last):
-        marks.append(instruction)
-        if str(instruction.operator) == "Do":  # WeasyPrint draws the crop marks first, as one form
-            name = instruction.operands[0]
-            break
-    else:
-        return
-    depth = sum({"q": 1, "Q": -1}.get(str(i.operator), 0) for i in marks)
-    marks += [pikepdf.ContentStreamInstruction([], pikepdf.Operator("Q"))] * depth
-    blank = pikepdf.Dictionary(
-        Type=pikepdf.Name.Page,
-        MediaBox=last.MediaBox,
-        TrimBox=last.TrimBox,
-        BleedBox=last.BleedBox,
-        Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary({str(name): last.Resources.XObject[str(name)]})),
-        Contents=pdf.make_stream(pikepdf.unparse_content_stream(marks)),
-    )
-    pdf.pages.append(pikepdf.Page(blank))
-
-
-def _gray_to_cmyk(stream: Any) -> None:
-    """WeasyPrint draws crop marks in RGB black, which PDF/X-1a forbids: draw them in
-    registration colour (every ink), so they show on each separation."""
-    operations = []
-    for instruction in pikepdf.parse_content_stream(stream):
-        operands: list[Any] = list(instruction.operands)
-        operator = instruction.operator
-        if str(operator) in ("rg", "RG") and len({float(v) for v in operands}) == 1:
-            level = 1 - float(operands[0])
-            operator = pikepdf.Operator("k" if str(operator) == "rg" else "K")
-            operands = [level] * 4
-        operations.append(pikepdf.ContentStreamInstruction(operands, operator))
-    stream.write(pikepdf.unparse_content_stream(operations))
-
-
-@contextmanager
-def _captured_warnings() -> Iterator[list[str]]:
-    """WeasyPrint's warnings (unsupported CSS, missing resources) become build warnings."""
-    collected: list[str] = []
-
-    class Collect(logging.Handler):
-        def emit(self, record: logging.LogRecord) -> None:
-            if record.levelno >= logging.WARNING:
-                collected.append(record.getMessage())
-
-    logger = logging.getLogger("weasyprint")
-    handler = Collect()
-    logger.addHandler(handler)
-    previous = logger.propagate
-    logger.propagate = False
-    try:
-        yield collected
-    finally:
-        logger.removeHandler(handler)
-        logger.propagate = previous
+def render(inputs: Inputs) -> Rendered:
+    assert inputs.print is not None
+    return Rendered(inputs.print.data, inputs.print.pages, inputs.project.geometry(), inputs.print.warnings)

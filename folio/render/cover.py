@@ -14,16 +14,13 @@ from functools import cache
 from pathlib import Path
 
 import pypdfium2
-import weasyprint
 from fontTools.ttLib import TTFont
 from PIL import Image
-from weasyprint.urls import FatalURLFetchingError
 
-from folio.errors import FolioError
-from folio.formats.pdf import ProjectFetcher
 from folio.project.config import BookConfig
 from folio.render import templates
 from folio.render.fonts import FontFace, font_dirs
+from folio.render.weasy import lay_out
 
 WIDTH, HEIGHT = 1600, 2560
 """The retailers' preferred e-book cover: 1.6 : 1, 1600 x 2560 px."""
@@ -57,11 +54,8 @@ def cover_pdf(project_root: Path, book: BookConfig, faces: list[FontFace]) -> by
     """The cover as a one-page PDF (the step before the image; its text can be searched)."""
     allowed = [project_root, *templates.search_path(project_root), *font_dirs(faces)]
     html = cover_html(project_root, book, faces)
-    try:
-        data: bytes = weasyprint.HTML(string=html, base_url=project_root.as_uri() + "/", url_fetcher=ProjectFetcher(allowed)).write_pdf()
-    except FatalURLFetchingError as exc:
-        raise FolioError(f"cover: {exc} (hint: keep the cover template's images and fonts inside the project folder)") from None
-    return data
+    hint = "keep the cover template's images and fonts inside the project folder"
+    return lay_out(html, allowed=allowed, base_url=project_root.as_uri() + "/", hint=hint).data
 
 
 def cover_image(project_root: Path, book: BookConfig, faces: list[FontFace]) -> bytes:

@@ -1,28 +1,16 @@
-"""What a typesetter checks on laid-out pages, read from WeasyPrint's boxes (not from the PDF).
-
-`read_pages` walks each page once and keeps, per text line, its block, its text, its position and
-its word-space stretch; the checks below and the EPUB's print page numbers both use that.
-Findings are warnings with page numbers: widows, orphans, stranded headings, underfull pages,
-blank pages that parity did not ask for, loose lines, and page breaks that moved since last time.
+"""Laid-out pages as Folio reads them back from WeasyPrint (render/weasy.py `read_pages`): per text
+line, its block, its text, its position and its word-space stretch. The layout checks
+(checks/layout.py), the draft's margin and the EPUB's print page numbers all use them.
 """
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
-from typing import Any
 
-from weasyprint.formatting_structure import boxes
-
-from folio.checks.findings import Finding
-
-HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
 PX = 0.75  # WeasyPrint lays out in CSS px; a point is 4/3 px
-UNDERFULL = 0.25  # a page less full than this (other than a chapter's last) is worth a look
-LOOSE = 2.0  # a word space stretched past this multiple of its natural width is a loose line
 ALNUM = re.compile(r"[^\W_]", re.UNICODE)
 
 
@@ -60,62 +48,6 @@ class Page:
         return " ".join(" ".join(line.text for line in self.lines[:2]).split()[:8])
 
 
-def read_pages(document: Any, space_width: float) -> list[Page]:
-    """Every page's lines, in order. `space_width` is the body font's space in ems."""
-    pages = []
-    counted: dict[str, int] = {}
-    for index, page in enumerate(document.pages):
-        info = Page(index + 1, None)
-        content = [child for child in page._page_box.children if not isinstance(child, boxes.MarginBox)]
-        for box in content:
-            _walk(box, info, None, None, space_width)
-        info.chapter = next((line.chapter for line in info.lines if line.chapter), None)
-        if info.chapter:
-            info.offset = counted.get(info.chapter, 0)
-        for line in info.lines:
-            if line.chapter:
-                counted[line.chapter] = counted.get(line.chapter, 0) + len(ALNUM.findall(line.text))
-        pages.append(info)
-    return pages
-
-
-def _walk(box: Any, page: Page, block: Any, chapter: str | None, space_width: float) -> None:
-    element = getattr(box, "element", None)
-    tag = getattr(box, "element_tag", "") or ""
-    if tag.endswith("::marker") or box.is_absolutely_positioned():
-        return  # list bullets and numbers are generated, not text; a fixed mark (DRAFT) is not text either
-    if element is not None and "chapter" in (element.get("class") or "").split():
-        chapter = element.get("id")
-    if isinstance(box, boxes.LineBox):
-        inline = list(_in_flow(box))
-        texts = [t for t in inline if isinstance(t, boxes.TextBox)]
-        text = "".join(t.text for t in texts)
-        classes = [(b.element.get("class") or "", b.element) for b in inline if getattr(b, "element", None) is not None]
-        stretch = 1.0
-        spaced = [t for t in texts if t.justification_spacing and " " in t.text]
-        if spaced:
-            natural = space_width * spaced[0].style["font_size"]
-            stretch = (natural + spaced[0].justification_spacing) / natural
-        refs = list(dict.fromkeys(e.get("data-n") for c, e in classes if "critic-ref" in c.split()))
-        changed = any({"critic-ins", "critic-del"} & set(c.split()) for c, _ in classes)
-        top, bottom = box.position_y * PX, (box.position_y + box.height) * PX
-        page.lines.append(Line(id(block), tag, text, top, bottom, stretch, chapter, refs, changed))
-        return
-    if isinstance(box, boxes.BlockBox) and element is not None:
-        block = element
-    for child in getattr(box, "children", []):
-        _walk(child, page, block, chapter, space_width)
-
-
-def _in_flow(box: Any) -> Any:
-    """The boxes inside a line, without floats (a margin note is not part of the line's text)."""
-    for child in getattr(box, "children", []):
-        if child.is_floated():
-            continue
-        yield child
-        yield from _in_flow(child)
-
-
 @cache
 def space_width_em(font_file: Path) -> float:
     """The width of the font's word space, in ems, from its metrics."""
@@ -124,61 +56,3 @@ def space_width_em(font_file: Path) -> float:
     font = TTFont(font_file, lazy=True)
     glyph = font.getBestCmap()[ord(" ")]
     return float(font["hmtx"][glyph][0]) / float(font["head"].unitsPerEm)
-
-
-def check(pages: list[Page], pdf: Path, text_block: tuple[float, float], previous: list[str] | None) -> list[Finding]:
-    """Layout warnings for one PDF. text_block is (top, bottom) of the text area in points."""
-    findings: list[Finding] = []
-
-    def warn(code: str, page: Page, message: str) -> None:
-        findings.append(Finding(code, pdf, 0, 0, message, page=page.number))
-
-    for before, after in itertools.pairwise(pages):
-        if before.blank or after.blank:
-            continue
-        last, first = before.lines[-1], after.lines[0]
-        if last.block == first.block and last.tag not in HEADINGS:
-            if sum(line.block == last.block for line in before.lines) == 1:
-                warn("L002", before, f"orphan: the first line of a paragraph is alone at the foot: {_quote(last.text)}")
-            if sum(line.block == first.block for line in after.lines) == 1:
-                warn("L001", after, f"widow: the last line of a paragraph is alone at the head: {_quote(first.text)}")
-        if last.tag in HEADINGS and last.block != first.block:
-            warn("L003", before, f"heading stranded at the foot of the page: {_quote(last.text)}")
-    height = text_block[1] - text_block[0]
-    for index, page in enumerate(pages):
-        following = pages[index + 1] if index + 1 < len(pages) else None
-        if page.blank:
-            # Parity asks for a blank left-hand page before a chapter opening, and for one at the
-            # very end to give the book block an even number of pages.
-            opening = following is not None and bool(following.chapter) and following.offset == 0
-            if page.number % 2 or not (opening or following is None):
-                warn("L005", page, "blank page that parity did not ask for")
-            continue
-        last_of_chapter = following is None or following.blank or following.chapter != page.chapter
-        fill = (page.lines[-1].bottom - text_block[0]) / height
-        if page.chapter and not last_of_chapter and fill < UNDERFULL:
-            warn("L004", page, f"page only {fill:.0%} full")
-        for line in page.lines:
-            if line.stretch > LOOSE:
-                warn("L006", page, f"loose line, word spaces at {line.stretch:.1f}× their width: {_quote(line.text)}")
-    if previous is not None:
-        moved = [p.number for p, old in zip(pages, previous, strict=False) if p.first_words != old]
-        moved += [p.number for p in pages[len(previous) :]]
-        if moved:
-            findings.append(Finding("L007", pdf, 0, 0, f"page breaks moved since the last build on pages {_ranges(moved)}"))
-    return findings
-
-
-def _quote(text: str) -> str:
-    text = " ".join(text.split())
-    return f"“{text[:40]}…”" if len(text) > 40 else f"“{text}”"
-
-
-def _ranges(numbers: list[int]) -> str:
-    spans: list[list[int]] = []
-    for n in numbers:
-        if spans and n == spans[-1][-1] + 1:
-            spans[-1].append(n)
-        else:
-            spans.append([n])
-    return ", ".join(f"{s[0]}–{s[-1]}" if len(s) > 1 else str(s[0]) for s in spans)

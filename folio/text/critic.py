@@ -2,17 +2,17 @@
 
     {++inserted++}  {--deleted--}  {~~old~>new~~}  {==highlighted==}{>>comment<<}
 
-`scan` and `lint` locate marks for `folio check`; `apply` rewrites a chapter body before Pandoc
-sees it: "accept" or "reject" the changes for the book, or "markup" them as spans for the draft;
-`docx_spans` writes the spans Pandoc's DOCX writer turns into Word tracked changes and comments.
+`scan` and `parse` locate marks (checks/marks.py reports them); `apply` rewrites a chapter body
+before Pandoc sees it: "accept" or "reject" the changes for the book, or "markup" them as spans for
+the review copies (the draft, and the Word copy, which makes tracked changes of the spans).
 Code spans and blocks are left alone, as is a mark whose opening brace is escaped (`\\{++`).
 
-Lines: "markup" and `docx_spans` keep every line where it was, so Pandoc's line numbers still
-point into the source. "accept" and "reject" do not: resolved text takes its line breaks with it.
+Lines: "markup" keeps every line where it was, so Pandoc's line numbers still point into the
+source. "accept" and "reject" do not: resolved text takes its line breaks with it.
 
 Two places where a span does not work as written, and what is done instead:
 - a citation's locator and suffix are plain text to citeproc, which flattens spans in them
-  (`p. [3]{.critic-del}[4]{.critic-ins}` prints "34"), and the DOCX writer prints unprocessed
+  (`p. [3]{.critic-del}[4]{.critic-ins}` prints "34"), and Pandoc's writers print unprocessed
   citations as raw text: a citation holding marks is shown whole, the old one deleted and the
   new one inserted, its comments after it;
 - a bracketed span right after `]` or `!` is read as a reference link or an image
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from folio.checks.citations import KEY
-from folio.checks.findings import Finding
 from folio.project.manuscript import Chapter, mask_code
 
 KINDS = {
@@ -67,7 +66,9 @@ class Mark:
 
 
 @dataclass(frozen=True)
-class _Problem:
+class Problem:
+    """A mark left open or placed where it cannot work: a finding code, its offset and message."""
+
     offset: int
     code: str
     message: str
@@ -76,22 +77,14 @@ class _Problem:
 
 def scan(chapter: Chapter) -> list[Mark]:
     """Every well-formed mark in the chapter, in order, with its line and column in the file."""
-    marks, _ = _parse(chapter.body, chapter.masked_body)
+    marks, _ = parse(chapter.body, chapter.masked_body)
     return [Mark(m.kind, m.parts, m.start, m.end, *chapter.position_of(m.start)) for m in marks]
 
 
-def lint(chapter: Chapter) -> list[Finding]:
-    """A warning for every unresolved mark; errors for marks left open or placed where they cannot work."""
-    marks, problems = _parse(chapter.body, chapter.masked_body)
-    findings = [Finding("K001", chapter.path, *chapter.position_of(m.start), f'unresolved {m.kind}: "{m.excerpt}"') for m in marks]
-    findings += [Finding(p.code, chapter.path, *chapter.position_of(p.offset), p.message, p.hint) for p in problems]
-    return sorted(findings, key=lambda f: (f.line, f.col, f.code))
-
-
-def _parse(body: str, masked: str) -> tuple[list[Mark], list[_Problem]]:
+def parse(body: str, masked: str) -> tuple[list[Mark], list[Problem]]:
     """Marks found in `masked` (code blanked), their text taken from `body`. Marks do not nest."""
     marks: list[Mark] = []
-    problems: list[_Problem] = []
+    problems: list[Problem] = []
     pos = 0
     while match := OPENER.search(masked, pos):
         start = match.end() - 3
@@ -100,7 +93,7 @@ def _parse(body: str, masked: str) -> tuple[list[Mark], list[_Problem]]:
         following = OPENER.search(masked, match.end())
         if close < 0 or (following and following.end() - 3 < close):
             hint = f"close it with '{closer}'"
-            problems.append(_Problem(start, "K002", f"{kind} opened with '{{{match[1]}' is not closed", hint))
+            problems.append(Problem(start, "K002", f"{kind} opened with '{{{match[1]}' is not closed", hint))
             pos = match.end()
             continue
         pos = close + 3
@@ -108,7 +101,7 @@ def _parse(body: str, masked: str) -> tuple[list[Mark], list[_Problem]]:
             arrow = masked.find("~>", match.end(), close)
             if arrow < 0:
                 message = "substitution has no '~>' between the old and the new text"
-                problems.append(_Problem(start, "K003", message, "write {~~old~>new~~}"))
+                problems.append(Problem(start, "K003", message, "write {~~old~>new~~}"))
                 continue
             parts: tuple[str, ...] = (body[match.end() : arrow], body[arrow + 2 : close])
             masked_parts = [masked[match.end() : arrow], masked[arrow + 2 : close]]
@@ -121,18 +114,18 @@ def _parse(body: str, masked: str) -> tuple[list[Mark], list[_Problem]]:
     return marks, problems
 
 
-def _misplaced(mark: Mark, masked: str, parts: list[str]) -> list[_Problem]:
+def _misplaced(mark: Mark, masked: str, parts: list[str]) -> list[Problem]:
     problems = []
     if any(BLANK_LINE.search(part) for part in parts):
         hint = "a mark stays within one paragraph: mark each paragraph on its own"
-        problems.append(_Problem(mark.start, "K003", f"{mark.kind} spans a paragraph break", hint))
+        problems.append(Problem(mark.start, "K003", f"{mark.kind} spans a paragraph break", hint))
     if any(_unbalanced(part) for part in parts):
         hint = "mark the whole [...] or only text inside it; write \\[ or \\] for a literal bracket"
-        problems.append(_Problem(mark.start, "K003", f"{mark.kind} cuts across a link, citation or note bracket", hint))
+        problems.append(Problem(mark.start, "K003", f"{mark.kind} cuts across a link, citation or note bracket", hint))
     line_start = masked.rfind("\n", 0, mark.start) + 1
     if not masked[line_start : mark.start].strip() and BLOCK_START.match(parts[0]):
         hint = "start the mark after the heading, list or quote marker: # {++Title++}"
-        problems.append(_Problem(mark.start, "K003", f"{mark.kind} takes in the block marker at the start of the line", hint))
+        problems.append(Problem(mark.start, "K003", f"{mark.kind} takes in the block marker at the start of the line", hint))
     return problems
 
 
@@ -161,7 +154,7 @@ def apply(body: str, mode: str) -> str:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
     if mode == "markup":
         return _spans(body, _Draft())
-    marks, _ = _parse(body, mask_code(body))
+    marks, _ = parse(body, mask_code(body))
     out, pos = [], 0
     for mark in marks:
         before, text = body[pos : mark.start], _resolve(mark, accept=mode == "accept")
@@ -170,17 +163,6 @@ def apply(body: str, mode: str) -> str:
         out += [before, text]
         pos = mark.end
     return "".join([*out, body[pos:]])
-
-
-def docx_spans(body: str, author: str, date: str) -> str:
-    """The body with marks as the spans Pandoc's DOCX writer makes Word tracked changes of.
-
-    [text]{.insertion author="A" date="D"} and .deletion (a substitution is both); a comment
-    as [comment]{.comment-start id="N" author="A" date="D"} before the highlighted text and
-    []{.comment-end id="N"} after it (nothing between for a comment on its own); a highlight
-    without a comment as [text]{.mark}, which Word shows highlighted.
-    """
-    return _spans(body, _Docx(author, date))
 
 
 def _resolve(mark: Mark, accept: bool) -> str:
@@ -215,28 +197,9 @@ class _Draft:
         return [*pieces, _Span(note, ("critic-comment",), (("data-n", str(n)),))]
 
 
-@dataclass(frozen=True)
-class _Docx:
-    author: str
-    date: str
-
-    def change(self, role: str, text: str) -> list[_Piece]:
-        return [_Span(text, ("insertion" if role == "ins" else "deletion",), (("author", self.author), ("date", self.date)))]
-
-    def highlight(self, text: str) -> list[_Piece]:
-        return [_Span(text, ("mark",))]
-
-    def comment(self, note: str, n: int, about: str | None) -> list[_Piece]:
-        start = _Span(note, ("comment-start",), (("id", str(n)), ("author", self.author), ("date", self.date)))
-        return [start, about or "", _Span("", ("comment-end",), (("id", str(n)),))]
-
-
-Writer = _Draft | _Docx
-
-
-def _spans(body: str, writer: Writer) -> str:
+def _spans(body: str, writer: _Draft) -> str:
     masked = mask_code(body)
-    marks, _ = _parse(body, masked)
+    marks, _ = parse(body, masked)
     citations = [
         (g.start(), g.end())
         for g in BRACKETS.finditer(masked)

@@ -7,14 +7,13 @@ and crop marks are cut away), rendered by pdfium.
 
 from __future__ import annotations
 
-import argparse
 import io
 from pathlib import Path
 
 import pypdfium2 as pdfium
 from PIL import Image, ImageDraw
 
-from folio.errors import EXIT_OK, ConfigError, UnreadableFileError
+from folio.errors import UnreadableFileError
 from folio.formats.output import write_atomic
 
 GAP = 16  # pixels between spreads and around the sheet
@@ -89,21 +88,3 @@ def _compose(images: list[Image.Image], columns: int, height: int, numbers: bool
                 width = draw.textlength(label)
                 draw.text((left + (image.width - width) / 2, y + height + 2), label, fill=EDGE)
     return sheet
-
-
-def add_arguments(p: argparse.ArgumentParser) -> None:
-    """`folio proof`'s arguments (the command line is folio/cli.py)."""
-    p.add_argument("pdf", type=Path, metavar="FILE.pdf")
-    p.add_argument("-o", "--out", type=Path, metavar="OUT.png", help="where to write the PNG (default: FILE-proof.png beside the PDF)")
-    p.add_argument("--columns", type=int, default=4, metavar="N", help="spreads a row (default: 4)")
-    p.add_argument("--height", type=int, default=300, metavar="PX", help="page height in pixels (default: 300)")
-
-
-def run(args: argparse.Namespace) -> int:
-    out = args.out or args.pdf.with_name(f"{args.pdf.stem}-proof.png")
-    try:
-        proof_sheet(args.pdf, out, columns=args.columns, page_height_px=args.height)
-    except ValueError as exc:
-        raise ConfigError(str(exc)) from None
-    print(f"wrote {out}")
-    return EXIT_OK

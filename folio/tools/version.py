@@ -95,7 +95,7 @@ def read_at(repo: Path, rev: str, relpath: str) -> str:
 def last_author(repo: Path, rev: str = "HEAD", relpath: str = "") -> tuple[str, str]:
     """(name, ISO 8601 date) of the last commit up to `rev` that touched `relpath` (any file if '').
 
-    The author and date for the tracked changes of a redline: `critic.docx_spans(body, *last_author(...))`.
+    The author and date of the Word copy's tracked changes (formats/docx.py).
     """
     try:
         out = _git(repo, "log", "-1", "--format=%an%n%aI", rev, "--", relpath or ".")

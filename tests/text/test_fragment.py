@@ -7,9 +7,10 @@ from pathlib import Path
 import pytest
 
 from folio.errors import FolioError
+from folio.project.config import styles_dir
 from folio.project.manuscript import Chapter
 from folio.text.fragment import build_fragment
-from folio.text.pandoc import chapter_to_html
+from folio.text.pandoc import Sources, chapter_to_html
 
 from helpers import REFERENCES
 
@@ -33,11 +34,9 @@ More.
 def fragment_for(tmp_path: Path, body: str, number: int | None = 7):
     bib = tmp_path / "refs.yaml"
     bib.write_text(REFERENCES, encoding="utf-8")
-    from folio.project.config import _styles_dir
-
-    csl = _styles_dir() / "chicago-notes-bibliography.csl"
+    csl = styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 3, "Title", number, body, 5)
-    return build_fragment(chapter, chapter_to_html(body, "ch03-", "en-US", bib, csl, None).html)
+    return build_fragment(chapter, chapter_to_html(body, "ch03-", "en-US", Sources(bib, csl), None).html)
 
 
 def test_fragment_markup_is_pinned(tmp_path, golden):

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import html
 
+from folio.checks import marks
 from folio.project.manuscript import Chapter
 from folio.text import critic, pandoc
 from folio.text.redline import redline, tokenize
@@ -99,7 +100,7 @@ def test_accepting_a_redline_gives_the_new_text_back(seed: int):
     new = edited(old, seed)
     marked = redline(old, new)
     assert critic.apply(marked, "accept") == new
-    assert not [f for f in critic.lint(Chapter(Path("ch.md"), 1, "T", 1, marked, 1)) if f.is_error]
+    assert not [f for f in marks.lint(Chapter(Path("ch.md"), 1, "T", 1, marked, 1)) if f.is_error]
     assert marked != new  # the edits are marked
 
 

@@ -1,4 +1,4 @@
-"""folio/layout.py: each layout warning, on small documents laid out by WeasyPrint to trigger it."""
+"""folio/checks/layout.py (and render/weasy.read_pages): each layout warning, on small documents laid out by WeasyPrint to trigger it."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ from pathlib import Path
 
 import weasyprint
 
-from folio.render import layout
+from folio.checks import layout
+from folio.render import layout as pages
 from folio.render.fonts import font_faces
+from folio.render.weasy import read_pages
 
 from helpers import make_book, run_folio
 
@@ -25,16 +27,16 @@ h2 { font-size: 12pt; }
 TEXT_BLOCK = (20.0, 180.0)
 
 
-def pages_of(body: str, style: str = STYLE) -> list[layout.Page]:
+def pages_of(body: str, style: str = STYLE) -> list[pages.Page]:
     html = f"<html><head><style>{style}</style></head><body>{body}</body></html>"
-    return layout.read_pages(weasyprint.HTML(string=html).render(), space_width=0.25)
+    return read_pages(weasyprint.HTML(string=html).render(), space_width=0.25)
 
 
 def lines(n: int, word: str = "line") -> str:
     return "<br>".join(f"{word} {i}" for i in range(1, n + 1))
 
 
-def codes(pages: list[layout.Page], previous: list[str] | None = None) -> list[tuple[str, int]]:
+def codes(pages: list[pages.Page], previous: list[str] | None = None) -> list[tuple[str, int]]:
     return [(f.code, f.page) for f in layout.check(pages, PDF, TEXT_BLOCK, previous)]
 
 
@@ -103,7 +105,7 @@ def test_page_offsets_count_the_chapters_letters():
 
 def test_space_width_from_the_font():
     face = next(f for f in font_faces("EB Garamond") if f.style == "normal")
-    assert 0.15 < layout.space_width_em(face.path) < 0.3
+    assert 0.15 < pages.space_width_em(face.path) < 0.3
 
 
 def test_strict_build_fails_on_a_layout_warning(tmp_path):

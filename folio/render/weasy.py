@@ -1,0 +1,155 @@
+"""The only door to WeasyPrint: every PDF Folio lays out (the book, the draft, its margin, the
+cover) goes through `lay_out`, with the same rules:
+
+- WeasyPrint reads only data: URLs and files under the folders allowed (the project, the
+  templates, the font packages); anything else stops the layout with a message;
+- its warnings (unsupported CSS, a resource it could not use) are collected, not printed, so the
+  build can report them as findings;
+- the laid-out pages are read back as lines of text with their positions (render/layout.py's
+  Page and Line), for the layout checks, the draft's margin and the EPUB's page numbers.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlparse
+
+import weasyprint
+from weasyprint.formatting_structure import boxes
+from weasyprint.urls import FatalURLFetchingError, URLFetcher
+
+from folio.errors import FolioError
+from folio.render.layout import ALNUM, PX, Line, Page
+
+
+@dataclass
+class Laid:
+    """A laid-out document: its PDF, its pages read back, and what WeasyPrint warned about."""
+
+    data: bytes
+    pages: list[Page] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def lay_out(
+    html: str,
+    *,
+    allowed: list[Path],
+    base_url: str | None = None,
+    variant: str | None = None,
+    space_width: float | None = None,
+    hint: str = "keep images and styles inside the project folder",
+) -> Laid:
+    """Lay out `html` and write it as a PDF (`variant`: 'pdf/ua-1', 'pdf/x-1a', ...). With
+    `space_width` (the body face's word space in ems) the pages are read back too."""
+    with _captured_warnings() as warnings:
+        try:
+            document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ProjectFetcher(allowed)).render()
+            data = document.write_pdf(pdf_variant=variant) if variant else document.write_pdf()
+        except FatalURLFetchingError as exc:
+            raise FolioError(f"{exc} (hint: {hint})") from None
+    pages = read_pages(document, space_width) if space_width is not None else []
+    return Laid(bytes(data), pages, warnings)
+
+
+class ProjectFetcher(URLFetcher):  # type: ignore[misc]
+    """Reads files inside the project, Folio's templates and the font folders; nothing else."""
+
+    def __init__(self, allowed: list[Path]):
+        super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
+        self.allowed = [p.resolve() for p in allowed]
+
+    def fetch(self, url: str, headers: Any = None) -> Any:
+        if url.startswith("data:"):
+            return super().fetch(url, headers)
+        if url.startswith("file:"):
+            path = Path(unquote(urlparse(url).path)).resolve()
+            if any(path.is_relative_to(root) for root in self.allowed):
+                return super().fetch(url, headers)
+        raise FatalURLFetchingError(f"refused to read {url}: outside the project")
+
+
+@contextmanager
+def _captured_warnings() -> Iterator[list[str]]:
+    """WeasyPrint's warnings (unsupported CSS, missing resources) become build warnings."""
+    collected: list[str] = []
+
+    class Collect(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.levelno >= logging.WARNING:
+                collected.append(record.getMessage())
+
+    logger = logging.getLogger("weasyprint")
+    handler = Collect()
+    logger.addHandler(handler)
+    previous = logger.propagate
+    logger.propagate = False
+    try:
+        yield collected
+    finally:
+        logger.removeHandler(handler)
+        logger.propagate = previous
+
+
+# Reading the pages back ----------------------------------------------------------------------
+
+
+def read_pages(document: Any, space_width: float) -> list[Page]:
+    """Every page's lines, in order. `space_width` is the body font's space in ems."""
+    pages = []
+    counted: dict[str, int] = {}
+    for index, page in enumerate(document.pages):
+        info = Page(index + 1, None)
+        content = [child for child in page._page_box.children if not isinstance(child, boxes.MarginBox)]
+        for box in content:
+            _walk(box, info, None, None, space_width)
+        info.chapter = next((line.chapter for line in info.lines if line.chapter), None)
+        if info.chapter:
+            info.offset = counted.get(info.chapter, 0)
+        for line in info.lines:
+            if line.chapter:
+                counted[line.chapter] = counted.get(line.chapter, 0) + len(ALNUM.findall(line.text))
+        pages.append(info)
+    return pages
+
+
+def _walk(box: Any, page: Page, block: Any, chapter: str | None, space_width: float) -> None:
+    element = getattr(box, "element", None)
+    tag = getattr(box, "element_tag", "") or ""
+    if tag.endswith("::marker") or box.is_absolutely_positioned():
+        return  # list bullets and numbers are generated, not text; a fixed mark (DRAFT) is not text either
+    if element is not None and "chapter" in (element.get("class") or "").split():
+        chapter = element.get("id")
+    if isinstance(box, boxes.LineBox):
+        inline = list(_in_flow(box))
+        texts = [t for t in inline if isinstance(t, boxes.TextBox)]
+        text = "".join(t.text for t in texts)
+        classes = [(b.element.get("class") or "", b.element) for b in inline if getattr(b, "element", None) is not None]
+        stretch = 1.0
+        spaced = [t for t in texts if t.justification_spacing and " " in t.text]
+        if spaced:
+            natural = space_width * spaced[0].style["font_size"]
+            stretch = (natural + spaced[0].justification_spacing) / natural
+        refs = list(dict.fromkeys(e.get("data-n") for c, e in classes if "critic-ref" in c.split()))
+        changed = any({"critic-ins", "critic-del"} & set(c.split()) for c, _ in classes)
+        top, bottom = box.position_y * PX, (box.position_y + box.height) * PX
+        page.lines.append(Line(id(block), tag, text, top, bottom, stretch, chapter, refs, changed))
+        return
+    if isinstance(box, boxes.BlockBox) and element is not None:
+        block = element
+    for child in getattr(box, "children", []):
+        _walk(child, page, block, chapter, space_width)
+
+
+def _in_flow(box: Any) -> Any:
+    """The boxes inside a line, without floats (a margin note is not part of the line's text)."""
+    for child in getattr(box, "children", []):
+        if child.is_floated():
+            continue
+        yield child
+        yield from _in_flow(child)
