@@ -236,7 +236,8 @@ def spell_breaks(element: etree._Element, text: str) -> None:
 
 def break_points(text: str) -> list[str]:
     """The text cut at its break points (the pieces joined give it back)."""
-    cuts = [m.start() for m in BREAK.finditer(text) if re.search(r"\w", text[: m.start()]) and re.search(r"\w", text[m.start() :])]
+    letter = re.compile(r"[^\W_]")  # a letter or digit ("_" is a word character, not a letter)
+    cuts = [m.start() for m in BREAK.finditer(text) if letter.search(text, 0, m.start()) and letter.search(text, m.start())]
     return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True) if text[i:j]]
 
 

@@ -33,6 +33,8 @@ def fragment_root(tmp_path: Path, body: str) -> etree._Element:
         ("np.sum(x) + 1", ["np.", "sum(x) ", "+ ", "1"]),
         ("plain", ["plain"]),
         ("a//b", ["a//", "b"]),
+        ("_sample_bonus", ["_sample_", "bonus"]),
+        ("__init__.py", ["__init__.", "py"]),
     ],
 )
 def test_break_points(text, pieces):
