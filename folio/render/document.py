@@ -33,17 +33,35 @@ def lay_out_book(
     context: dict[str, Any] | None = None,
 ) -> Laid:
     """The book laid out with this template on pages of this geometry, its pages read back."""
-    faces = font_faces(project.config.print.font)
-    context = {"press": False, "cmyk_profile": "", **(context or {})}
-    html = templates.render(project.root, template, book=project.config, fragments=fragments, faces=faces, page=geometry, **context)
-    roman = next(face.path for face in faces if face.style == "normal")
+    html = book_html(project, fragments, template, geometry, context)
     return lay_out(
         html,
         allowed=[*design_folders(project), *(allowed or [])],
-        base_url=project.manuscript_dir.as_uri() + "/",
+        base_url=base_url(project),
         variant=variant,
-        space_width=space_width_em(roman),
+        space_width=body_space_width(project),
     )
+
+
+# HOOK(join): book_html, base_url and body_space_width split out of lay_out_book so that
+# render/parts.py lays out the same HTML a part at a time (no change in what lay_out_book does).
+def book_html(
+    project: Project, fragments: list[Fragment], template: str, geometry: PageGeometry, context: dict[str, Any] | None = None
+) -> str:
+    """The book as one HTML document in this template and page geometry."""
+    faces = font_faces(project.config.print.font)
+    context = {"press": False, "cmyk_profile": "", **(context or {})}
+    return templates.render(project.root, template, book=project.config, fragments=fragments, faces=faces, page=geometry, **context)
+
+
+def base_url(project: Project) -> str:
+    return project.manuscript_dir.as_uri() + "/"
+
+
+def body_space_width(project: Project) -> float:
+    """The body face's word space in ems (for reading the laid-out lines back)."""
+    roman = next(face.path for face in font_faces(project.config.print.font) if face.style == "normal")
+    return space_width_em(roman)
 
 
 def design_folders(project: Project) -> list[Path]:
