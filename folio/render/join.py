@@ -28,12 +28,17 @@ from collections.abc import Iterator, Sequence
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, Pdf
 
+LINK_SCHEME = "folio-anchor:"
 DOCUMENT_WIDE = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata")
 
 
-def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None) -> bytes:
+def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, link_scheme: str = LINK_SCHEME) -> bytes:
     """The parts as one PDF. `blank_before[i]`: a blank page goes before part i (the verso left
-    empty when the previous part ends on a recto and part i must open on one)."""
+    empty when the previous part ends on a recto and part i must open on one).
+
+    A link to a place in another part cannot be an internal link when the part is laid out
+    (WeasyPrint drops a link to an anchor it does not have), so it is laid out as a link to
+    `link_scheme` + the anchor's name; the join makes it an internal link to that name."""
     blank_before = list(blank_before or [False] * len(parts))
     if len(blank_before) != len(parts):
         raise ValueError("one blank_before flag per part")
@@ -54,6 +59,8 @@ def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None) -> 
                 out.pages.extend(src.pages)  # its named destinations are merged below
             copied = _copy(src, out, src.Root)  # the same copies of pages and annotations as above
             pages = [out.pages[first + i].obj for i in range(len(src.pages))]
+            for page in pages:
+                _internal_links(page, link_scheme)
             if tree is not None:
                 tree.add(copied.StructTreeRoot, pages)
             if "/Outlines" in copied:
@@ -82,6 +89,19 @@ def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None) -> 
     finally:
         for src in sources:
             src.close()
+
+
+def _internal_links(page: pikepdf.Object, scheme: str) -> None:
+    """Links to `scheme`NAME become links to the named destination NAME (as WeasyPrint makes them)."""
+    for annotation in _as_list(page.get("/Annots")):
+        action = annotation.get("/A")
+        if action is None or action.get("/S") != Name.URI or not str(action.get("/URI", "")).startswith(scheme):
+            continue
+        name = str(action.URI)[len(scheme) :]
+        del annotation.A
+        annotation.Dest = pikepdf.String(name)
+        if "/Contents" in annotation:
+            annotation.Contents = pikepdf.String(name)
 
 
 def _copy_document_wide(src: Pdf, out: Pdf) -> None:

@@ -43,7 +43,7 @@ import folio
 from folio.formats.output import write_atomic
 from folio.project.config import Project
 from folio.render.document import base_url, body_space_width, book_html, design_folders, reproducible
-from folio.render.join import join
+from folio.render.join import LINK_SCHEME, join
 from folio.render.layout import Line, Page
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
@@ -264,7 +264,17 @@ def split_parts(html: str) -> list[Part]:
     groups.append((cut, body_end, recto))
     groups = [(a, b, recto) for a, b, recto in groups if html[a:b].strip()]
     head, tail = html[:body_start], html[body_end:]
-    return [Part(head + html[a:b] + tail, recto) for a, b, recto in groups]
+    return [Part(head + _links_across(html[a:b]) + tail, recto) for a, b, recto in groups]
+
+
+ID = re.compile(r'\bid="([^"]+)"')
+LOCAL_LINK = re.compile(r'\bhref="#([^"]+)"')
+
+
+def _links_across(body: str) -> str:
+    """Links to places in other parts, spelt so that WeasyPrint keeps them (render/join.py)."""
+    ids = set(ID.findall(body))
+    return LOCAL_LINK.sub(lambda m: m[0] if m[1] in ids else f'href="{LINK_SCHEME}{m[1]}"', body)
 
 
 # The design: what besides a part's HTML shapes its pages ---------------------------------------
