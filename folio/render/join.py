@@ -48,7 +48,7 @@ def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, 
         _copy_document_wide(sources[0], out)
         tree = _Tree(out) if all("/StructTreeRoot" in src.Root for src in sources) else None
         outline = _Outline(out)
-        dests: dict[bytes, pikepdf.Object] = {}
+        dests: dict[str, pikepdf.Object] = {}
         labels: list[tuple[int, pikepdf.Object]] = []
         for src, blank in zip(sources, blank_before, strict=True):
             if blank:
@@ -67,16 +67,16 @@ def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, 
                 outline.add(copied.Outlines)
             if "/Names" in copied and "/Dests" in copied.Names:
                 for name, dest in NameTree(copied.Names.Dests).items():
-                    dests.setdefault(bytes(pikepdf.String(name)), dest)  # the first place of a name wins, as in one pass
+                    dests.setdefault(name, dest)  # the first place of a name wins, as in one pass
             if "/PageLabels" in copied:
                 labels += [(first + int(index), label) for index, label in NumberTree(copied.PageLabels).items()]
         if tree is not None:
             tree.finish()
         outline.finish()
         if dests:
-            names = NameTree.new(out)
-            for name in sorted(dests):
-                names[name.decode("latin-1")] = dests[name]
+            names = NameTree.new(out)  # kept in the order a name tree needs
+            for name, dest in dests.items():
+                names[name] = dest
             out.Root.Names = Dictionary(Dests=names.obj)
         if labels:
             numbers = NumberTree.new(out)
@@ -137,11 +137,11 @@ class _Tree:
         self.root.K = Array([self.document])
         self.parents: dict[int, pikepdf.Object] = {}
         self.next_key = 0
-        self.ids: dict[bytes, pikepdf.Object] = {}
+        self.ids: dict[str, pikepdf.Object] = {}
         self.role_map = Dictionary()
         self.class_map = Dictionary()
 
-    def add(self, root: pikepdf.Object, pages: list[pikepdf.Object]) -> None:
+    def add(self, root: pikepdf.Object, pages: Sequence[pikepdf.Object]) -> None:
         """A part's (copied) StructTreeRoot, and its (copied) pages in the joined document."""
         kids = _as_list(root.get("/K"))
         part_documents = {kid.objgen for kid in kids if isinstance(kid, Dictionary) and kid.get("/S") == Name.Document}
@@ -157,8 +157,9 @@ class _Tree:
             self.parents[base + int(key)] = value
             top = max(top, key)
         for page in pages:
-            if "/StructParents" in page and isinstance(entries.get(int(page.StructParents)), Array):
-                self._furniture_as_artifacts(page, entries[int(page.StructParents)], part_documents)
+            page_entries = entries.get(int(page.StructParents)) if "/StructParents" in page else None
+            if isinstance(page_entries, Array):
+                self._furniture_as_artifacts(page, page_entries, part_documents)
             if "/StructParents" in page:
                 page.StructParents = base + int(page.StructParents)
                 top = max(top, int(page.StructParents) - base)
@@ -167,12 +168,12 @@ class _Tree:
                     annotation.StructParent = base + int(annotation.StructParent)
         self.next_key = base + top + 1
         if "/IDTree" in root:
-            for name, element in NameTree(root.IDTree).items():
-                self.ids.setdefault(bytes(pikepdf.String(name)), element)
-        for key, target in (("/RoleMap", self.role_map), ("/ClassMap", self.class_map)):
-            for name, value in dict(root.get(key, Dictionary())).items():
-                if name not in target:
-                    target[name] = value
+            for id_, element in NameTree(root.IDTree).items():
+                self.ids.setdefault(id_, element)
+        for map_name, target in (("/RoleMap", self.role_map), ("/ClassMap", self.class_map)):
+            for role, value in dict(root.get(map_name, Dictionary())).items():
+                if role not in target:
+                    target[role] = value
 
     def _furniture_as_artifacts(self, page: pikepdf.Object, entries: pikepdf.Array, part_documents: set[tuple[int, int]]) -> None:
         """WeasyPrint tags the running heads and folios (margin boxes) with elements it leaves out of
@@ -184,7 +185,8 @@ class _Tree:
         for mcid in furniture:
             entries[mcid] = pikepdf.Object.parse(b"null")
         operations = []
-        for operands, operator in pikepdf.parse_content_stream(page):
+        for instruction in pikepdf.parse_content_stream(page):
+            operands, operator = list(instruction.operands), instruction.operator
             if str(operator) == "BDC" and _mcid(operands) in furniture:
                 operands = [Name.Artifact, Dictionary(Type=Name.Pagination)]
             operations.append((operands, operator))
@@ -198,8 +200,8 @@ class _Tree:
         self.root.ParentTreeNextKey = self.next_key
         if self.ids:
             ids = NameTree.new(self.out)
-            for name in sorted(self.ids):
-                ids[name.decode("latin-1")] = self.ids[name]
+            for id_, element in self.ids.items():
+                ids[id_] = element
             self.root.IDTree = ids.obj
         if self.role_map:
             self.root.RoleMap = self.role_map
@@ -287,12 +289,12 @@ def structure_problems(pdf: Pdf) -> list[str]:
                 claimed.add((number, mcid))
     parents = {int(key): value for key, value in NumberTree(pdf.Root.StructTreeRoot.ParentTree).items()}
     used: dict[int, str] = {}
-    for number, page in enumerate(pdf.pages, start=1):
-        for mcid in marked_content_ids(page):
+    for number, pdf_page in enumerate(pdf.pages, start=1):
+        for mcid in marked_content_ids(pdf_page):
             if (number, mcid) not in claimed:
                 problems.append(f"page {number}: marked-content id {mcid} is not reachable from the structure tree")
-        if "/StructParents" in page.obj:
-            key = int(page.obj.StructParents)
+        if "/StructParents" in pdf_page.obj:
+            key = int(pdf_page.obj.StructParents)
             if key in used:
                 problems.append(f"page {number}: ParentTree key {key} also used by {used[key]}")
             used[key] = f"page {number}"
@@ -305,9 +307,9 @@ def structure_problems(pdf: Pdf) -> list[str]:
                     continue  # a null: no content with that id
                 if element.objgen not in in_tree:
                     problems.append(f"page {number}: ParentTree[{key}][{mcid}] is not in the structure tree")
-                elif page_numbers.get(_page_of(element).objgen if _page_of(element) is not None else None) != number:
+                elif (on := _page_of(element)) is None or page_numbers.get(on.objgen) != number:
                     problems.append(f"page {number}: ParentTree[{key}][{mcid}] is an element of another page")
-        for annotation in _as_list(page.obj.get("/Annots")):
+        for annotation in _as_list(pdf_page.obj.get("/Annots")):
             if "/StructParent" in annotation:
                 key = int(annotation.StructParent)
                 if key in used:
@@ -321,7 +323,7 @@ def structure_problems(pdf: Pdf) -> list[str]:
 def _walk_tree(root: pikepdf.Object) -> Iterator[tuple[pikepdf.Object, pikepdf.Object | None, int | None]]:
     """(element, page, mcid) for every element reachable from the root, and for every marked-content
     id it claims (an int kid on the element's /Pg, or a marked-content reference with its own /Pg)."""
-    stack = [(kid, None) for kid in reversed(_as_list(root.get("/K")))]
+    stack: list[tuple[pikepdf.Object, pikepdf.Object | None]] = [(kid, None) for kid in reversed(_as_list(root.get("/K")))]
     seen: set[tuple[int, int]] = set()
     while stack:
         element, page = stack.pop()
@@ -340,7 +342,7 @@ def _walk_tree(root: pikepdf.Object) -> Iterator[tuple[pikepdf.Object, pikepdf.O
                 stack.append((kid, page))
 
 
-def _page_of(element: pikepdf.Object) -> pikepdf.Object | None:
+def _page_of(element: pikepdf.Object | None) -> pikepdf.Object | None:
     while isinstance(element, Dictionary):
         if "/Pg" in element:
             return element.Pg
@@ -351,7 +353,7 @@ def _page_of(element: pikepdf.Object) -> pikepdf.Object | None:
 def marked_content_ids(page: pikepdf.Page) -> list[int]:
     """The marked-content ids in a page's content stream (BDC operators with an /MCID)."""
     ids = []
-    for operands, operator in pikepdf.parse_content_stream(page):
-        if str(operator) == "BDC" and len(operands) == 2 and isinstance(operands[1], Dictionary) and "/MCID" in operands[1]:
-            ids.append(int(operands[1].MCID))
+    for instruction in pikepdf.parse_content_stream(page):
+        if str(instruction.operator) == "BDC" and (mcid := _mcid(list(instruction.operands))) is not None:
+            ids.append(mcid)
     return ids

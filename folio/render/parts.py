@@ -95,22 +95,23 @@ def lay_out_parts(
         for i in range(len(parts)):
             if i in laid:
                 continue
-            entry = store.get(keys[i], starts[i]) if store else None
+            exact = all(j in counts for j in range(i))
+            entry = store.get(keys[i], starts[i]) if store and exact else None
             if entry is not None:
                 laid[i] = entry
-                counts[i] = len(entry.pages)
-            else:
-                todo.append(i)
+            elif exact or i not in counts:
+                todo.append(i)  # a part whose length is unknown is laid out now, even at a guessed folio
+            # else: its length is known but not yet where it starts: wait for the parts before it
         if not todo:
-            break
+            continue
         results = _map(_lay_out_part, [(parts[i].html, starts[i], options) for i in todo], jobs)
         for i, result in zip(todo, results, strict=True):
             counts[i] = len(result.pages)
             if store:
                 store.put(keys[i], result)
-        exact, _ = start_folios(parts, counts, {})
+        known, _ = start_folios(parts, counts, {})
         for i, result in zip(todo, results, strict=True):
-            if exact[i] == result.first:
+            if known[i] == result.first:
                 laid[i] = result
     if store:
         store.keep(keys)

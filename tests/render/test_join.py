@@ -9,7 +9,6 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
-import pdfplumber
 import pikepdf
 import pytest
 
@@ -19,7 +18,7 @@ from folio.project.config import load_project
 from folio.render.join import join, marked_content_ids, structure_problems
 from folio.render.parts import lay_out_parts
 
-from helpers import CHAPTER_ONE, CHAPTER_TWO, make_book
+from helpers import CHAPTER_ONE, CHAPTER_TWO, link_targets, make_book, outline, page_texts
 
 CHAPTER_THREE = """\
 ---
@@ -54,39 +53,6 @@ def three(tmp_path_factory: pytest.TempPathFactory) -> Pair:
     (root / "single.pdf").write_bytes(single.data)
     (root / "joined.pdf").write_bytes(joined.data)
     return Pair(root / "single.pdf", root / "joined.pdf", single.warnings, joined.warnings)
-
-
-def page_texts(path: Path) -> list[str]:
-    """Every page's whole text: running head, body and folio."""
-    with pdfplumber.open(path) as pdf:
-        return [page.extract_text() or "" for page in pdf.pages]
-
-
-def outline(pdf: pikepdf.Pdf) -> list[tuple[int, str, int]]:
-    """(depth, title, page number) of every outline item, in order."""
-    pages = [page.objgen for page in pdf.pages]
-    items: list[tuple[int, str, int]] = []
-
-    def walk(children: list[pikepdf.OutlineItem], depth: int) -> None:
-        for item in children:
-            items.append((depth, item.title, pages.index(item.destination[0].objgen) + 1))
-            walk(item.children, depth + 1)
-
-    with pdf.open_outline() as tree:
-        walk(tree.root, 0)
-    return items
-
-
-def link_targets(pdf: pikepdf.Pdf) -> list[tuple[int, str, int]]:
-    """(page of the link, destination name, page it leads to) for every internal link."""
-    pages = [page.objgen for page in pdf.pages]
-    dests = {str(name): pages.index(dest[0].objgen) + 1 for name, dest in pikepdf.NameTree(pdf.Root.Names.Dests).items()}
-    links = set()
-    for number, page in enumerate(pdf.pages, start=1):
-        for annotation in page.obj.get("/Annots", []):
-            if "/Dest" in annotation:
-                links.add((number, str(annotation.Dest), dests.get(str(annotation.Dest), 0)))
-    return sorted(links)
 
 
 def test_joined_book_is_the_single_pass_book(three: Pair):
