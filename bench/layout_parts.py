@@ -16,12 +16,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench import make_book  # noqa: E402
-
-from folio.checks.book import check_book  # noqa: E402
-from folio.formats.pdf import lay_out_print  # noqa: E402
-from folio.project.config import load_project  # noqa: E402
-from folio.render.parts import lay_out_parts  # noqa: E402
+from bench import make_book
+from folio.checks.book import check_book
+from folio.formats.pdf import lay_out_print
+from folio.project.config import load_project
+from folio.render.parts import lay_out_parts
 
 
 def main() -> int:
@@ -54,7 +53,8 @@ def main() -> int:
         timed("lay_out_parts, one sentence changed", lambda: lay_out_parts(project, changed, jobs=args.jobs, cache_dir=cache))
         assert len(parts.pages) == len(single.pages)
     (Path("build")).mkdir(exist_ok=True)
-    Path("build/bench-parts.json").write_text(json.dumps([dict(zip(["what", "seconds", "pages", "bytes"], r, strict=True)) for r in rows], indent=1))
+    table = [dict(zip(["what", "seconds", "pages", "bytes"], row, strict=True)) for row in rows]
+    Path("build/bench-parts.json").write_text(json.dumps(table, indent=1))
     return 0
 
 
