@@ -82,7 +82,7 @@ def lay_out_parts(
     parts = split_parts(html)
     design = design_key(project, html)
     keys = [hashlib.sha256(f"{design}\n{part.html}".encode()).hexdigest() for part in parts]
-    store = LayoutCache(cache_dir) if cache_dir else None
+    store = LayoutCache(cache_dir / "layout" / template.split(".")[0]) if cache_dir else None
     counts: dict[int, int] = {}
     if store:
         counts = {i: n for i, key in enumerate(keys) if (n := store.page_count(key)) is not None}
@@ -90,7 +90,7 @@ def lay_out_parts(
     allowed = design_folders(project)
     options = (tuple(allowed), base_url(project), body_space_width(project))
     while len(laid) < len(parts):
-        starts, _ = start_folios(parts, counts, _guess(parts, counts))
+        starts, _ = start_folios(parts, counts, _guess(parts, counts, project))
         todo = []
         for i in range(len(parts)):
             if i in laid:
@@ -151,11 +151,18 @@ def start_folios(parts: list[Part], counts: dict[int, int], guesses: dict[int, i
     return starts, blanks
 
 
-def _guess(parts: list[Part], counts: dict[int, int]) -> dict[int, int]:
-    """Page counts for the parts not laid out yet: by the length of their text, at the rate of
-    the parts whose counts are known (at first, a rough rate for a 6 x 9 in page)."""
+def _guess(parts: list[Part], counts: dict[int, int], project: Project) -> dict[int, int]:
+    """Page counts for the parts not laid out yet, by the length of their text: at the rate of the
+    parts whose counts are known, or at first from the text block (a guess only costs time: a part
+    laid out at the wrong folio is laid out again)."""
     known = [(len(_text(parts[i].html)), n) for i, n in counts.items()]
-    letters_per_page = sum(size for size, _ in known) / max(1, sum(n for _, n in known)) if known else 2200.0
+    if known:
+        letters_per_page = sum(size for size, _ in known) / max(1, sum(n for _, n in known))
+    else:
+        page, body = project.geometry(), project.config.print
+        lines = (page.height - page.top - page.bottom) / body.leading
+        letters = (page.width - page.inner - page.outer) / (0.45 * body.font_size)  # an average letter is about 0.45 em
+        letters_per_page = 0.6 * lines * letters  # chapter openings, headings, notes and short lines take the rest (measured)
     return {i: max(1, round(len(_text(part.html)) / letters_per_page)) for i, part in enumerate(parts) if i not in counts}
 
 
@@ -285,11 +292,14 @@ URL = re.compile(r"""(?:\bsrc=["']|url\(["']?)([^"')]+)""")
 
 def design_key(project: Project, html: str) -> str:
     """A hash of what shapes the layout besides the HTML: the bytes of every local file the HTML
-    reads (fonts, images), and the versions of Folio, WeasyPrint and its font tools."""
+    reads (fonts, images), the versions of WeasyPrint and its font tools, and Folio's version and
+    the source of its renderer (a change there must not serve pages laid out before it)."""
     digest = hashlib.sha256(CACHE_FORMAT.encode())
     for name in ("weasyprint", "pydyf", "fonttools", "pyphen"):
         digest.update(f"{name}={version(name)}\n".encode())
     digest.update(f"folio={folio.__version__}\n".encode())
+    for source in sorted(Path(__file__).parent.glob("*.py")):
+        digest.update(f"{source.name}={_file_hash(source)}\n".encode())
     base = base_url(project)
     for url in sorted(set(URL.findall(html))):
         absolute = urljoin(base, url.strip())
@@ -315,12 +325,13 @@ def _file_hash(path: Path) -> str:
 
 
 class LayoutCache:
-    """Laid-out parts on disk: `KEY/FOLIO.pdf` and `KEY/FOLIO.json` (the pages, the warnings and
-    the PDF's sha256). Each file is written atomically; an entry that does not check out is
-    treated as absent (and replaced when the part is laid out again)."""
+    """Laid-out parts on disk, one folder per template (`OUT/.cache/layout/book/`): `KEY/FOLIO.pdf`
+    and `KEY/FOLIO.json` (the pages, the warnings and the PDF's sha256). Each file is written
+    atomically; an entry that does not check out is treated as absent (and replaced when the part
+    is laid out again)."""
 
-    def __init__(self, cache_dir: Path):
-        self.root = cache_dir / "layout"
+    def __init__(self, root: Path):
+        self.root = root
 
     def page_count(self, key: str) -> int | None:
         """The page count of this part, from any of its entries (it does not depend on the folio)."""

@@ -133,7 +133,7 @@ def test_a_corrupt_cache_entry_is_laid_out_again(tmp_path: Path, monkeypatch: py
     root = make_book(tmp_path, {"one.md": CHAPTER_ONE, "two.md": CHAPTER_TWO})
     _, first = _lay_out(root)
     counter = Counter(monkeypatch)
-    entries = {_first_chapter(meta): meta for meta in (root / "build" / ".cache" / "layout").glob("*/*.json")}
+    entries = {_first_chapter(meta): meta for meta in (root / "build" / ".cache" / "layout" / "book").glob("*/*.json")}
     assert set(entries) == {None, "ch01", "ch02"}
     pdf = entries["ch02"].with_suffix(".pdf")
     pdf.write_bytes(pdf.read_bytes()[:-2000])  # a partial write of chapter two's PDF
