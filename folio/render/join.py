@@ -12,6 +12,8 @@ tree, which pikepdf does not merge at all. This module merges each of them:
   (marked-content ids and annotations back to their elements) with every part's keys moved past
   the previous parts', and each page's `/StructParents` and each annotation's `/StructParent`
   moved to match; `/IDTree`, `/RoleMap` and `/ClassMap` merged;
+- page furniture (running heads, folios) marked as artifacts: `furniture_as_artifacts`, run on
+  each part before the join (render/parts.py does it where the part is laid out);
 - the document-wide entries (`/Lang`, `/MarkInfo`, `/ViewerPreferences`, XMP, Info) from the
   first part, and page labels moved to where each part's pages land.
 
@@ -157,9 +159,6 @@ class _Tree:
             self.parents[base + int(key)] = value
             top = max(top, key)
         for page in pages:
-            page_entries = entries.get(int(page.StructParents)) if "/StructParents" in page else None
-            if isinstance(page_entries, Array):
-                self._furniture_as_artifacts(page, page_entries, part_documents)
             if "/StructParents" in page:
                 page.StructParents = base + int(page.StructParents)
                 top = max(top, int(page.StructParents) - base)
@@ -174,23 +173,6 @@ class _Tree:
             for role, value in dict(root.get(map_name, Dictionary())).items():
                 if role not in target:
                     target[role] = value
-
-    def _furniture_as_artifacts(self, page: pikepdf.Object, entries: pikepdf.Array, part_documents: set[tuple[int, int]]) -> None:
-        """WeasyPrint tags the running heads and folios (margin boxes) with elements it leaves out of
-        the tree, so their marked content belongs to nothing a reader can reach, which PDF/UA
-        forbids. Page furniture is an artifact: mark it so, and drop those ParentTree entries."""
-        furniture = {mcid for mcid, element in enumerate(entries) if _outside_tree(element, part_documents)}
-        if not furniture:
-            return
-        for mcid in furniture:
-            entries[mcid] = pikepdf.Object.parse(b"null")
-        operations = []
-        for instruction in pikepdf.parse_content_stream(page):
-            operands, operator = list(instruction.operands), instruction.operator
-            if str(operator) == "BDC" and _mcid(operands) in furniture:
-                operands = [Name.Artifact, Dictionary(Type=Name.Pagination)]
-            operations.append((operands, operator))
-        page.Contents = self.out.make_stream(pikepdf.unparse_content_stream(operations))
 
     def finish(self) -> None:
         parent_tree = NumberTree.new(self.out)
@@ -240,6 +222,35 @@ class _Outline:
         if "/Next" in self.items[-1]:
             del self.items[-1].Next
         self.out.Root.Outlines = root
+
+
+def furniture_as_artifacts(pdf: Pdf) -> None:
+    """WeasyPrint tags the running heads and folios (margin boxes) with elements it leaves out of
+    the structure tree, so their marked content belongs to nothing a reader can reach, which
+    PDF/UA forbids. Page furniture is an artifact: mark it so in the content streams, and drop
+    those ParentTree entries. For a PDF straight from WeasyPrint (a part, before the join)."""
+    root = pdf.Root.get("/StructTreeRoot")
+    if root is None or "/ParentTree" not in root:
+        return
+    documents = {kid.objgen for kid in _as_list(root.get("/K")) if isinstance(kid, Dictionary) and kid.get("/S") == Name.Document}
+    parents = NumberTree(root.ParentTree)
+    for page in pdf.pages:
+        key = int(page.obj.get("/StructParents", -1))
+        entries = parents[key] if key >= 0 and key in parents else None
+        if not isinstance(entries, Array):
+            continue
+        furniture = {mcid for mcid, element in enumerate(entries) if _outside_tree(element, documents)}
+        if not furniture:
+            continue
+        for mcid in furniture:
+            entries[mcid] = pikepdf.Object.parse(b"null")
+        operations = []
+        for instruction in pikepdf.parse_content_stream(page):
+            operands, operator = list(instruction.operands), instruction.operator
+            if str(operator) == "BDC" and _mcid(operands) in furniture:
+                operands = [Name.Artifact, Dictionary(Type=Name.Pagination)]
+            operations.append((operands, operator))
+        page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(operations))
 
 
 def _outside_tree(element: pikepdf.Object, part_documents: set[tuple[int, int]]) -> bool:

@@ -43,12 +43,12 @@ import folio
 from folio.formats.output import write_atomic
 from folio.project.config import Project
 from folio.render.document import base_url, body_space_width, book_html, design_folders, reproducible
-from folio.render.join import LINK_SCHEME, join
+from folio.render.join import LINK_SCHEME, furniture_as_artifacts, join
 from folio.render.layout import Line, Page
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
 
-CACHE_FORMAT = "1"  # bump when what an entry holds changes
+CACHE_FORMAT = "2"  # bump when what an entry holds changes
 
 
 @dataclass(frozen=True)
@@ -179,7 +179,7 @@ def _lay_out_part(html: str, first: int, options: tuple[tuple[Path, ...], str, f
     rule = f"<style>@page :first {{ counter-reset: page {first} }}</style>\n</head>"
     laid = lay_out(html.replace("</head>", rule, 1), allowed=list(allowed), base_url=base, variant="pdf/ua-1", space_width=space_width)
     pages = [Page(first + k, page.chapter, page.offset, page.lines) for k, page in enumerate(laid.pages)]
-    return PartLayout(first, reproducible(laid.data), pages, laid.warnings)
+    return PartLayout(first, reproducible(laid.data, furniture_as_artifacts), pages, laid.warnings)
 
 
 def _map(function: Callable[..., PartLayout], calls: list[tuple[object, ...]], jobs: int | None) -> list[PartLayout]:

@@ -9,13 +9,14 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+import pdfplumber
 import pikepdf
 import pytest
 
 from folio.checks.book import check_book
 from folio.formats.pdf import lay_out_print
 from folio.project.config import load_project
-from folio.render.join import join, marked_content_ids, structure_problems
+from folio.render.join import furniture_as_artifacts, join, marked_content_ids, structure_problems
 from folio.render.parts import lay_out_parts
 
 from helpers import CHAPTER_ONE, CHAPTER_TWO, link_targets, make_book, outline, page_texts
@@ -88,14 +89,24 @@ def test_structure_tree_is_whole(three: Pair):
         assert b"pdfuaid" in pdf.Root.Metadata.read_bytes()
 
 
-def test_single_pass_leaves_page_furniture_outside_the_tree_and_the_join_marks_it_as_artifacts(three: Pair):
+def test_page_furniture_becomes_artifacts(three: Pair):
     """WeasyPrint maps the running heads' and folios' marked content to elements outside the tree;
-    the join turns them into /Artifact content. The check sees the difference (it can fail)."""
+    each part's furniture is turned into /Artifact content. The check sees the difference."""
     with pikepdf.open(three.single) as pdf:
-        assert any("not reachable" in problem for problem in structure_problems(pdf))
+        problems = structure_problems(pdf)
+        assert problems and all("not reachable" in p or "not in the structure tree" in p for p in problems)
+        furniture_as_artifacts(pdf)
+        assert structure_problems(pdf) == []
+        texts = [page.extract_text() for page in pdfplumber.open(_saved(pdf, three.single.with_name("fixed.pdf"))).pages]
+    assert texts == page_texts(three.single)  # the folios are still there, and nothing else moved
     with pikepdf.open(three.joined) as pdf:
         furniture = [ops for ops, op in pikepdf.parse_content_stream(pdf.pages[2]) if str(op) == "BDC" and ops[0] == "/Artifact"]
         assert furniture  # the folio on chapter one's opening page
+
+
+def _saved(pdf: pikepdf.Pdf, path: Path) -> Path:
+    pdf.save(path)
+    return path
 
 
 def test_structure_check_catches_a_broken_parent_tree(three: Pair):
