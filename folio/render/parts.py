@@ -18,8 +18,9 @@ and the folio it starts on. A part's page count does not depend on that folio, s
 tells where each part will start before anything is laid out: editing one chapter lays out that
 chapter again, and the later ones only when the folio they start on moves. On a cold cache the
 starting folios are guessed, the parts laid out side by side, and a part whose guess was wrong
-is laid out again once the pages before it are known. An entry whose PDF does not match the
-hash it was stored with is laid out again, never used.
+is laid out again once the pages before it are known. The joined book is kept too, under the
+keys and folios of its parts, so a build with nothing changed neither lays out nor joins. An
+entry whose PDF does not match the hash it was stored with is made again, never used.
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ from folio.render.layout import Line, Page
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
 
-CACHE_FORMAT = "2"  # bump when what an entry holds changes
+CACHE_FORMAT = "3"  # bump when what an entry holds changes
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,12 @@ def lay_out_parts(
     counts: dict[int, int] = {}
     if store:
         counts = {i: n for i, key in enumerate(keys) if (n := store.page_count(key)) is not None}
+    if store and len(counts) == len(parts):  # every part's length known: the joined book may be cached whole
+        book_key = _book_key(keys, start_folios(parts, counts, {})[0])
+        cached = store.get_book(book_key)
+        if cached is not None:
+            store.keep(keys, book_key)
+            return cached
     laid: dict[int, PartLayout] = {}
     allowed = design_folders(project)
     options = (tuple(allowed), base_url(project), body_space_width(project))
@@ -113,9 +120,16 @@ def lay_out_parts(
         for i, result in zip(todo, results, strict=True):
             if known[i] == result.first:
                 laid[i] = result
+    book = assemble(parts, [laid[i] for i in range(len(parts))])
     if store:
-        store.keep(keys)
-    return assemble(parts, [laid[i] for i in range(len(parts))])
+        book_key = _book_key(keys, [laid[i].first for i in range(len(parts))])
+        store.put_book(book_key, book)
+        store.keep(keys, book_key)
+    return book
+
+
+def _book_key(keys: list[str], starts: list[int]) -> str:
+    return hashlib.sha256("\n".join(f"{key} {first}" for key, first in zip(keys, starts, strict=True)).encode()).hexdigest()
 
 
 def assemble(parts: list[Part], laid: list[PartLayout]) -> Laid:
@@ -335,12 +349,10 @@ class LayoutCache:
 
     def page_count(self, key: str) -> int | None:
         """The page count of this part, from any of its entries (it does not depend on the folio)."""
-        for meta in sorted((self.root / key).glob("*.json")) if (self.root / key).is_dir() else []:
-            try:
-                return len(json.loads(meta.read_text(encoding="utf-8"))["pages"])
-            except (OSError, ValueError, KeyError):
-                continue
-        return None
+        try:
+            return int((self.root / key / "pages").read_text(encoding="ascii"))
+        except (OSError, ValueError):
+            return None
 
     def get(self, key: str, first: int) -> PartLayout | None:
         folder = self.root / key
@@ -364,10 +376,20 @@ class LayoutCache:
         }
         write_atomic(folder / f"{layout.first}.pdf", layout.data)
         write_atomic(folder / f"{layout.first}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        write_atomic(folder / "pages", str(len(layout.pages)).encode("ascii"))
 
-    def keep(self, keys: Iterable[str]) -> None:
-        """Forget the parts this book no longer has (an edited chapter's old layouts)."""
-        wanted = set(keys)
+    def get_book(self, key: str) -> Laid | None:
+        """The joined book, when every part is the same at the same folio as when it was joined."""
+        entry = self.get(f"book-{key}", 1)
+        return Laid(entry.data, entry.pages, entry.warnings) if entry else None
+
+    def put_book(self, key: str, book: Laid) -> None:
+        self.put(f"book-{key}", PartLayout(1, book.data, book.pages, book.warnings))
+
+    def keep(self, keys: Iterable[str], book_key: str) -> None:
+        """Forget the parts this book no longer has (an edited chapter's old layouts), and the
+        books joined before this one."""
+        wanted = {*keys, f"book-{book_key}"}
         for folder in self.root.iterdir() if self.root.is_dir() else []:
             if folder.is_dir() and folder.name not in wanted:
                 shutil.rmtree(folder, ignore_errors=True)

@@ -3,6 +3,7 @@ cache: the same book as the single pass, and only what changed is laid out again
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pikepdf
@@ -133,11 +134,19 @@ def test_a_corrupt_cache_entry_is_laid_out_again(tmp_path: Path, monkeypatch: py
     root = make_book(tmp_path, {"one.md": CHAPTER_ONE, "two.md": CHAPTER_TWO})
     _, first = _lay_out(root)
     counter = Counter(monkeypatch)
-    entries = {_first_chapter(meta): meta for meta in (root / "build" / ".cache" / "layout" / "book").glob("*/*.json")}
+    layout = root / "build" / ".cache" / "layout" / "book"
+    [book] = layout.glob("book-*/1.pdf")
+    book.write_bytes(book.read_bytes()[:-10])  # the joined book cut short: joined again from the parts
+    _, rejoined = _lay_out(root)
+    assert counter.take() == [] and rejoined.data == first.data
+    assert book.read_bytes() == first.data  # written again, whole
+
+    entries = {_first_chapter(meta): meta for meta in layout.glob("*/*.json") if not meta.parent.name.startswith("book-")}
     assert set(entries) == {None, "ch01", "ch02"}
     pdf = entries["ch02"].with_suffix(".pdf")
     pdf.write_bytes(pdf.read_bytes()[:-2000])  # a partial write of chapter two's PDF
     entries[None].write_text("{not json", encoding="utf-8")  # the front matter's pages garbled
+    shutil.rmtree(book.parent)
     _, rebuilt = _lay_out(root)
     assert sorted(counter.take()) == ["ch02", "titlepage"]
     assert rebuilt.data == first.data
