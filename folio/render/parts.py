@@ -49,7 +49,7 @@ from folio.render.layout import Line, Page
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
 
-CACHE_FORMAT = "3"  # bump when what an entry holds changes
+CACHE_FORMAT = "4"  # bump when what an entry holds changes
 
 
 @dataclass(frozen=True)
@@ -106,10 +106,15 @@ def lay_out_parts(
             entry = store.get(keys[i], starts[i]) if store and exact else None
             if entry is not None:
                 laid[i] = entry
+                counts[i] = len(entry.pages)  # its own pages, whatever the count file said
             elif exact or i not in counts:
                 todo.append(i)  # a part whose length is unknown is laid out now, even at a guessed folio
             # else: its length is known but not yet where it starts: wait for the parts before it
-        if not todo:
+        known, _ = start_folios(parts, counts, {})
+        stale = [i for i in laid if all(j in counts for j in range(i)) and laid[i].first != known[i]]
+        for i in stale:
+            del laid[i]  # taken from the cache at a folio that a page count read from the cache got wrong
+        if stale or not todo:
             continue
         results = _map(_lay_out_part, [(parts[i].html, starts[i], options) for i in todo], jobs)
         for i, result in zip(todo, results, strict=True):
@@ -299,6 +304,13 @@ def _links_across(body: str) -> str:
     return LOCAL_LINK.sub(lambda m: m[0] if m[1] in ids else f'href="{LINK_SCHEME}{m[1]}"', body)
 
 
+def _entry_hash(data: bytes, pages: object, warnings: object) -> str:
+    """What an entry holds, hashed: its PDF and its pages (a damaged file of either is caught)."""
+    digest = hashlib.sha256(data)
+    digest.update(json.dumps([pages, warnings], ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    return digest.hexdigest()
+
+
 # The design: what besides a part's HTML shapes its pages ---------------------------------------
 
 URL = re.compile(r"""(?:\bsrc=["']|url\(["']?)([^"')]+)""")
@@ -340,7 +352,8 @@ def _file_hash(path: Path) -> str:
 
 class LayoutCache:
     """Laid-out parts on disk, one folder per template (`OUT/.cache/layout/book/`): `KEY/FOLIO.pdf`
-    and `KEY/FOLIO.json` (the pages, the warnings and the PDF's sha256). Each file is written
+    and `KEY/FOLIO.json` (the pages, the warnings and a sha256 of them and of the PDF), and
+    `KEY/pages`, the part's page count. Each file is written
     atomically; an entry that does not check out is treated as absent (and replaced when the part
     is laid out again)."""
 
@@ -359,7 +372,7 @@ class LayoutCache:
         try:
             meta = json.loads((folder / f"{first}.json").read_text(encoding="utf-8"))
             data = (folder / f"{first}.pdf").read_bytes()
-            if hashlib.sha256(data).hexdigest() != meta["sha256"] or meta["first"] != first:
+            if meta["sha256"] != _entry_hash(data, meta["pages"], meta["warnings"]) or meta["first"] != first:
                 return None
             pages = [Page(p["number"], p["chapter"], p["offset"], [Line(**line) for line in p["lines"]]) for p in meta["pages"]]
             return PartLayout(first, data, pages, list(meta["warnings"]))
@@ -370,10 +383,10 @@ class LayoutCache:
         folder = self.root / key
         meta = {
             "first": layout.first,
-            "sha256": hashlib.sha256(layout.data).hexdigest(),
             "pages": [asdict(page) for page in layout.pages],
             "warnings": layout.warnings,
         }
+        meta["sha256"] = _entry_hash(layout.data, meta["pages"], layout.warnings)
         write_atomic(folder / f"{layout.first}.pdf", layout.data)
         write_atomic(folder / f"{layout.first}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
         write_atomic(folder / "pages", str(len(layout.pages)).encode("ascii"))

@@ -153,6 +153,13 @@ def test_a_corrupt_cache_entry_is_laid_out_again(tmp_path: Path, monkeypatch: py
     with pikepdf.open(pdf) as again:  # written again, whole
         assert len(again.pages) == 1
 
+    # A page count that lies (chapter one said to have 4 pages) sends no part to the wrong folio.
+    (entries["ch01"].parent / "pages").write_text("4", encoding="ascii")
+    [book] = layout.glob("book-*/1.pdf")
+    shutil.rmtree(book.parent)
+    _, recounted = _lay_out(root)
+    assert recounted.data == first.data
+
 
 def _first_chapter(meta: Path) -> str | None:
     import json
