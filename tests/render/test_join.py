@@ -19,7 +19,7 @@ from folio.project.config import load_project
 from folio.render.join import furniture_as_artifacts, join, marked_content_ids, structure_problems
 from folio.render.parts import lay_out_parts
 
-from helpers import CHAPTER_ONE, CHAPTER_TWO, link_targets, make_book, outline, page_texts
+from helpers import CHAPTER_ONE, CHAPTER_TWO, link_targets, make_book, outline, page_texts, run_folio
 
 CHAPTER_THREE = """\
 ---
@@ -142,3 +142,13 @@ def test_join_of_parts_with_blank_versos_only(tmp_path: Path):
         assert [float(x) for x in joined.pages[1].mediabox] == [0, 0, 200, 300]
     with pytest.raises(ValueError):
         join(parts, [False])
+
+
+def test_joined_book_passes_preflight_as_the_single_pass_one_does(three: Pair):
+    reports = []
+    for path in (three.single, three.joined):
+        code, stdout, stderr = run_folio(["preflight", "--project", str(path.parent), str(path)])
+        assert code == 0, stderr
+        reports.append([line for line in stdout.splitlines() if not line.startswith("fonts:")])
+    assert reports[0] == reports[1]
+    assert any(line.startswith("passed: 0 error(s), 0 warning(s)") for line in reports[1])
