@@ -73,9 +73,10 @@ $(READY): requirements.lock pyproject.toml $(SYSTEM)
 	touch $@
 
 # System packages: HarfBuzz's subsetter (WeasyPrint embeds font subsets with it), a CMYK ICC
-# profile for the printer's PDF/X file (Ghostscript's, in libgs-common) and Java (EPUBCheck).
+# profile for the printer's PDF/X file (Ghostscript's, in libgs-common), poppler's pdfinfo (the
+# tests read a joined PDF's structure tree with `pdfinfo -struct`) and Java (EPUBCheck).
 # Installed with apt when missing and we may; otherwise we say what to do.
-APT_PACKAGES := libharfbuzz-subset0 libgs-common
+APT_PACKAGES := libharfbuzz-subset0 libgs-common poppler-utils
 $(SYSTEM):
 	mkdir -p $(VENV)
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \

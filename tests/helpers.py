@@ -16,6 +16,7 @@ from pathlib import Path
 
 import onixcheck
 import pdfplumber
+import pikepdf
 from lxml import etree
 
 from folio.cli import main
@@ -186,3 +187,39 @@ def pdf_folios(path: Path, project: Path = REPO) -> list[str]:
             foot = p.crop((x0, bottom - page.bottom + 2, x1, bottom))
             folios.append((foot.extract_text() or "").strip())
     return folios
+
+
+# Comparing laid-out PDFs (a book joined from parts against the single pass) -------------------
+
+
+def page_texts(path: Path) -> list[str]:
+    """Every page's whole text: running head, body and folio."""
+    with pdfplumber.open(path) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]
+
+
+def outline(pdf: pikepdf.Pdf) -> list[tuple[int, str, int]]:
+    """(depth, title, page number) of every outline item, in order."""
+    pages = [page.objgen for page in pdf.pages]
+    items: list[tuple[int, str, int]] = []
+
+    def walk(children: list[pikepdf.OutlineItem], depth: int) -> None:
+        for item in children:
+            items.append((depth, item.title, pages.index(item.destination[0].objgen) + 1))
+            walk(item.children, depth + 1)
+
+    with pdf.open_outline() as tree:
+        walk(tree.root, 0)
+    return items
+
+
+def link_targets(pdf: pikepdf.Pdf) -> list[tuple[int, str, int]]:
+    """(page of the link, destination name, page it leads to) for every internal link."""
+    pages = [page.objgen for page in pdf.pages]
+    dests = {str(name): pages.index(dest[0].objgen) + 1 for name, dest in pikepdf.NameTree(pdf.Root.Names.Dests).items()}
+    links = set()
+    for number, page in enumerate(pdf.pages, start=1):
+        for annotation in page.obj.get("/Annots", []):
+            if "/Dest" in annotation:
+                links.add((number, str(annotation.Dest), dests.get(str(annotation.Dest), 0)))
+    return sorted(links)

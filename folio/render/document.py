@@ -35,22 +35,35 @@ def lay_out_book(
     """The book laid out with this template on pages of this geometry, its pages read back.
     Figures are placed like floats and wide tables set smaller by trial layouts (render/floats.py);
     the last trial is the layout written."""
-    faces = font_faces(project.config.print.font)
-    context = {"press": False, "cmyk_profile": "", **(context or {})}
     folders = [*design_folders(project), *(allowed or [])]
-    base_url = project.manuscript_dir.as_uri() + "/"
 
     def lay_out_trial(trial_fragments: list[Fragment]) -> Trial:
-        html = templates.render(
-            project.root, template, book=project.config, fragments=trial_fragments, faces=faces, page=geometry, **context
-        )
-        return trial(html, allowed=folders, base_url=base_url)
+        return trial(book_html(project, trial_fragments, template, geometry, context), allowed=folders, base_url=base_url(project))
 
     settled, placed = floats.settle(fragments, lay_out_trial)
-    roman = next(face.path for face in faces if face.style == "normal")
-    laid = write(placed.laid_out or lay_out_trial(settled), variant=variant, space_width=space_width_em(roman))
+    laid = write(placed.laid_out or lay_out_trial(settled), variant=variant, space_width=body_space_width(project))
     laid.findings = placed.findings
     return laid
+
+
+def book_html(
+    project: Project, fragments: list[Fragment], template: str, geometry: PageGeometry, context: dict[str, Any] | None = None
+) -> str:
+    """The book as one HTML document in this template and page geometry (render/parts.py lays the
+    same HTML out a part at a time)."""
+    faces = font_faces(project.config.print.font)
+    context = {"press": False, "cmyk_profile": "", **(context or {})}
+    return templates.render(project.root, template, book=project.config, fragments=fragments, faces=faces, page=geometry, **context)
+
+
+def base_url(project: Project) -> str:
+    return project.manuscript_dir.as_uri() + "/"
+
+
+def body_space_width(project: Project) -> float:
+    """The body face's word space in ems (for reading the laid-out lines back)."""
+    roman = next(face.path for face in font_faces(project.config.print.font) if face.style == "normal")
+    return space_width_em(roman)
 
 
 def design_folders(project: Project) -> list[Path]:

@@ -1,0 +1,154 @@
+"""render/join.py: the book laid out a part at a time and joined is the book laid out in one pass
+(pages, folios, running heads, outline, links, text), and its PDF/UA structure tree is whole."""
+
+from __future__ import annotations
+
+import io
+import re
+import subprocess
+from dataclasses import dataclass
+from pathlib import Path
+
+import pdfplumber
+import pikepdf
+import pytest
+
+from folio.checks.book import check_book
+from folio.formats.pdf import lay_out_print
+from folio.project.config import load_project
+from folio.render.join import furniture_as_artifacts, join, marked_content_ids, structure_problems
+from folio.render.parts import lay_out_parts
+
+from helpers import CHAPTER_ONE, CHAPTER_TWO, link_targets, make_book, outline, page_texts, run_folio
+
+CHAPTER_THREE = """\
+---
+title: Three
+number: 3
+---
+
+Back to [the first part](#part), and a last claim [@beta2021].^[A closing note.]
+
+## Coda
+
+Done.
+"""
+
+
+@dataclass
+class Pair:
+    single: Path
+    joined: Path
+    single_warnings: list[str]
+    joined_warnings: list[str]
+
+
+@pytest.fixture(scope="module")
+def three(tmp_path_factory: pytest.TempPathFactory) -> Pair:
+    """A 3-chapter book (short chapters: each ends on a recto, so a blank verso follows it),
+    laid out in one pass and a part at a time in two worker processes."""
+    root = make_book(tmp_path_factory.mktemp("three"), {"one.md": CHAPTER_ONE, "two.md": CHAPTER_TWO, "three.md": CHAPTER_THREE})
+    project = load_project(root)
+    fragments = check_book(project, root / "build" / ".cache").fragments
+    single, joined = lay_out_print(project, fragments), lay_out_parts(project, fragments, jobs=2, cache_dir=root / "build" / ".cache")
+    (root / "single.pdf").write_bytes(single.data)
+    (root / "joined.pdf").write_bytes(joined.data)
+    return Pair(root / "single.pdf", root / "joined.pdf", single.warnings, joined.warnings)
+
+
+def test_joined_book_is_the_single_pass_book(three: Pair):
+    single, joined = page_texts(three.single), page_texts(three.joined)
+    assert len(joined) == len(single) == 7  # title, copyright, 3 chapters of one page, each followed by a blank verso
+    assert joined == single  # running heads, body and folios, page by page
+    assert [joined[i].split("\n")[-1] for i in (2, 4, 6)] == ["3", "5", "7"]  # the folios of the chapter openings
+    assert joined[3] == joined[5] == ""  # the blank versos
+    assert three.joined_warnings == three.single_warnings
+
+
+def test_outline_and_links_are_the_single_pass_ones(three: Pair):
+    with pikepdf.open(three.single) as single, pikepdf.open(three.joined) as joined:
+        assert outline(joined) == outline(single)
+        assert [title for depth, title, _ in outline(joined) if depth == 0] == ["Chapter 1 One", "Chapter 2 Two", "Chapter 3 Three"]
+        assert link_targets(joined) == link_targets(single)
+        targets = link_targets(joined)
+        # Chapter three's link to chapter one's section leads back to page 3, across parts.
+        assert (7, "ch01-part", 3) in targets and (5, "ch01-part", 3) in targets
+        assert all(to > 0 for _, _, to in targets)  # every destination exists
+
+
+def test_structure_tree_is_whole(three: Pair):
+    with pikepdf.open(three.joined) as pdf:
+        assert structure_problems(pdf) == []
+        assert sum(len(marked_content_ids(page)) for page in pdf.pages) > 50
+        root = pdf.Root.StructTreeRoot
+        assert len(root.K) == 1 and root.K[0].S == "/Document"
+        keys = [int(key) for key, _ in pikepdf.NumberTree(root.ParentTree).items()]
+        assert len(keys) == len(set(keys)) and int(root.ParentTreeNextKey) > max(keys)
+        assert pdf.Root.Lang == "en" or str(pdf.Root.Lang)
+        assert pdf.Root.MarkInfo.Marked is True
+        assert b"pdfuaid" in pdf.Root.Metadata.read_bytes()
+
+
+def test_page_furniture_becomes_artifacts(three: Pair):
+    """WeasyPrint maps the running heads' and folios' marked content to elements outside the tree;
+    each part's furniture is turned into /Artifact content. The check sees the difference."""
+    with pikepdf.open(three.single) as pdf:
+        problems = structure_problems(pdf)
+        assert problems and all("not reachable" in p or "not in the structure tree" in p for p in problems)
+        furniture_as_artifacts(pdf)
+        assert structure_problems(pdf) == []
+        texts = [page.extract_text() for page in pdfplumber.open(_saved(pdf, three.single.with_name("fixed.pdf"))).pages]
+    assert texts == page_texts(three.single)  # the folios are still there, and nothing else moved
+    with pikepdf.open(three.joined) as pdf:
+        furniture = [ops for ops, op in pikepdf.parse_content_stream(pdf.pages[2]) if str(op) == "BDC" and ops[0] == "/Artifact"]
+        assert furniture  # the folio on chapter one's opening page
+
+
+def _saved(pdf: pikepdf.Pdf, path: Path) -> Path:
+    pdf.save(path)
+    return path
+
+
+def test_structure_check_catches_a_broken_parent_tree(three: Pair):
+    with pikepdf.open(three.joined) as pdf:
+        pdf.pages[4].obj.StructParents = pdf.pages[2].obj.StructParents  # page 5 claims page 3's entries
+        problems = structure_problems(pdf)
+    assert any(p.startswith("page 5:") and "another page" in p for p in problems)
+    assert any("also used by page 3" in p for p in problems)
+
+
+def test_poppler_reads_the_whole_tree(three: Pair):
+    def tree(path: Path) -> str:
+        result = subprocess.run(["pdfinfo", "-struct", str(path)], capture_output=True, text=True, check=True)
+        assert "rror" not in result.stderr
+        return re.sub(r"Object \d+ \d+", "Object", result.stdout)
+
+    single, joined = tree(three.single), tree(three.joined)
+    assert joined == single
+    assert joined.count("\n") > 100 and "Document" in joined.split("\n")[0]
+
+
+def test_join_of_parts_with_blank_versos_only(tmp_path: Path):
+    """The join on its own: two tiny untagged PDFs and a blank page between them."""
+    parts = []
+    for _ in range(2):
+        pdf = pikepdf.new()
+        pdf.add_blank_page(page_size=(200, 300))
+        buffer = io.BytesIO()
+        pdf.save(buffer)
+        parts.append(buffer.getvalue())
+    with pikepdf.open(io.BytesIO(join(parts, [False, True]))) as joined:
+        assert len(joined.pages) == 3
+        assert [float(x) for x in joined.pages[1].mediabox] == [0, 0, 200, 300]
+    with pytest.raises(ValueError):
+        join(parts, [False])
+
+
+def test_joined_book_passes_preflight_as_the_single_pass_one_does(three: Pair):
+    reports = []
+    for path in (three.single, three.joined):
+        code, stdout, stderr = run_folio(["preflight", "--project", str(path.parent), str(path)])
+        assert code == 0, stderr
+        reports.append([line for line in stdout.splitlines() if not line.startswith("fonts:")])
+    assert reports[0] == reports[1]
+    assert any(line.startswith("passed: 0 error(s), 0 warning(s)") for line in reports[1])
