@@ -187,3 +187,17 @@ def pdf_pages(path: Path) -> list[str]:
 
 def pdf_text(path: Path) -> str:
     return "\n".join(pdf_pages(path))
+
+
+def test_a_heading_named_like_folios_own_parts_keeps_the_epub_valid(tmp_path):
+    """'## Notes' in a chapter with notes: Pandoc's id for it is the one Folio gives its notes."""
+    chapter = "---\ntitle: One\n---\n\nText.^[A note.] See [my notes](#notes) [@alpha2020] [@beta2021].\n\n## Notes\n\nMine.\n"
+    root = make_book(tmp_path, {"01-one.md": chapter})
+    code, _, err = run_folio(["build", "epub", "--project", str(root)])
+    assert code == 0, err
+    doc = chapter_documents(root / "build" / "test-book.epub")[0][1]
+    ids = doc.xpath("//@id")
+    assert len(ids) == len(set(ids))
+    assert doc.xpath("//h:section[@role='doc-endnotes']/@id", namespaces=NS) == ["ch01-notes"]
+    heading = doc.xpath("//h:section[h:h2[contains(., 'Notes')] and not(@role)]/@id", namespaces=NS)
+    assert heading == ["ch01-notes-1"] and doc.xpath("//h:a[text()='my notes']/@href", namespaces=NS) == ["#ch01-notes-1"]
