@@ -13,7 +13,7 @@ import re
 from typing import TYPE_CHECKING
 
 from folio.checks.findings import Finding
-from folio.text.urls import is_path, url_problem
+from folio.text.links import is_path, url_problem
 
 if TYPE_CHECKING:
     from folio.project.manuscript import Chapter
