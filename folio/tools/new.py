@@ -185,8 +185,20 @@ def _keys(cls: type, values: dict[str, Any], indent: str) -> list[str]:
 
 
 def _entry(indent: str, key: str, value: Any) -> str:
-    dumped = yaml.safe_dump({key: value}, allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000).rstrip("\n")
+    dumped = yaml.safe_dump({key: _plain(value)}, allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000).rstrip("\n")
     return "\n".join(f"{indent}{line}" for line in dumped.split("\n"))
+
+
+def _plain(value: Any) -> Any:
+    """A value as YAML writes it: a config kind (a str subclass such as a style or a length, or
+    any other object) as the text it was written as."""
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int | float):
+        return type(value)(value) if type(value) in (int, float) else float(value)
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return str(value)
 
 
 @cache
