@@ -13,7 +13,7 @@ import pytest
 from lxml import etree
 
 from folio.checks import epubcheck
-from folio.text.pandoc import chapter_to_html
+from folio.text import markup, pandoc
 
 from helpers import NS, chapter_documents, make_book, run_folio
 
@@ -150,8 +150,9 @@ def test_the_word_copy_keeps_the_elements_and_the_page_break(book):
     with zipfile.ZipFile(book / "test-book-review.docx") as archive:
         document = archive.read("word/document.xml").decode()
         rels = archive.read("word/_rels/document.xml.rels").decode()
-    assert '<w:vertAlign w:val="superscript" />' in document and '<w:vertAlign w:val="subscript" />' in document
-    assert "<w:strike />" in document and '<w:u w:val="single" />' in document
+    document = re.sub(r"\s*/>", "/>", document)  # however the writer spaces its empty elements
+    assert '<w:vertAlign w:val="superscript"/>' in document and '<w:vertAlign w:val="subscript"/>' in document
+    assert "<w:strike/>" in document and '<w:u w:val="single"/>' in document
     assert 'w:br w:type="page"' in document
     assert "SECRET" not in document and "&lt;sup" not in document
     assert f'Target="{DOI_ENCODED}"' in rels.replace("&amp;", "&") and f'Target="{IRI_ENCODED}"' in rels.replace("&amp;", "&")
@@ -159,14 +160,8 @@ def test_the_word_copy_keeps_the_elements_and_the_page_break(book):
 
 def test_a_script_never_reaches_the_output_even_past_the_check(tmp_path):
     """The check refuses <script> (M004); were it bypassed, the filter still drops it."""
-    bib = tmp_path / "refs.yaml"
-    bib.write_text("[]\n", encoding="utf-8")
-    from folio.project.config import _find_csl
-
-    csl = _find_csl("chicago-notes-bibliography", tmp_path)
-    assert csl is not None
     body = 'Hello <script>alert(1)</script> <iframe src="x"></iframe> <a href="javascript:x">y</a>\n\n<script>\nalert(2)\n</script>\n'
-    html = chapter_to_html(body, "ch01-", "en-US", bib, csl, None).html
+    html, _ = pandoc.run([f"--from={pandoc.READER}", "--to=html5", *markup.filter_arguments()], body)
     assert "script" not in html and "iframe" not in html and "alert(2)" not in html
 
 
