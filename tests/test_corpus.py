@@ -32,10 +32,10 @@ MISSING = {
 }
 """What each case still needs from Folio before it builds."""
 
-# Imported with `folio import`, a case loses what import takes care of (front matter, bibliography).
+# Imported with `folio import`, a case loses what import takes care of (front matter, bibliography,
+# Jekyll's figures, kramdown's math, HTML blocks that Folio refuses).
 IMPORT_MISSING = {
     "poisot-links-species": "pandoc-crossref references @fig:, @eq:, @tbl: (C001)",
-    "ph-radiocarbon": "raw HTML <p>, <ul>, <li>, <i> in the authors' alert box, refused by issue 11's safe list (M004): the lead decides",
 }
 
 
@@ -110,7 +110,7 @@ def test_tex_macros_and_pseudo_html_are_warned_with_their_line():
 
 IMPORTS = {
     "poisot-links-species": ("manuscript.md", ["--metadata-file", "metadata.json", "--bibliography", "references.json"], 5, 7),
-    "ph-radiocarbon": ("fr/lecons/calibration-radiocarbone-avec-r.md", [], 1, 0),
+    "ph-radiocarbon": ("fr/lecons/calibration-radiocarbone-avec-r.md", [], 1, 9),  # Jekyll's figures found in images/<slug>/
     "aosa-sampler": ("sampler/sampler.markdown", ["--split-level", "2"], 7, 0),  # the bio before the first heading, and 6 sections
 }
 """Each single-file case: its file, the options it needs, the chapters and images it gives."""
@@ -130,3 +130,5 @@ def test_folio_import_brings_the_case_in(case, tmp_path):
     assert project.config.title and project.config.author != "Unknown Author"
     code, _, err = run_folio(["build", "epub", "--project", str(target), "--out", str(tmp_path / "out")])
     assert code == 0, err
+    epub = next((tmp_path / "out").glob("*.epub"))
+    assert epubcheck(epub.read_bytes(), epub, load_chapters(project)[0]) == []

@@ -71,6 +71,7 @@ def build_fragment(chapter: Chapter, pandoc_html: str, figures_numbered: bool = 
         root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}" class="chapter-body">{pandoc_html}</div>')
     except etree.XMLSyntaxError as exc:
         raise FolioError(f"{chapter.path}: Pandoc's HTML did not parse as XHTML: {exc}") from None
+    _free_reserved_ids(root, chapter)
     headings = _number_sections(root, chapter)
     _wrap_opening(root)
     notes = _reshape_notes(root, chapter)
@@ -159,6 +160,24 @@ def _append_text(parent: etree._Element, text: str) -> None:
 VOID_ELEMENTS = ("br", "wbr")
 URL_TEXT = re.compile(r"(?:https?://|www\.|doi:|10\.\d{4,9}/)\S+")
 BARE_URL = re.compile(r"\b(?:https?://|www\.)[^\s\"]+[^\s\".,;:!?)\]]")
+
+
+def _free_reserved_ids(root: etree._Element, chapter: Chapter) -> None:
+    """The ids Folio gives its own parts (the chapter's title, its notes) are taken back from a
+    heading of the author's that Pandoc named the same ('## Notes' is 'ch01-notes'): a duplicate
+    id makes the EPUB invalid (EPUBCheck RSC-005). The author's heading and its links move to
+    'ch01-notes-1'."""
+    ids = {element.get("id") for element in root.iter() if element.get("id")}
+    for reserved in (f"{chapter.id}-notes", f"{chapter.id}-title"):
+        if reserved not in ids:
+            continue
+        number = 1
+        while f"{reserved}-{number}" in ids:
+            number += 1
+        for element in root.xpath(".//*[@id=$id]", id=reserved):
+            element.set("id", f"{reserved}-{number}")
+        for link in root.xpath(".//h:a[@href=$href]", namespaces=NS, href=f"#{reserved}"):
+            link.set("href", f"#{reserved}-{number}")
 
 
 def _html_elements(root: etree._Element) -> None:

@@ -186,9 +186,18 @@ local function link(el)
   return el
 end
 
+-- The page break the fragment carries (<div class="page-break">), when Word is made from the
+-- fragments' HTML: Word's own page break.
+local function div(el)
+  if FORMAT == "docx" and el.classes:includes("page-break") then
+    return page_break()
+  end
+end
+
 return {
   {
     RawBlock = block,
+    Div = div,
     Inlines = inlines,
   },
   {

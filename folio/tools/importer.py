@@ -114,15 +114,14 @@ def import_manuscript(
         if copied:
             config["csl"] = copied
 
+    first_line = text.count("\n") - body.count("\n") + 1  # of the body, in the file
+    body = translate(body, source, manuscript, str(config["slug"]), result, first_line)
     for image in _images(body):
-        _copy_inside(base / image, base, manuscript, result, "image")
+        if not (manuscript / image).is_file():
+            _copy_inside(base / image, base, manuscript, result, "image")
     liquid = LIQUID.findall(mask_code(body))
     if liquid:
-        figures = sum("figure" in tag for tag in liquid)
-        result.not_carried.append(
-            f"{len(liquid)} Jekyll Liquid tag(s), {figures} of them figures: the build drops them with a warning each;"
-            " write each figure as ![caption](path) and copy its image in"
-        )
+        result.not_carried.append(f"{len(liquid)} Jekyll Liquid tag(s) such as {liquid[0]}: the build drops them with a warning each")
 
     config["chapters"] = []
     number = 0
@@ -141,6 +140,88 @@ def import_manuscript(
     (target / "Makefile").write_text(MAKEFILE, encoding="utf-8")
     (target / ".gitignore").write_text("build/\n", encoding="utf-8")
     return result
+
+
+LIQUID_FIGURE = re.compile(r"\{%-?\s*include\s+figure\.html\s+(.*?)-?%\}", re.S)
+LIQUID_ARGUMENT = re.compile(r"(\w+)=(?:\"([^\"]*)\"|'([^']*)')")
+KRAMDOWN_MATH = re.compile(r"\\\\\((.+?)\\\\\)|\\\\\[(.+?)\\\\\]", re.S)
+HTML_BLOCK = re.compile(r"^<(div|p|ul|ol|table|blockquote|figure|section|aside|dl)\b", re.M | re.I)
+
+
+def translate(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int = 1) -> str:
+    """Other tools' dialects, turned into the Markdown Folio reads: Jekyll's figure includes into
+    figures (their images found as Jekyll finds them, in images/<slug>/), kramdown's \\(math\\)
+    into $math$, and HTML blocks that Folio refuses into Markdown (Pandoc's HTML reader)."""
+    body = _liquid_figures(body, source, manuscript, slug, result, first_line)
+    masked = mask_code(body)
+    pieces, last = [], 0
+    for match in KRAMDOWN_MATH.finditer(masked):
+        inline, display = match[1], match[2]
+        pieces += [body[last : match.start()], f"${inline.strip()}$" if inline is not None else f"$${display.strip()}$$"]
+        last = match.end()
+    body = "".join([*pieces, body[last:]])
+    return _html_blocks(body, result, first_line)
+
+
+def _liquid_figures(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int) -> str:
+    masked = mask_code(body)
+    pieces, last = [], 0
+    for match in LIQUID_FIGURE.finditer(masked):
+        arguments = {m[1]: m[2] if m[2] is not None else m[3] for m in LIQUID_ARGUMENT.finditer(body[match.start(1) : match.end(1)])}
+        filename = arguments.get("filename", "")
+        found = _jekyll_image(source, slug, filename) if filename else None
+        line = body[: match.start()].count("\n") + first_line
+        if found is None:
+            result.not_carried.append(f"line {line}: Liquid figure {filename or '(no filename)'}: image not found; left as it was")
+            continue
+        relative = Path("images") / found.parent.name / found.name
+        (manuscript / relative).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(found, manuscript / relative)
+        result.copied.append(relative.as_posix())
+        caption = arguments.get("caption", "").strip() or filename  # kept as written, line breaks too
+        pieces += [body[last : match.start()], f"![{caption}]({relative.as_posix()})"]
+        last = match.end()
+    return "".join([*pieces, body[last:]])
+
+
+def _jekyll_image(source: Path, slug: str, filename: str) -> Path | None:
+    """Where Jekyll finds an included figure: images/<page slug>/<filename> at the site's root,
+    some folders above the page."""
+    for folder in [source.parent, *source.parent.parents][:5]:
+        for stem in dict.fromkeys([slug, source.stem]):
+            candidate = folder / "images" / stem / filename
+            if candidate.is_file():
+                return candidate
+    return None
+
+
+def _html_blocks(body: str, result: Imported, first_line: int) -> str:
+    """An HTML block holding elements Folio refuses (<p>, <ul>, <i>, ...) becomes Markdown."""
+    from folio.checks.markup import SAFE_ELEMENTS, TAG
+
+    masked = mask_code(body)
+    pieces, last = [], 0
+    for match in HTML_BLOCK.finditer(masked):
+        if match.start() < last:
+            continue
+        name = match[1].lower()
+        depth, end = 0, -1
+        for tag in re.finditer(rf"<(/?){name}\b[^>]*>", masked[match.start() :], re.I):
+            depth += -1 if tag[1] else 1
+            if depth == 0:
+                end = match.start() + tag.end()
+                break
+        if end < 0:
+            continue
+        block = body[match.start() : end]
+        if all(t[2].lower() in SAFE_ELEMENTS for t in TAG.finditer(block)):
+            continue  # Folio reads it as it is
+        markdown, _ = pandoc.run(["--from=html+tex_math_single_backslash", "--to=markdown-raw_html", "--wrap=none"], block)
+        line = body[: match.start()].count("\n") + first_line
+        result.not_carried.append(f"line {line}: an HTML <{name}> block, rewritten in Markdown: check it")
+        pieces += [body[last : match.start()], markdown.strip()]
+        last = end
+    return "".join([*pieces, body[last:]])
 
 
 def read_metadata(text: str, source: Path) -> tuple[dict[str, Any], str]:

@@ -170,7 +170,7 @@ def _keys(cls: type, values: dict[str, Any], indent: str) -> list[str]:
     for f in dataclasses.fields(cls):
         lines += [f"{indent}# {line}" for line in textwrap.wrap(docs.get(f.name, ""), 96)]
         default = f.default_factory() if f.default_factory is not dataclasses.MISSING else f.default
-        if dataclasses.is_dataclass(default):
+        if dataclasses.is_dataclass(default) and not hasattr(default, "parse"):  # a section, not a kind such as a page size
             section = {g.name: getattr(default, g.name) for g in dataclasses.fields(default)}
             inner = _keys(type(default), section, indent + "  ")
             lines += [f"{indent}# {f.name}:", *(f"{indent}# {line[len(indent) :]}" if line else f"{indent}#" for line in inner[:-1])]
@@ -185,8 +185,18 @@ def _keys(cls: type, values: dict[str, Any], indent: str) -> list[str]:
 
 
 def _entry(indent: str, key: str, value: Any) -> str:
-    dumped = yaml.safe_dump({key: value}, allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000).rstrip("\n")
+    dumped = yaml.safe_dump({key: _plain(value)}, allow_unicode=True, default_flow_style=False, sort_keys=False, width=1000).rstrip("\n")
     return "\n".join(f"{indent}{line}" for line in dumped.split("\n"))
+
+
+def _plain(value: Any) -> Any:
+    """A value as YAML writes it: a config kind (a str subclass such as a style or a length, or
+    any other object) as the text it was written as."""
+    if value is None or type(value) in (bool, int, float, str):
+        return value
+    if isinstance(value, list | tuple):
+        return [_plain(item) for item in value]
+    return str(value)  # a length is '0.75in' again, not 54.0
 
 
 @cache
