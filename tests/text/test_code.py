@@ -9,17 +9,17 @@ from lxml import etree
 
 from folio.project.manuscript import Chapter
 from folio.text.fragment import break_points, build_fragment
-from folio.text.pandoc import chapter_to_html
+from folio.text.pandoc import Sources, chapter_to_html
 
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 
 
 def fragment_root(tmp_path: Path, body: str) -> etree._Element:
-    from folio.project.config import _styles_dir
+    from folio.project.config import styles_dir
 
     bib = tmp_path / "refs.yaml"
     bib.write_text("[]\n", encoding="utf-8")
-    html = chapter_to_html(body, "ch01-", "en-US", bib, _styles_dir() / "chicago-notes-bibliography.csl", None).html
+    html = chapter_to_html(body, "ch01-", "en-US", Sources(bib, styles_dir() / "chicago-notes-bibliography.csl"), None).html
     fragment = build_fragment(Chapter(tmp_path / "ch.md", 1, "T", 1, body, 5), html)
     return etree.fromstring(f'<div xmlns="{NS["h"]}" xmlns:epub="http://www.idpf.org/2007/ops">{fragment.html}</div>')
 

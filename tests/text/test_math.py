@@ -8,7 +8,7 @@ from pathlib import Path
 from folio.project.manuscript import Chapter
 from folio.text.fragment import build_fragment
 from folio.text.math import gather_line_breaks, unconverted_math
-from folio.text.pandoc import chapter_to_html, warnings
+from folio.text.pandoc import Sources, chapter_to_html, split_warnings
 
 from helpers import make_book, run_folio
 
@@ -18,11 +18,11 @@ def chapter(body: str, body_line: int = 5) -> Chapter:
 
 
 def convert(tmp_path: Path, body: str):
-    from folio.project.config import _styles_dir
+    from folio.project.config import styles_dir
 
     bib = tmp_path / "refs.yaml"
     bib.write_text("[]\n", encoding="utf-8")
-    return chapter_to_html(body, "ch01-", "en-US", bib, _styles_dir() / "chicago-notes-bibliography.csl", None)
+    return chapter_to_html(body, "ch01-", "en-US", Sources(bib, styles_dir() / "chicago-notes-bibliography.csl"), None)
 
 
 BAD = """\
@@ -49,7 +49,7 @@ def test_unconvertible_math_is_an_error_at_its_line(tmp_path):
 
 def test_pandoc_warnings_keep_their_continuation_lines():
     first = "[WARNING] Could not convert TeX math a\\\\\n  b, rendering as TeX:\n  b\n  ^\n  oops"
-    assert warnings(first + "\n[WARNING] Other thing\n") == [first, "[WARNING] Other thing"]
+    assert split_warnings(first + "\n[WARNING] Other thing\n") == [first, "[WARNING] Other thing"]
 
 
 def test_bad_formula_stops_the_build_with_file_and_line(tmp_path):
