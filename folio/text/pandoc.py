@@ -136,10 +136,10 @@ def _run(arguments: list[str], stdin: bytes) -> tuple[bytes, list[str]]:
     stderr = result.stderr.decode("utf-8", errors="replace")
     if result.returncode != 0:
         raise ToolError(command, result.returncode, stderr)
-    return result.stdout, warnings(stderr)
+    return result.stdout, split_warnings(stderr)
 
 
-def warnings(stderr: str) -> list[str]:
+def split_warnings(stderr: str) -> list[str]:
     """Pandoc's warnings, one string each: a warning's indented continuation lines (the TeX of a
     formula it could not convert, the parser's message) belong to it."""
     found: list[str] = []

@@ -7,19 +7,25 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
+from folio.project.config import styles_dir
 from folio.project.manuscript import Chapter
+from folio.text.citestyle import Citeproc
 from folio.text.fragment import break_points, build_fragment
-from folio.text.pandoc import Sources, chapter_to_html
+from folio.text.pandoc import chapter_to_html
+
+
+def NOTES(bib):  # noqa: N802 - Chicago notes with this bibliography
+    return Citeproc((bib,), styles_dir() / "chicago-notes-bibliography.csl", "note", per_chapter=False)
+
 
 NS = {"h": "http://www.w3.org/1999/xhtml"}
 
 
 def fragment_root(tmp_path: Path, body: str) -> etree._Element:
-    from folio.project.config import styles_dir
 
     bib = tmp_path / "refs.yaml"
     bib.write_text("[]\n", encoding="utf-8")
-    html = chapter_to_html(body, "ch01-", "en-US", Sources(bib, styles_dir() / "chicago-notes-bibliography.csl"), None).html
+    html = chapter_to_html(body, "ch01-", "en-US", NOTES(bib), None).html
     fragment = build_fragment(Chapter(tmp_path / "ch.md", 1, "T", 1, body, 5), html)
     return etree.fromstring(f'<div xmlns="{NS["h"]}" xmlns:epub="http://www.idpf.org/2007/ops">{fragment.html}</div>')
 

@@ -5,12 +5,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from folio.project.config import styles_dir
 from folio.project.manuscript import Chapter
+from folio.text.citestyle import Citeproc
 from folio.text.fragment import build_fragment
 from folio.text.math import gather_line_breaks, unconverted_math
-from folio.text.pandoc import Sources, chapter_to_html, split_warnings
+from folio.text.pandoc import chapter_to_html, split_warnings
 
 from helpers import make_book, run_folio
+
+
+def NOTES(bib):  # noqa: N802 - Chicago notes with this bibliography
+    return Citeproc((bib,), styles_dir() / "chicago-notes-bibliography.csl", "note", per_chapter=False)
 
 
 def chapter(body: str, body_line: int = 5) -> Chapter:
@@ -18,11 +24,10 @@ def chapter(body: str, body_line: int = 5) -> Chapter:
 
 
 def convert(tmp_path: Path, body: str):
-    from folio.project.config import styles_dir
 
     bib = tmp_path / "refs.yaml"
     bib.write_text("[]\n", encoding="utf-8")
-    return chapter_to_html(body, "ch01-", "en-US", Sources(bib, styles_dir() / "chicago-notes-bibliography.csl"), None)
+    return chapter_to_html(body, "ch01-", "en-US", NOTES(bib), None)
 
 
 BAD = """\
