@@ -378,20 +378,6 @@ def break_points(text: str) -> list[str]:
     return [text[i:j] for i, j in zip([0, *cuts], [*cuts, len(text)], strict=True) if text[i:j]]
 
 
-def plain_text(element: etree._Element) -> str:
-    """The element's text, a formula in it as its TeX (not MathML's tokens and annotation run
-    together): for tables of contents and bookmarks."""
-    parts = [element.text or ""]
-    for child in element:
-        if etree.QName(child).namespace == MATHML:
-            annotation = child.xpath(".//m:annotation//text()", namespaces={"m": MATHML})
-            parts.append(" ".join("".join(annotation).split()))
-        else:
-            parts.append(plain_text(child))
-        parts.append(child.tail or "")
-    return "".join(parts)
-
-
 def _in_code(element: etree._Element) -> bool:
     """Inside code (a highlighted token's span): text there is the program's, spaces and all."""
     return any(etree.QName(a).localname in ("code", "pre") for a in element.iterancestors())

@@ -130,6 +130,23 @@ class Entry:
     children: list[Entry] = field(default_factory=list)
 
 
+MATHML = "http://www.w3.org/1998/Math/MathML"
+
+
+def plain_text(element: etree._Element) -> str:
+    """The element's text, a formula in it as its TeX (not MathML's tokens and annotation run
+    together): for tables of contents and bookmarks."""
+    parts = [element.text or ""]
+    for child in element:
+        if etree.QName(child).namespace == MATHML:
+            annotation = child.xpath(".//m:annotation//text()", namespaces={"m": MATHML})
+            parts.append(" ".join("".join(annotation).split()))
+        else:
+            parts.append(plain_text(child))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
 def number_sections(root: etree._Element, chapter: Chapter) -> list[tuple[str, str, str, int, bool]]:
     """Renumber Pandoc's sections so the body's top level is level 2, and number them from the
     chapter number (35.1, 35.1.1, ...). Returns (id, number, title, level, listed) per heading."""
@@ -150,7 +167,7 @@ def number_sections(root: etree._Element, chapter: Chapter) -> list[tuple[str, s
         section.set("class", " ".join([f"level{level}", *(c for c in classes if not c.startswith("level"))]).strip())
         inside_unnumbered = any("unnumbered" in (a.get("class") or "").split() for a in section.iterancestors(f"{{{XHTML}}}section"))
         numbered = "unnumbered" not in classes and not inside_unnumbered and chapter.number is not None and chapter.role == "body"
-        title = "".join(heading.itertext()).strip()
+        title = plain_text(heading).strip()
         number = ""
         if numbered:
             counters[level] += 1

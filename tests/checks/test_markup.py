@@ -128,7 +128,8 @@ def test_liquid_tags_are_dropped_with_a_warning(tmp_path):
     ],
 )
 def test_urls_that_can_be_encoded_are_fine(tmp_path, url):
-    assert codes(tmp_path, f"See [it](<{url}>) and <{url}>.\n" if not url.startswith("#") else f"See [it]({url}).\n") == []
+    text = f"See [it](<{url}>) and <{url}>.\n" if not url.startswith("#") else f"## A heading\n\nSee [it]({url}).\n"
+    assert codes(tmp_path, text) == []
 
 
 @pytest.mark.parametrize(

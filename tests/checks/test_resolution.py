@@ -37,7 +37,7 @@ def test_low_resolution_is_a_warning_with_the_printed_size_and_what_it_needs(tmp
     root = book(tmp_path, (800, 500))  # 4.5 in wide on the page: 178 ppi
     code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(root / "out"), "pdf"])
     assert code == 0, stderr
-    lines = [line for line in stderr.splitlines() if " R00" in line]
+    lines = [line for line in stderr.splitlines() if " I00" in line]
     assert len(lines) == 1, stderr
     assert "warning: I004 image 800x500 px printed at 4.50 x 2.81 in (114 x 71 mm) is 178 ppi" in lines[0]
     assert "for 300 ppi at this size it needs 1350x844 px" in lines[0]
