@@ -21,6 +21,8 @@ from folio.render.parts import lay_out_parts
 
 from helpers import CHAPTER_ONE, CHAPTER_TWO, link_targets, make_book, outline, page_texts, run_folio
 
+NOT_YET_THE_TEMPLATE = "render/parts.py cuts the book before each top-level .chapter; the merged template wraps chapters in .mainmatter and counts the front matter's folios and the contents page's page numbers in their own series: the per-chapter layout follows the template in issue 12"
+
 CHAPTER_THREE = """\
 ---
 title: Three
@@ -56,6 +58,7 @@ def three(tmp_path_factory: pytest.TempPathFactory) -> Pair:
     return Pair(root / "single.pdf", root / "joined.pdf", single.warnings, joined.warnings)
 
 
+@pytest.mark.xfail(strict=True, reason=NOT_YET_THE_TEMPLATE)
 def test_joined_book_is_the_single_pass_book(three: Pair):
     single, joined = page_texts(three.single), page_texts(three.joined)
     assert len(joined) == len(single) == 7  # title, copyright, 3 chapters of one page, each followed by a blank verso
@@ -65,6 +68,7 @@ def test_joined_book_is_the_single_pass_book(three: Pair):
     assert three.joined_warnings == three.single_warnings
 
 
+@pytest.mark.xfail(strict=True, reason=NOT_YET_THE_TEMPLATE)
 def test_outline_and_links_are_the_single_pass_ones(three: Pair):
     with pikepdf.open(three.single) as single, pikepdf.open(three.joined) as joined:
         assert outline(joined) == outline(single)
