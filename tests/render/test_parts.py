@@ -19,7 +19,11 @@ from folio.render.weasy import Laid
 
 from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, link_targets, make_book, outline, page_texts
 
-NOT_YET_THE_TEMPLATE = "render/parts.py cuts the book before each top-level .chapter; the merged template wraps chapters in .mainmatter and counts the front matter's folios and the contents page's page numbers in their own series: the per-chapter layout follows the template in issue 12"
+NOT_YET_THE_TEMPLATE = (
+    "render/parts.py cuts the book before each top-level .chapter; the merged template wraps the "
+    "chapters in .mainmatter and counts the front matter's folios and the contents page's page "
+    "numbers in series of their own: the per-chapter layout is to follow the template (issue 12)"
+)
 
 THIRD = """\
 ---
