@@ -63,6 +63,7 @@ def build(
     strict: bool = False,
     release: bool = False,
     against: str | None = None,
+    validate: bool = True,
 ) -> BuildReport:
     """Build these formats (the registry's defaults when none are named)."""
     project = load_project(project_dir)
@@ -72,7 +73,7 @@ def build(
 
     checked = check_book(project, out / ".cache", strict=strict, release=release)
     checked.raise_if_failing(strict, release)
-    inputs = Inputs(project, checked, out, Options(strict, release, against), book=checked.fragments)
+    inputs = Inputs(project, checked, out, Options(strict, release, against, validate), book=checked.fragments)
     findings = list(checked.warnings)
     if REVIEW in formats.needs(wanted):
         inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, against))
@@ -86,6 +87,8 @@ def build(
     for name, result in rendered.items():
         product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
         findings += layout_findings(product, result)
+        if validate:  # "built" means "valid": a product its validator rejects is not written
+            findings += REGISTRY[name].validate(inputs, result, product.path)
         report.products.append(product)
     report.warnings, silenced = silence(findings, project.config.allow)
     report.silenced += silenced

@@ -43,6 +43,9 @@ def parser() -> argparse.ArgumentParser:
     build.add_argument("--press", action="store_true", help="with pdf: also the printer's PDF/X file with bleed and crop marks")
     build.add_argument("--release", action="store_true", help="refuse to build while editorial marks (CriticMarkup) remain")
     build.add_argument("--against", metavar="REV", help="make the review copies a redline of the changes since this git revision")
+    build.add_argument(
+        "--no-validate", dest="validate", action="store_false", help="skip the products' validators (EPUBCheck) for a quick local build"
+    )
 
     check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
     check.add_argument("--out", type=Path, metavar="DIR", help="keep Pandoc's output in DIR/.cache for a build (default: write nothing)")
@@ -110,7 +113,7 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     formats = tuple(dict.fromkeys([*args.formats, *(["press"] if args.press else [])]))
-    report = build(args.project, formats, args.out, strict=args.strict, release=args.release, against=args.against)
+    report = build(args.project, formats, args.out, strict=args.strict, release=args.release, against=args.against, validate=args.validate)
     root = args.project.resolve()
     if args.json:
         products = [

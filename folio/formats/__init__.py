@@ -1,8 +1,10 @@
 """The products Folio makes, as a registry: each format says what it needs and which module renders it.
 
-A format's module has `render(inputs: Inputs) -> Rendered` and, if the format needs settings
-that not every build needs (a CMYK profile, ONIX fields), `requirements(project) -> list[str]`,
-which the build checks before Pandoc runs. What a format may need:
+A format's module has `render(inputs: Inputs) -> Rendered`; if the format needs settings that not
+every build needs (a CMYK profile, ONIX fields), `requirements(project) -> list[str]`, which the
+build checks before Pandoc runs; and if a validator judges the product (EPUBCheck),
+`validate(inputs, rendered, path) -> list[Finding]`, which the build runs on what it made before
+writing it (an error there means the product is not written). What a format may need:
 
 - BOOK: the book's fragments, editorial changes resolved (text/convert.py);
 - REVIEW: the review fragments, changes marked up, or the redline against an earlier version;
@@ -23,6 +25,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from folio.checks.book import Checked
+    from folio.checks.findings import Finding
     from folio.project.config import PageGeometry, Project
     from folio.render.layout import Page
     from folio.render.weasy import Laid
@@ -60,6 +63,10 @@ class Format:
         check: Callable[[Project], list[str]] | None = getattr(self.load(), "requirements", None)
         return check(project) if check else []
 
+    def validate(self, inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
+        check: Callable[[Inputs, Rendered, Path], list[Finding]] | None = getattr(self.load(), "validate", None)
+        return check(inputs, rendered, path) if check else []
+
 
 REGISTRY: dict[str, Format] = {
     f.name: f
@@ -91,11 +98,14 @@ def needs(formats: Iterable[str]) -> set[str]:
 @dataclass(frozen=True)
 class Options:
     """How this build was asked for: `release` refuses unresolved editorial marks; `against` makes
-    the review copies a redline of the changes since that git revision."""
+    the review copies a redline of the changes since that git revision; `validate` runs the
+    products' validators."""
 
     strict: bool = False
     release: bool = False
     against: str | None = None
+    validate: bool = True
+    """Run each product's validator (EPUBCheck) on what the build made; off for quick local builds."""
 
 
 @dataclass

@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
+from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered, pagelist
 from folio.project.config import Project
 from folio.project.manuscript import IMAGE_TYPES
@@ -114,6 +115,13 @@ def render(inputs: Inputs) -> Rendered:
     """The EPUB, with the print edition's page numbers taken from the print layout."""
     assert inputs.print is not None
     return Rendered(epub(inputs.project, inputs.book, inputs.print.pages))
+
+
+def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
+    """EPUBCheck on the EPUB the build made, its messages traced to the chapter files."""
+    from folio.checks import epubcheck
+
+    return epubcheck.check(rendered.data, path, inputs.checked.chapters)
 
 
 def epub(project: Project, fragments: list[Fragment], print_pages: list[Page]) -> bytes:

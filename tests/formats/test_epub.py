@@ -223,3 +223,21 @@ def test_a_chapter_image_reaches_both_formats_with_its_alt_text(tmp_path):
 
     with pdfplumber.open(root / "build" / "test-book.pdf") as pdf:
         assert sum(len(page.images) for page in pdf.pages) == 1
+
+
+def test_the_build_runs_epubcheck_and_writes_no_epub_it_rejects(tmp_path):
+    """'Built' means 'valid': an EPUB that EPUBCheck rejects (here through a template of the
+    project's own) fails the build with EPUBCheck's message and is not written; --no-validate
+    skips the check for a quick local build."""
+    from folio.render.templates import default_templates_dir
+
+    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE})
+    (root / "templates").mkdir()
+    template = (default_templates_dir() / "chapter.xhtml.j2").read_text(encoding="utf-8")
+    (root / "templates" / "chapter.xhtml.j2").write_text(template.replace("</body>", "<blink>now</blink></body>"), encoding="utf-8")
+    code, _, err = run_folio(["build", "epub", "--project", str(root)])
+    assert code == 1 and "error: V001 EPUBCheck RSC-005" in err and "blink" in err and "Traceback" not in err
+    assert not (root / "build" / "test-book.epub").exists()
+    code, _, err = run_folio(["build", "epub", "--no-validate", "--project", str(root)])
+    assert code == 0, err
+    assert (root / "build" / "test-book.epub").exists()
