@@ -64,23 +64,6 @@ def source_headings(masked: str) -> list[SourceHeading]:
     return sorted(found, key=lambda h: h.start)
 
 
-def demote(markdown: str) -> str:
-    """The Markdown with its headings moved so the top level is `##`: for a format that reads the
-    whole book as one Markdown document under `#` chapter titles (the Word copy), as the fragment
-    does for the others. Setext headings become ATX ones; code is left alone."""
-    from folio.project.manuscript import mask_code
-
-    found = source_headings(mask_code(markdown))
-    if not found:
-        return markdown
-    shift = 2 - min(h.level for h in found)
-    for heading in reversed(found):
-        attributes = f" {{{heading.attributes}}}" if heading.attributes else ""
-        line = f"{'#' * min(6, heading.level + shift)} {heading.text}{attributes}"
-        markdown = markdown[: heading.start] + line + markdown[heading.end :]
-    return markdown
-
-
 def _after_blank_line(text: str, start: int) -> bool:
     previous = text.rfind("\n", 0, max(start - 1, 0))
     return start == 0 or not text[previous + 1 : start].strip()

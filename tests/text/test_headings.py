@@ -165,11 +165,3 @@ def test_source_headings_are_read_as_pandoc_reads_them():
     text = "# Start\nText\n## Glued to the paragraph\n\n## Title ## {#sec:x .unnumbered}\n\nSetext\n======\n\n* item\n---\n"
     found = [(h.level, h.text, h.attributes) for h in source_headings(text)]
     assert found == [(1, "Start", ""), (2, "Title", "#sec:x .unnumbered"), (1, "Setext", "")]
-
-
-def test_demote_for_the_word_copy():
-    from folio.text.headings import demote
-
-    text = "Intro.\n\n# One {#sec:one}\n\nText.\n\nTwo\n---\n\n```\n# code\n```\n"
-    assert demote(text) == "Intro.\n\n## One {#sec:one}\n\nText.\n\n### Two\n\n```\n# code\n```\n"
-    assert demote("Text.\n\n## Already\n") == "Text.\n\n## Already\n"
