@@ -1,12 +1,18 @@
 """The pipeline, stage by stage: config, checks, text, layout, formats, write.
 
 1. the project: book.yaml read and validated, with what the requested formats need from it;
+   when the inputs are those of the last successful build of the same request and its outputs are
+   intact, the build is up to date: it replays that build's report and stops (folio/manifest.py);
 2. the checks (checks/book.py): manuscript, sources, marks; the book converted by Pandoc, its links;
 3. the text the formats need: the book's fragments, the review fragments (text/convert.py);
 4. the layouts and the formats (formats/): laid-out products side by side in worker processes;
 5. the layout checks on every laid-out product;
 6. writing: nothing is written until every product has been made in memory, and each is written
-   atomically, so a build that fails at any stage leaves the previous outputs as they were.
+   atomically, so a build that fails at any stage leaves the previous outputs as they were; then
+   the build's record, for the next build to compare against.
+
+This module imports only what stage 1 needs: Pandoc's wrapper, WeasyPrint and ziamath (a second
+of imports) come in with the stages that use them, so that an up-to-date build never loads them.
 """
 
 from __future__ import annotations
@@ -14,23 +20,23 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from folio import formats
-from folio.checks import layout, resolution
-from folio.checks.book import check_book
+from folio import formats, manifest
 from folio.checks.findings import Finding, silence
 from folio.errors import ConfigError, ManuscriptError
 from folio.formats import PRINT, REGISTRY, REVIEW, Format, Inputs, Options, Rendered
 from folio.formats.output import write_atomic
 from folio.project.config import Project, load_project
-from folio.render import math
-from folio.render.weasy import Laid
-from folio.text.convert import convert, review_text
+
+if TYPE_CHECKING:
+    from folio.render.weasy import Laid
 
 T = TypeVar("T")
 
@@ -50,9 +56,39 @@ class Product:
 
 @dataclass
 class BuildReport:
+    """What a build made and found. `outputs` are as --json reports them (format, path, bytes,
+    pages, sha256); an up-to-date build has no products in memory, only the outputs on disk."""
+
     products: list[Product]
     warnings: list[Finding] = field(default_factory=list)
     silenced: list[Finding] = field(default_factory=list)
+    outputs: list[dict[str, Any]] = field(default_factory=list)
+    up_to_date: bool = False
+    stages: dict[str, float] = field(default_factory=dict)
+    """Seconds each stage took, in order."""
+
+    @classmethod
+    def replayed(cls, record: manifest.Record, stages: dict[str, float]) -> BuildReport:
+        """The report of the build that made the outputs as they are, for a build with nothing to do."""
+        return cls([], record.warnings, record.silenced, record.outputs, True, stages)
+
+    def record(self) -> manifest.Record:
+        return manifest.Record("", self.outputs, self.warnings, self.silenced)
+
+
+class Stages:
+    """The time each stage of the build takes."""
+
+    def __init__(self) -> None:
+        self.seconds: dict[str, float] = {}
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        started = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.seconds[name] = round(self.seconds.get(name, 0.0) + time.perf_counter() - started, 3)
 
 
 def build(
@@ -64,42 +100,70 @@ def build(
     release: bool = False,
     against: str | None = None,
     validate: bool = True,
+    jobs: int = 0,
 ) -> BuildReport:
-    """Build these formats (the registry's defaults when none are named)."""
-    project = load_project(project_dir)
-    wanted = wanted_formats(project, requested)
-    require(project, wanted)
-    out = (out_dir or project.root / "build").resolve()
+    """Build these formats (the registry's defaults when none are named); nothing, and say so,
+    when the last build of the same request made them from the same inputs."""
+    clock = Stages()
+    with clock.stage("inputs"):
+        project = load_project(project_dir)
+        wanted = wanted_formats(project, requested)
+        out = (out_dir or project.root / "build").resolve()
+        options = Options(strict, release, against, validate, jobs)
+        previous, key = manifest.recorded(project, wanted, out, options)
+    if previous is not None:
+        return BuildReport.replayed(previous, clock.seconds)
+    report = make(project, wanted, out, options, clock)
+    if key is not None:
+        manifest.record(manifest.manifest_path(out, wanted, options), key, report.record())
+    return report
 
-    checked = check_book(project, out / ".cache", strict=strict, release=release)
-    checked.raise_if_failing(strict, release)
-    inputs = Inputs(project, checked, out, Options(strict, release, against, validate), book=checked.fragments)
+
+def make(project: Project, wanted: list[str], out: Path, options: Options, clock: Stages) -> BuildReport:
+    """The build proper: check, convert, lay out, check the layouts, write."""
+    from folio.checks import resolution
+    from folio.checks.book import check_book
+    from folio.render import math
+    from folio.text.convert import convert, review_text
+
+    strict, release, validate = options.strict, options.release, options.validate
+    require(project, wanted)
+    with clock.stage("check"):
+        checked = check_book(project, out / ".cache", strict=strict, release=release)
+        checked.raise_if_failing(strict, release)
+    inputs = Inputs(project, checked, out, options, book=checked.fragments)
     findings = list(checked.warnings)
     if REVIEW in formats.needs(wanted):
-        inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, against))
-        findings += [w for w in warnings if w not in findings]
+        with clock.stage("review text"):
+            inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, options.against))
+            findings += [w for w in warnings if w not in findings]
 
-    math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
-    rendered = render_all(wanted, inputs)
-    if inputs.print is not None:  # images at their printed size; below 150 ppi stops a --release build
-        findings += resolution.check(inputs.print.data, REGISTRY["pdf"].path(out, project.config.slug), release)
-    report = BuildReport([], [], list(checked.silenced))
-    for name, result in rendered.items():
-        product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
-        findings += layout_findings(product, result)
-        if validate:  # "built" means "valid": a product its validator rejects is not written
-            findings += REGISTRY[name].validate(inputs, result, product.path)
-        report.products.append(product)
-    report.warnings, silenced = silence(findings, project.config.allow)
-    report.silenced += silenced
-    if any(f.fails(strict) for f in report.warnings):
-        raise ManuscriptError(report.warnings)
+    with clock.stage("layout"):
+        math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
+        rendered = render_all(wanted, inputs)
+    with clock.stage("layout checks"):
+        if inputs.print is not None:  # images at their printed size; below 150 ppi stops a --release build
+            findings += resolution.check(inputs.print.data, REGISTRY["pdf"].path(out, project.config.slug), release)
+        report = BuildReport([], [], list(checked.silenced))
+        for name, result in rendered.items():
+            product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
+            findings += layout_findings(product, result)
+            if validate:  # "built" means "valid": a product its validator rejects is not written
+                findings += REGISTRY[name].validate(inputs, result, product.path)
+            report.products.append(product)
+        report.warnings, silenced = silence(findings, project.config.allow)
+        report.silenced += silenced
+        if any(f.fails(strict) for f in report.warnings):
+            raise ManuscriptError(report.warnings)
 
-    for product, result in zip(report.products, rendered.values(), strict=True):
-        write_atomic(product.path, product.data)
-        if result.pages:
-            signature = [page.first_words for page in result.pages]
-            write_atomic(product.signature_path, json.dumps(signature, ensure_ascii=False, indent=0).encode("utf-8"))
+    with clock.stage("write"):
+        for product, result in zip(report.products, rendered.values(), strict=True):
+            write_atomic(product.path, product.data)
+            if result.pages:
+                signature = [page.first_words for page in result.pages]
+                write_atomic(product.signature_path, json.dumps(signature, ensure_ascii=False, indent=0).encode("utf-8"))
+    report.outputs = [manifest.output_entry(p.format, p.path, p.data, p.pages) for p in report.products]
+    report.stages = clock.seconds
     return report
 
 
@@ -131,7 +195,7 @@ def render_all(wanted: list[str], inputs: Inputs) -> dict[str, Rendered]:
     alone = [f for f in chosen if f.lays_out and PRINT not in f.needs]
     needs_print = PRINT in formats.needs(wanted)
     rendered: dict[str, Rendered] = {}
-    with _executor(len(alone) + needs_print) as pool:
+    with _executor(len(alone) + needs_print, inputs.options.jobs) as pool:
         print_layout = pool.submit(lay_out_print, inputs) if needs_print else None
         futures = {f.name: pool.submit(render_one, f, inputs) for f in alone}
         if print_layout is not None:
@@ -141,9 +205,10 @@ def render_all(wanted: list[str], inputs: Inputs) -> dict[str, Rendered]:
     return {name: rendered[name] for name in wanted}
 
 
-def _executor(jobs: int) -> Executor:
-    """Worker processes when there is more than one job and more than one core; else this process."""
-    workers = min(jobs, os.cpu_count() or 1)
+def _executor(tasks: int, jobs: int = 0) -> Executor:
+    """Worker processes when there is more than one task and more than one worker allowed (`jobs`,
+    0 for one per core); else this process."""
+    workers = min(tasks, jobs or os.cpu_count() or 1)
     if workers > 1:
         return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
     return _InProcess()
@@ -175,6 +240,8 @@ def render_one(fmt: Format, inputs: Inputs) -> Rendered:
 def layout_findings(product: Product, result: Rendered) -> list[Finding]:
     """What WeasyPrint warned about while laying the product out, and what the layout checks find
     on its pages (page breaks that moved are told against the last build's)."""
+    from folio.checks import layout
+
     findings = [Finding("B002", product.path, 0, 0, f"WeasyPrint: {w}") for w in result.layout_warnings]
     findings += [Finding(code, product.path, 0, 0, message, page=page) for code, page, message in result.page_findings]
     if result.pages and result.geometry:

@@ -7,7 +7,6 @@ what each is for come from the registry (folio/formats/__init__.py).
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import time
@@ -116,22 +115,22 @@ def cmd_build(args: argparse.Namespace) -> int:
     report = build(args.project, formats, args.out, strict=args.strict, release=args.release, against=args.against, validate=args.validate)
     root = args.project.resolve()
     if args.json:
-        products = [
-            {"format": p.format, "path": str(p.path), "bytes": len(p.data), "pages": p.pages, "sha256": hashlib.sha256(p.data).hexdigest()}
-            for p in report.products
-        ]
         findings = [f.to_json(root) for f in report.warnings]
         silenced = [f.to_json(root) for f in report.silenced]
-        print(json.dumps({"ok": True, "products": products, "findings": findings, "silenced": silenced}, indent=2, ensure_ascii=False))
+        document = {"ok": True, "up_to_date": report.up_to_date, "products": report.outputs, "findings": findings, "silenced": silenced}
+        print(json.dumps(document, indent=2, ensure_ascii=False))
         return EXIT_OK
     for warning in report.warnings:
         print(warning.format(root), file=sys.stderr)
-    for product in report.products:
-        pages = f" ({product.pages} pages)" if product.pages else ""
-        print(f"wrote {product.path}{pages}")
+    for output in report.outputs:
+        pages = f" ({output['pages']} pages)" if output["pages"] else ""
+        print(f"{'up to date:' if report.up_to_date else 'wrote'} {output['path']}{pages}")
     if summary := silenced_summary(report.silenced):
         print(summary)
-    print(f"built in {time.perf_counter() - started:.1f} s")
+    if report.up_to_date:
+        print(f"up to date: nothing changed since the last build ({time.perf_counter() - started:.2f} s)")
+    else:
+        print(f"built in {time.perf_counter() - started:.1f} s")
     return EXIT_OK
 
 

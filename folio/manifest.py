@@ -1,0 +1,273 @@
+"""The record of a build: what it was asked for, a key of everything it read, and what it wrote.
+
+A build with nothing changed must take well under a second and rewrite nothing: authors rebuild
+many times an hour, and `make` and editors watch the outputs' modification times. So before
+anything heavy is imported (Pandoc's wrapper, WeasyPrint, ziamath), build() asks `recorded()`
+whether the last successful build of the same request still holds: its key must equal the key of
+the inputs as they are now, and every output must be on disk with the bytes it wrote. Then the
+build replays that build's report (its warnings included) instead of running.
+
+The key is a hash of every input that can shape a product, taken wide on purpose (a needless
+rebuild costs seconds; a stale book costs a reprint):
+- every file in the project folder (chapters, bibliographies, CSL, images, the project's own
+  templates and anything a chapter names), except the output folder and hidden folders;
+- Folio's own code and templates, the installed packages' versions (WeasyPrint, Pandoc's wheel,
+  the font packages...), the system libraries WeasyPrint draws text with, Python's version;
+- the time the outputs are stamped with (SOURCE_DATE_EPOCH or the newest input's mtime), the CMYK
+  profile the press file names, the formats asked for and the build's options.
+
+Hashing every file's bytes on every build would not stay under a second for a large book, so each
+file's hash is remembered with its size and mtime (as git's index does) and the file is read again
+only when either changed. A file modified in the last seconds is not remembered: its mtime may not
+yet tell a later edit apart.
+
+Each request (formats and options) keeps its own record in OUT/.cache/, so `make`, which asks for
+the PDF, the EPUB and the draft one by one, finds each of them up to date.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import glob
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from folio import __version__
+from folio.checks.findings import Finding
+from folio.formats import Options
+from folio.formats.output import write_atomic
+from folio.project.config import Project
+
+VERSION = 1
+"""The manifest's own format: a record written by another version is not read."""
+SKIPPED = {"__pycache__", "node_modules"}
+"""Folders that are never inputs (besides hidden ones and the output folder)."""
+FRESH_NS = 2_000_000_000
+"""A file modified this recently (ns) is hashed again next time, whatever its size and mtime say."""
+LIBRARIES = ("libpango-1.0", "libpangoft2-1.0", "libharfbuzz", "libharfbuzz-subset", "libfontconfig", "libfreetype", "libcairo")
+"""The system libraries WeasyPrint lays text out and subsets fonts with: their versions shape the pages."""
+
+
+@dataclass
+class Record:
+    """The last successful build of one request, as written to OUT/.cache/build-<request>.json."""
+
+    key: str
+    outputs: list[dict[str, Any]]
+    """Each output: format, path, bytes, pages, sha256."""
+    warnings: list[Finding]
+    silenced: list[Finding]
+    report: dict[str, Any] = field(default_factory=dict)
+    """What else the build reported (chapters, stages, cache): replayed as it was."""
+    files: dict[str, list[Any]] = field(default_factory=dict)
+    """The input files' [size, mtime_ns, sha256], to hash only what changed next time."""
+
+
+@dataclass
+class Key:
+    """The key of the inputs as they are now, and the file hashes it was made from."""
+
+    digest: str
+    files: dict[str, list[Any]]
+
+
+def manifest_path(out: Path, wanted: list[str], options: Options) -> Path:
+    """Where the record of this request is kept: one per set of formats and options."""
+    request = json.dumps([wanted, _shaping(options)], sort_keys=True, default=str)
+    return out / ".cache" / f"build-{hashlib.sha256(request.encode()).hexdigest()[:16]}.json"
+
+
+def recorded(project: Project, wanted: list[str], out: Path, options: Options) -> tuple[Record | None, Key | None]:
+    """(the record of the last build of this request if it still holds, the key of the inputs now).
+    The key is None when this build cannot be keyed (a git revision that does not resolve): then it
+    runs, and reports the problem itself."""
+    path = manifest_path(out, wanted, options)
+    previous = load(path)
+    key = input_key(project, wanted, out, options, previous.files if previous else {})
+    if previous is None or key is None or previous.key != key.digest:
+        return None, key
+    return (previous if all(_intact(output) for output in previous.outputs) else None), key
+
+
+def input_key(project: Project, wanted: list[str], out: Path, options: Options, memo: dict[str, list[Any]]) -> Key | None:
+    """A hash of everything that can shape the products (see the module's docstring)."""
+    against = _revision(project.root, options.against) if options.against else None
+    if options.against and against is None:
+        return None
+    files: dict[str, list[Any]] = {}
+    for path in _input_files(project, out):
+        files[str(path)] = _file_hash(path, memo.get(str(path)))
+    parts = {
+        "manifest": VERSION,
+        "folio": __version__,
+        "python": sys.version,
+        "packages": _packages(),
+        "libraries": _libraries(),
+        "stamp": project.build_time().seconds,
+        "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
+        "formats": wanted,
+        "options": _shaping(options) | {"against": against},
+        "out": str(out),
+        "files": {name: entry[2] for name, entry in sorted(files.items())},
+    }
+    digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
+    return Key(digest, files)
+
+
+def record(path: Path, key: Key, record: Record) -> None:
+    """Write the record of a build that succeeded (atomically: a crash leaves the old one or none)."""
+    data = {
+        "version": VERSION,
+        "key": key.digest,
+        "outputs": record.outputs,
+        "warnings": [_finding_json(f) for f in record.warnings],
+        "silenced": [_finding_json(f) for f in record.silenced],
+        "report": record.report,
+        "files": key.files,
+    }
+    write_atomic(path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
+
+
+def load(path: Path) -> Record | None:
+    """The record at `path`; None when there is none, or it is unreadable or from another version
+    (a record that cannot be trusted is the same as none)."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if data.get("version") != VERSION:
+            return None
+        return Record(
+            data["key"],
+            list(data["outputs"]),
+            [_finding(f) for f in data["warnings"]],
+            [_finding(f) for f in data["silenced"]],
+            dict(data["report"]),
+            dict(data["files"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def output_entry(fmt: str, path: Path, data: bytes, pages: int) -> dict[str, Any]:
+    """How an output is recorded (and reported by --json)."""
+    return {"format": fmt, "path": str(path), "bytes": len(data), "pages": pages, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def _shaping(options: Options) -> dict[str, Any]:
+    """The options that can change what a build makes (the number of workers cannot)."""
+    return {name: value for name, value in dataclasses.asdict(options).items() if name != "jobs"}
+
+
+def _intact(output: dict[str, Any]) -> bool:
+    """The output is on disk with the bytes the build wrote (a file changed or cut short is rebuilt)."""
+    path = Path(output["path"])
+    try:
+        if path.stat().st_size != output["bytes"]:
+            return False
+        return _sha256(path) == output["sha256"]
+    except OSError:
+        return False
+
+
+# What goes into the key ----------------------------------------------------------------------
+
+
+def _input_files(project: Project, out: Path) -> list[Path]:
+    """Every file that may be read: the project's (not its outputs, not hidden folders), Folio's
+    code and templates, and the CMYK profile the press file names."""
+    from folio.render.templates import default_templates_dir
+
+    package = Path(__file__).resolve().parent
+    roots = [project.root, package, default_templates_dir()]
+    skipped = {out.resolve()}
+    files: set[Path] = set()
+    for root in roots:
+        files.update(_walk(root.resolve(), skipped))
+    profile = Path(project.config.print.cmyk_profile)
+    if profile.is_file():
+        files.add(profile.resolve())
+    return sorted(files)
+
+
+def _walk(folder: Path, skipped: set[Path]) -> list[Path]:
+    found: list[Path] = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return found
+    for entry in entries:
+        if entry.name.startswith(".") or entry.name in SKIPPED:
+            continue
+        path = Path(entry.path)
+        if entry.is_dir(follow_symlinks=False):
+            if path not in skipped:
+                found += _walk(path, skipped)
+        elif entry.is_file():
+            found.append(path)
+    return found
+
+
+def _file_hash(path: Path, remembered: list[Any] | None) -> list[Any]:
+    """[size, mtime_ns, sha256] of a file, hashed again only when its size or mtime changed."""
+    try:
+        stat = path.stat()
+    except OSError:
+        return [-1, 0, "missing"]
+    if remembered and remembered[0] == stat.st_size and remembered[1] == stat.st_mtime_ns and stat.st_mtime_ns:
+        return remembered
+    digest = _sha256(path)
+    fresh = time.time_ns() - stat.st_mtime_ns < FRESH_NS
+    return [stat.st_size, 0 if fresh else stat.st_mtime_ns, digest]
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _packages() -> list[str]:
+    """The installed distributions, name and version, from their metadata folders' names (reading
+    each one's metadata costs a tenth of a second; the folder name says the same)."""
+    names: set[str] = set()
+    for entry in sys.path:
+        try:
+            names.update(name for name in os.listdir(entry or ".") if name.endswith((".dist-info", ".egg-info")))
+        except OSError:
+            continue
+    return sorted(names)
+
+
+def _libraries() -> list[str]:
+    """The system libraries' versioned file names (libpango-1.0.so.0.5000.12, ...)."""
+    found = set()
+    for name in LIBRARIES:
+        for path in glob.glob(f"/usr/lib/*/{name}.so.*") + glob.glob(f"/usr/lib/{name}.so.*") + glob.glob(f"/usr/local/lib/{name}.so.*"):
+            found.add(os.path.realpath(path))
+    return sorted(found)
+
+
+def _revision(root: Path, revision: str) -> str | None:
+    """The commit a git revision names now (a branch moves), or None when it names none."""
+    try:
+        command = ["git", "-C", str(root), "rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}"]
+        done = subprocess.run(command, capture_output=True, text=True, check=False)
+    except OSError:
+        return None
+    return done.stdout.strip() if done.returncode == 0 and done.stdout.strip() else None
+
+
+def _finding_json(finding: Finding) -> dict[str, Any]:
+    return {name: str(value) if isinstance(value, Path) else value for name, value in dataclasses.asdict(finding).items()}
+
+
+def _finding(data: dict[str, Any]) -> Finding:
+    return Finding(**(data | {"path": Path(data["path"])}))
