@@ -46,6 +46,15 @@ def parser() -> argparse.ArgumentParser:
         "--no-validate", dest="validate", action="store_false", help="skip the products' validators (EPUBCheck) for a quick local build"
     )
 
+    # How a build runs (not what it makes): workers, and how much it tells.
+    build.add_argument("--jobs", type=_jobs, default=0, metavar="N", help="worker processes for the layouts (default: 0, one per core)")
+    build.add_argument("--quiet", action="store_true", help="print only the findings: no progress, no list of outputs")
+
+    clean = commands.add_parser("clean", help="empty the build cache (OUT/.cache); the outputs stay")
+    clean.add_argument("--project", type=Path, default=Path("."), metavar="DIR", help="the book's folder, holding manuscript/ (default: .)")
+    clean.add_argument("--out", type=Path, metavar="DIR", help="output folder (default: PROJECT/build)")
+    clean.add_argument("--all", action="store_true", help="remove the outputs Folio made too")
+
     check = commands.add_parser("check", parents=[common], help="check the manuscript, its citations and links; write no outputs")
     check.add_argument("--out", type=Path, metavar="DIR", help="keep Pandoc's output in DIR/.cache for a build (default: write nothing)")
 
@@ -81,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     command = {
         "build": cmd_build,
         "check": cmd_check,
+        "clean": cmd_clean,
         "preflight": cmd_preflight,
         "proof": cmd_proof,
         "new": cmd_new,
@@ -112,7 +122,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 
     started = time.perf_counter()
     formats = tuple(dict.fromkeys([*args.formats, *(["press"] if args.press else [])]))
-    report = build(args.project, formats, args.out, strict=args.strict, release=args.release, against=args.against, validate=args.validate)
+    options = {"strict": args.strict, "release": args.release, "against": args.against, "validate": args.validate, "jobs": args.jobs}
+    report = build(args.project, formats, args.out, **options)
     root = args.project.resolve()
     if args.json:
         findings = [f.to_json(root) for f in report.warnings]
@@ -122,6 +133,8 @@ def cmd_build(args: argparse.Namespace) -> int:
         return EXIT_OK
     for warning in report.warnings:
         print(warning.format(root), file=sys.stderr)
+    if args.quiet:
+        return EXIT_OK
     for output in report.outputs:
         pages = f" ({output['pages']} pages)" if output["pages"] else ""
         print(f"{'up to date:' if report.up_to_date else 'wrote'} {output['path']}{pages}")
@@ -131,6 +144,42 @@ def cmd_build(args: argparse.Namespace) -> int:
         print(f"up to date: nothing changed since the last build ({time.perf_counter() - started:.2f} s)")
     else:
         print(f"built in {time.perf_counter() - started:.1f} s")
+    return EXIT_OK
+
+
+def _jobs(text: str) -> int:
+    if not text.isdigit():
+        raise argparse.ArgumentTypeError(f"'{text}' is not a number of workers (0 for one per core)")
+    return int(text)
+
+
+def cmd_clean(args: argparse.Namespace) -> int:
+    """Empty OUT/.cache (Pandoc's output, laid-out parts, build records); with --all, remove the
+    outputs too, and OUT itself when nothing else is left in it. Only what Folio makes is removed."""
+    import shutil
+
+    from folio.project.config import load_project
+
+    root = args.project.resolve()
+    out = (args.out or root / "build").resolve()
+    removed = []
+    cache = out / ".cache"
+    if cache.is_dir() and not cache.is_symlink():
+        shutil.rmtree(cache)
+        removed.append(cache)
+    if args.all:
+        slug = load_project(root).config.slug
+        for fmt in REGISTRY.values():
+            path = fmt.path(out, slug)
+            if path.is_file():
+                path.unlink()
+                removed.append(path)
+        if out.is_dir() and not any(out.iterdir()):
+            out.rmdir()
+    for path in removed:
+        print(f"removed {path}")
+    if not removed:
+        print(f"nothing to remove in {out}")
     return EXIT_OK
 
 
