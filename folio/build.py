@@ -21,6 +21,7 @@ import json
 import multiprocessing
 import os
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, Future, ProcessPoolExecutor
 from contextlib import contextmanager
@@ -28,7 +29,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from folio import formats, manifest
+from folio import formats, manifest, progress
 from folio.checks.findings import Finding, silence
 from folio.errors import ConfigError, ManuscriptError
 from folio.formats import PRINT, REGISTRY, REVIEW, Format, Inputs, Options, Rendered
@@ -36,6 +37,7 @@ from folio.formats.output import write_atomic
 from folio.project.config import Project, load_project
 
 if TYPE_CHECKING:
+    from folio.checks.book import Checked
     from folio.render.weasy import Laid
 
 T = TypeVar("T")
@@ -64,26 +66,45 @@ class BuildReport:
     silenced: list[Finding] = field(default_factory=list)
     outputs: list[dict[str, Any]] = field(default_factory=list)
     up_to_date: bool = False
+    chapters: list[dict[str, Any]] = field(default_factory=list)
+    """Each chapter: its file, title, notes and citations."""
     stages: dict[str, float] = field(default_factory=dict)
     """Seconds each stage took, in order."""
+    cache: dict[str, Any] = field(default_factory=dict)
+    """Cache hits and misses by kind, pages laid out (progress.Progress.counts)."""
 
     @classmethod
-    def replayed(cls, record: manifest.Record, stages: dict[str, float]) -> BuildReport:
+    def replayed(cls, record: manifest.Record) -> BuildReport:
         """The report of the build that made the outputs as they are, for a build with nothing to do."""
-        return cls([], record.warnings, record.silenced, record.outputs, True, stages)
+        return cls([], record.warnings, record.silenced, record.outputs, True, list(record.report.get("chapters", [])))
 
     def record(self) -> manifest.Record:
-        return manifest.Record("", self.outputs, self.warnings, self.silenced)
+        return manifest.Record("", self.outputs, self.warnings, self.silenced, {"chapters": self.chapters})
+
+    def to_json(self, root: Path) -> dict[str, Any]:
+        """The report `folio build --json` prints; paths of findings relative to the project."""
+        return {
+            "ok": True,
+            "up_to_date": self.up_to_date,
+            "products": self.outputs,
+            "chapters": self.chapters,
+            "stages": self.stages,
+            "seconds": round(sum(self.stages.values()), 3),
+            "cache": self.cache,
+            "findings": [f.to_json(root) for f in self.warnings],
+            "silenced": [f.to_json(root) for f in self.silenced],
+        }
 
 
 class Stages:
-    """The time each stage of the build takes."""
+    """The time each stage of the build takes; each stage is told to the progress listener too."""
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
 
     @contextmanager
-    def stage(self, name: str) -> Iterator[None]:
+    def stage(self, name: str, total: int = 0) -> Iterator[None]:
+        progress.stage(name, total)
         started = time.perf_counter()
         try:
             yield
@@ -101,21 +122,27 @@ def build(
     against: str | None = None,
     validate: bool = True,
     jobs: int = 0,
+    listener: progress.Progress | None = None,
 ) -> BuildReport:
     """Build these formats (the registry's defaults when none are named); nothing, and say so,
-    when the last build of the same request made them from the same inputs."""
+    when the last build of the same request made them from the same inputs. `listener` is told
+    what the build does as it goes (progress.py); by default it is only counted."""
     clock = Stages()
-    with clock.stage("inputs"):
-        project = load_project(project_dir)
-        wanted = wanted_formats(project, requested)
-        out = (out_dir or project.root / "build").resolve()
-        options = Options(strict, release, against, validate, jobs)
-        previous, key = manifest.recorded(project, wanted, out, options)
-    if previous is not None:
-        return BuildReport.replayed(previous, clock.seconds)
-    report = make(project, wanted, out, options, clock)
-    if key is not None:
-        manifest.record(manifest.manifest_path(out, wanted, options), key, report.record())
+    with progress.listening(listener or progress.Progress()) as counted:
+        with clock.stage("reading inputs"):
+            project = load_project(project_dir)
+            wanted = wanted_formats(project, requested)
+            out = (out_dir or project.root / "build").resolve()
+            options = Options(strict, release, against, validate, jobs)
+            previous, key = manifest.recorded(project, wanted, out, options)
+        progress.cache("build", previous is not None)
+        if previous is not None:
+            report = BuildReport.replayed(previous)
+        else:
+            report = make(project, wanted, out, options, clock)
+            if key is not None:
+                manifest.record(manifest.manifest_path(out, wanted, options), key, report.record())
+        report.stages, report.cache = clock.seconds, counted.counts()
     return report
 
 
@@ -128,23 +155,23 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
 
     strict, release, validate = options.strict, options.release, options.validate
     require(project, wanted)
-    with clock.stage("check"):
+    with clock.stage("checking and converting chapters", len(project.chapter_paths)):
         checked = check_book(project, out / ".cache", strict=strict, release=release)
         checked.raise_if_failing(strict, release)
     inputs = Inputs(project, checked, out, options, book=checked.fragments)
     findings = list(checked.warnings)
     if REVIEW in formats.needs(wanted):
-        with clock.stage("review text"):
+        with clock.stage("converting chapters for review", len(checked.chapters)):
             inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, options.against))
             findings += [w for w in warnings if w not in findings]
 
-    with clock.stage("layout"):
+    with clock.stage("laying out", len(layouts(wanted))):
         math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
         rendered = render_all(wanted, inputs)
-    with clock.stage("layout checks"):
+    with clock.stage("checking the layouts"):
         if inputs.print is not None:  # images at their printed size; below 150 ppi stops a --release build
             findings += resolution.check(inputs.print.data, REGISTRY["pdf"].path(out, project.config.slug), release)
-        report = BuildReport([], [], list(checked.silenced))
+        report = BuildReport([], [], list(checked.silenced), chapters=chapter_report(project, checked))
         for name, result in rendered.items():
             product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
             findings += layout_findings(product, result)
@@ -156,15 +183,29 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
         if any(f.fails(strict) for f in report.warnings):
             raise ManuscriptError(report.warnings)
 
-    with clock.stage("write"):
+    with clock.stage("writing", len(report.products)):
         for product, result in zip(report.products, rendered.values(), strict=True):
             write_atomic(product.path, product.data)
             if result.pages:
                 signature = [page.first_words for page in result.pages]
                 write_atomic(product.signature_path, json.dumps(signature, ensure_ascii=False, indent=0).encode("utf-8"))
+            progress.step()
     report.outputs = [manifest.output_entry(p.format, p.path, p.data, p.pages) for p in report.products]
-    report.stages = clock.seconds
     return report
+
+
+def chapter_report(project: Project, checked: Checked) -> list[dict[str, Any]]:
+    """Each chapter (front and back matter too) in reading order: file, title, notes, citations."""
+    cited = Counter(citation.path for citation in checked.citations)
+    return [
+        {
+            "path": str(f.chapter.path.relative_to(project.root)),
+            "title": f.chapter.title,
+            "notes": len(f.notes),
+            "citations": cited[f.chapter.path],
+        }
+        for f in checked.fragments
+    ]
 
 
 def wanted_formats(project: Project, requested: tuple[str, ...]) -> list[str]:
@@ -193,16 +234,28 @@ def render_all(wanted: list[str], inputs: Inputs) -> dict[str, Rendered]:
     busy); the formats that need the print layout follow it."""
     chosen = [REGISTRY[name] for name in wanted]
     alone = [f for f in chosen if f.lays_out and PRINT not in f.needs]
-    needs_print = PRINT in formats.needs(wanted)
+    needs_print = PRINT in layouts(wanted)
     rendered: dict[str, Rendered] = {}
     with _executor(len(alone) + needs_print, inputs.options.jobs) as pool:
         print_layout = pool.submit(lay_out_print, inputs) if needs_print else None
         futures = {f.name: pool.submit(render_one, f, inputs) for f in alone}
         if print_layout is not None:
             inputs.print = print_layout.result()
+            progress.pages(len(inputs.print.pages))
+            progress.step()
         rendered.update({f.name: render_one(f, inputs) for f in chosen if f not in alone})
-        rendered.update({name: future.result() for name, future in futures.items()})
+        for name, future in futures.items():
+            rendered[name] = future.result()
+            progress.pages(len(rendered[name].pages))
+            progress.step()
     return {name: rendered[name] for name in wanted}
+
+
+def layouts(wanted: list[str]) -> list[str]:
+    """The layouts these formats take: the print layout (shared by the formats that need it), and
+    each format laid out on its own."""
+    alone = [name for name in wanted if REGISTRY[name].lays_out and PRINT not in REGISTRY[name].needs]
+    return [PRINT, *alone] if PRINT in formats.needs(wanted) else alone
 
 
 def _executor(tasks: int, jobs: int = 0) -> Executor:

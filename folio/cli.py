@@ -117,19 +117,19 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def cmd_build(args: argparse.Namespace) -> int:
+    from folio import progress
     from folio.build import build
     from folio.checks.findings import silenced_summary
 
     started = time.perf_counter()
     formats = tuple(dict.fromkeys([*args.formats, *(["press"] if args.press else [])]))
     options = {"strict": args.strict, "release": args.release, "against": args.against, "validate": args.validate, "jobs": args.jobs}
-    report = build(args.project, formats, args.out, **options)
+    # Progress on a terminal only: a log or a pipe gets the findings and the outputs, not a redrawn line.
+    shown = sys.stderr.isatty() and not (args.quiet or args.json)
+    report = build(args.project, formats, args.out, **options, listener=progress.Display() if shown else None)
     root = args.project.resolve()
     if args.json:
-        findings = [f.to_json(root) for f in report.warnings]
-        silenced = [f.to_json(root) for f in report.silenced]
-        document = {"ok": True, "up_to_date": report.up_to_date, "products": report.outputs, "findings": findings, "silenced": silenced}
-        print(json.dumps(document, indent=2, ensure_ascii=False))
+        print(json.dumps(report.to_json(root), indent=2, ensure_ascii=False))
         return EXIT_OK
     for warning in report.warnings:
         print(warning.format(root), file=sys.stderr)
@@ -143,7 +143,8 @@ def cmd_build(args: argparse.Namespace) -> int:
     if report.up_to_date:
         print(f"up to date: nothing changed since the last build ({time.perf_counter() - started:.2f} s)")
     else:
-        print(f"built in {time.perf_counter() - started:.1f} s")
+        hits = sum(report.cache.get("hits", {}).values())
+        print(f"built in {time.perf_counter() - started:.1f} s ({report.cache.get('pages laid out', 0)} pages laid out, {hits} cache hits)")
     return EXIT_OK
 
 

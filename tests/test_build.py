@@ -3,14 +3,22 @@
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
+import sys
 from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
+import pikepdf
 import pytest
+from rich.console import Console
 
 from folio import build as build_module
+from folio import progress
+from folio.cli import main
 
-from helpers import CHAPTER_ONE, make_book, run_folio
+from helpers import CHAPTER_ONE, CHAPTER_TWO, NS, chapter_documents, make_book, run_folio
 
 ONIX_BOOK = "publisher: Test Press\n"
 
@@ -80,3 +88,78 @@ def test_clean_all_removes_an_output_folder_left_empty(tmp_path):
     assert run_folio(["build", "onix", "--project", str(root), "--out", str(out)])[0] == 0
     assert run_folio(["clean", "--all", "--project", str(root), "--out", str(out)])[0] == 0
     assert not out.exists()
+
+
+def test_the_json_report_tells_what_the_outputs_are(tmp_path):
+    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO})
+    code, out, err = run_folio(["build", "pdf", "epub", "--no-validate", "--json", "--project", str(root)])
+    assert code == 0, err
+    report = json.loads(out)
+    assert report["ok"] and not report["up_to_date"]
+    assert [p["format"] for p in report["products"]] == ["pdf", "epub"]
+    for product in report["products"]:
+        path = Path(product["path"])
+        assert product["bytes"] == path.stat().st_size
+        assert product["sha256"] == hashlib.sha256(path.read_bytes()).hexdigest()
+    pdf, epub = (Path(p["path"]) for p in report["products"])
+    with pikepdf.open(pdf) as document:
+        assert report["products"][0]["pages"] == len(document.pages) > 0
+    assert report["products"][1]["pages"] == 0  # an EPUB has no pages of its own
+
+    # Notes and citations per chapter: the EPUB's note references, the manuscript's citations.
+    noterefs = [len(doc.xpath("//h:a[@role='doc-noteref']", namespaces=NS)) for _, doc in chapter_documents(epub)]
+    assert [c["notes"] for c in report["chapters"]] == noterefs == [4, 2]
+    assert [c["citations"] for c in report["chapters"]] == [3, 2]
+    assert [c["path"] for c in report["chapters"]] == ["manuscript/chapters/01-one.md", "manuscript/chapters/02-two.md"]
+    assert [c["title"] for c in report["chapters"]] == ["One", "Two"]
+
+    assert list(report["stages"])[:3] == ["reading inputs", "checking and converting chapters", "laying out"]
+    assert report["seconds"] == pytest.approx(sum(report["stages"].values()), abs=0.01)
+    assert report["cache"] == {"hits": {}, "misses": {"build": 1, "pandoc": 2}, "pages laid out": report["products"][0]["pages"]}
+    assert report["findings"] == [] and report["silenced"] == []
+
+    code, out, _ = run_folio(["build", "pdf", "epub", "--no-validate", "--json", "--project", str(root)])
+    again = json.loads(out)
+    assert again["up_to_date"] and list(again["stages"]) == ["reading inputs"]
+    assert again["products"] == report["products"] and again["chapters"] == report["chapters"]
+    assert again["cache"] == {"hits": {"build": 1}, "misses": {}, "pages laid out": 0}
+
+    chapter = root / "manuscript" / "chapters" / "02-two.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8").replace("Later claim", "A later claim"), encoding="utf-8")
+    code, out, _ = run_folio(["build", "pdf", "epub", "--no-validate", "--json", "--project", str(root)])
+    changed = json.loads(out)
+    assert changed["cache"]["hits"] == {"pandoc": 1} and changed["cache"]["misses"] == {"build": 1, "pandoc": 1}
+
+
+class Terminal(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_the_build_shows_its_progress(tmp_path, monkeypatch):
+    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO}, extra=ONIX_BOOK)
+    terminal, stdout = Terminal(), io.StringIO()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    monkeypatch.setattr(sys, "stdout", stdout)
+    assert main(["build", "onix", "--project", str(root)]) == 0
+    shown = terminal.getvalue()
+    assert "checking and converting chapters" in shown and "2/2" in shown and "pages laid out" in shown
+    assert "wrote" in stdout.getvalue() and "wrote" not in shown
+
+    quiet = Terminal()
+    monkeypatch.setattr(sys, "stderr", quiet)
+    assert main(["build", "onix", "--quiet", "--project", str(root)]) == 0
+    assert quiet.getvalue() == ""  # --quiet: no progress, and no findings in this book
+
+
+def test_progress_counts_and_shows_each_event():
+    display = progress.Display(Console(file=Terminal(), force_terminal=True, width=120))
+    with progress.listening(display):
+        progress.stage("laying out", 3)
+        progress.step()
+        progress.cache("part", True)
+        progress.cache("part", False)
+        progress.pages(12)
+    shown = display.bar.console.file.getvalue()
+    assert "laying out" in shown and "1/3" in shown and "12 pages laid out, 1 cache hit" in shown
+    assert display.counts() == {"hits": {"part": 1}, "misses": {"part": 1}, "pages laid out": 12}

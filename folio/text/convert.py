@@ -13,6 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+from folio import progress  # HOOK(speed)
 from folio.checks.findings import Finding
 from folio.errors import ConfigError
 from folio.project.config import Project
@@ -50,6 +51,7 @@ def convert(
         fragment = build_fragment(chapter, citestyle.strip_prelude(result.html), config.figures == figures.NUMBERED)
         if citeproc.in_text:
             fragment = citestyle.place_reference_list(fragment, config.language, keep=citeproc.per_chapter)
+        progress.step()  # HOOK(speed): "chapter k of N" on the terminal (folio/progress.py)
         return fragment, warnings
 
     # Pandoc runs as a subprocess, so threads convert chapters side by side.

@@ -16,7 +16,7 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from folio import __version__
+from folio import __version__, progress  # HOOK(speed): progress
 from folio.errors import ToolError
 from folio.text import markup
 
@@ -86,6 +86,7 @@ def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc
     )
     key = _cache_key(command, body, citeproc)
     cached = cache_dir / f"{key}.html" if cache_dir else None
+    progress.cache("pandoc", bool(cached and cached.is_file()))  # HOOK(speed): cache hits in the report and on the terminal
     if cached and cached.is_file():
         return Conversion(cached.read_text(encoding="utf-8"), [])
     output, warnings = run(command, body)
