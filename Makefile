@@ -100,9 +100,11 @@ $(NODE_READY): package.json package-lock.json
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-fund --no-audit --loglevel=error
 	touch $@
 
-# Speed and memory on a 30-chapter book, beside the naive Pandoc + WeasyPrint pipeline.
+# Speed and memory on books of 1 to 160 chapters, beside the naive Pandoc + WeasyPrint pipeline
+# (folio bench; `make bench CHAPTERS=1,10` for a quick run). Writes $(OUT)/bench.json.
+CHAPTERS ?= 1,10,40,160
 bench: | $(READY)
-	$(BIN)/python bench/bench.py --chapters 30 --runs 3
+	$(FOLIO) bench --project . --chapters $(CHAPTERS) --out $(OUT)/bench.json
 
 clean:
 	rm -rf $(OUT)

@@ -75,10 +75,11 @@ def parser() -> argparse.ArgumentParser:
     proof.add_argument("--height", type=int, default=300, metavar="PX", help="page height in pixels (default: 300)")
 
     # The ways in: each a tool module with its own add_arguments(parser) and run(args) -> int.
-    from folio.tools import importer, new
+    from folio.tools import bench, importer, new
 
     new.add_arguments(commands.add_parser("new", help="make a starter book in a new folder"))
     importer.add_arguments(commands.add_parser("import", help="make a Folio project from a single-file Pandoc manuscript"))
+    bench.add_arguments(commands.add_parser("bench", help="time Folio against Pandoc + WeasyPrint on books of 1 to 160 chapters"))
     return top
 
 
@@ -95,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         "proof": cmd_proof,
         "new": cmd_new,
         "import": cmd_import,
+        "bench": cmd_bench,
     }[args.command]
     try:
         return command(args)
@@ -265,6 +267,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     from folio.tools import importer
 
     return importer.run(args)
+
+
+def cmd_bench(args: argparse.Namespace) -> int:
+    from folio.tools import bench
+
+    return bench.run(args)
 
 
 if __name__ == "__main__":

@@ -181,10 +181,9 @@ def _intact(output: dict[str, Any]) -> bool:
 def _input_files(project: Project, out: Path) -> list[Path]:
     """Every file that may be read: the project's (not its outputs, not hidden folders), Folio's
     code and templates, and the CMYK profile the press file names."""
-    from folio.render.templates import default_templates_dir
-
     package = Path(__file__).resolve().parent
-    roots = [project.root, package, default_templates_dir()]
+    # Folio's templates, found as render/templates.py finds them (importing it would load Jinja).
+    roots = [project.root, package, package / "templates", package.parent / "templates"]
     skipped = {out.resolve()}
     files: set[Path] = set()
     for root in roots:
