@@ -11,8 +11,9 @@ The key is a hash of every input that can shape a product, taken wide on purpose
 rebuild costs seconds; a stale book costs a reprint):
 - every file in the project folder (chapters, bibliographies, CSL, images, the project's own
   templates and anything a chapter names), except the output folder and hidden folders;
-- Folio's own code and templates, the installed packages' versions (WeasyPrint, Pandoc's wheel,
-  the font packages...), the system libraries WeasyPrint draws text with, Python's version;
+- Folio's own code and templates, the versions of the packages it runs on (WeasyPrint, Pandoc's
+  wheel, the font packages... and what they need in turn; a test tool installed beside them does
+  not count), the system libraries WeasyPrint draws text with, Python's version;
 - the time the outputs are stamped with (SOURCE_DATE_EPOCH or the newest input's mtime), the CMYK
   profile the press file names, the formats asked for and the build's options.
 
@@ -32,6 +33,7 @@ import glob
 import hashlib
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -68,6 +70,8 @@ class Record:
     """What else the build reported (chapters, stages, cache): replayed as it was."""
     files: dict[str, list[Any]] = field(default_factory=dict)
     """The input files' [size, mtime_ns, sha256], to hash only what changed next time."""
+    packages: list[str] = field(default_factory=list)
+    """The distributions Folio runs on (its requirements, followed down), to key on their versions."""
 
 
 @dataclass
@@ -76,6 +80,7 @@ class Key:
 
     digest: str
     files: dict[str, list[Any]]
+    packages: list[str]
 
 
 def manifest_path(out: Path, wanted: list[str], options: Options) -> Path:
@@ -90,14 +95,20 @@ def recorded(project: Project, wanted: list[str], out: Path, options: Options) -
     runs, and reports the problem itself."""
     path = manifest_path(out, wanted, options)
     previous = load(path)
-    key = input_key(project, wanted, out, options, previous.files if previous else {})
-    if previous is None or key is None or previous.key != key.digest:
-        return None, key
+    if previous is None:
+        return None, input_key(project, wanted, out, options, {}, requirements())
+    key = input_key(project, wanted, out, options, previous.files, previous.packages)
+    if key is None or previous.key != key.digest:
+        # The build runs: its record keys on the packages Folio needs now, found afresh.
+        return None, input_key(project, wanted, out, options, key.files if key else previous.files, requirements())
     return (previous if all(_intact(output) for output in previous.outputs) else None), key
 
 
-def input_key(project: Project, wanted: list[str], out: Path, options: Options, memo: dict[str, list[Any]]) -> Key | None:
-    """A hash of everything that can shape the products (see the module's docstring)."""
+def input_key(
+    project: Project, wanted: list[str], out: Path, options: Options, memo: dict[str, list[Any]], packages: list[str]
+) -> Key | None:
+    """A hash of everything that can shape the products (see the module's docstring); `memo` holds
+    the files' hashes as last recorded, `packages` the distributions whose versions count."""
     against = _revision(project.root, options.against) if options.against else None
     if options.against and against is None:
         return None
@@ -108,7 +119,7 @@ def input_key(project: Project, wanted: list[str], out: Path, options: Options, 
         "manifest": VERSION,
         "folio": __version__,
         "python": sys.version,
-        "packages": _packages(),
+        "packages": installed(packages),
         "libraries": _libraries(),
         "stamp": project.build_time().seconds,
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
@@ -118,7 +129,7 @@ def input_key(project: Project, wanted: list[str], out: Path, options: Options, 
         "files": {name: entry[2] for name, entry in sorted(files.items())},
     }
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
-    return Key(digest, files)
+    return Key(digest, files, packages)
 
 
 def record(path: Path, key: Key, record: Record) -> None:
@@ -131,6 +142,7 @@ def record(path: Path, key: Key, record: Record) -> None:
         "silenced": [_finding_json(f) for f in record.silenced],
         "report": record.report,
         "files": key.files,
+        "packages": key.packages,
     }
     write_atomic(path, json.dumps(data, indent=1, ensure_ascii=False).encode("utf-8"))
 
@@ -149,6 +161,7 @@ def load(path: Path) -> Record | None:
             [_finding(f) for f in data["silenced"]],
             dict(data["report"]),
             dict(data["files"]),
+            list(data["packages"]),
         )
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
@@ -233,16 +246,57 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _packages() -> list[str]:
-    """The installed distributions, name and version, from their metadata folders' names (reading
-    each one's metadata costs a tenth of a second; the folder name says the same)."""
-    names: set[str] = set()
+def requirements() -> list[str]:
+    """The distributions Folio runs on: its requirements and theirs, followed down (names
+    normalised). Folio's own are read from pyproject.toml in a source checkout (an editable
+    install's metadata is as old as the install), else from its installed metadata; with neither,
+    every installed distribution counts (an empty list). Reading the metadata takes a good part of
+    a second, so a record keeps the list and an up-to-date check only looks up their versions."""
+    import importlib.metadata as metadata
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    try:
+        todo = list(tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"]["dependencies"])
+    except (OSError, ValueError, KeyError):
+        try:
+            todo = list(metadata.distribution("folio").requires or [])
+        except metadata.PackageNotFoundError:
+            return []
+    found: set[str] = set()
+    while todo:
+        requirement = todo.pop()
+        if "extra ==" in requirement:
+            continue
+        name = _normal(re.split(r"[^A-Za-z0-9._-]", requirement, maxsplit=1)[0])
+        if name in found:
+            continue
+        found.add(name)
+        try:
+            todo += metadata.distribution(name).requires or []
+        except metadata.PackageNotFoundError:
+            continue  # reported as not installed by installed()
+    return sorted(found)
+
+
+def installed(packages: list[str]) -> list[str]:
+    """The installed versions of these distributions (every distribution's when the list is empty),
+    from their metadata folders' names: name-version.dist-info."""
+    folders: dict[str, str] = {}
     for entry in sys.path:
         try:
-            names.update(name for name in os.listdir(entry or ".") if name.endswith((".dist-info", ".egg-info")))
+            names = os.listdir(entry or ".")
         except OSError:
             continue
-    return sorted(names)
+        for name in names:
+            if name.endswith((".dist-info", ".egg-info")):
+                folders.setdefault(_normal(name.split("-", 1)[0]), name)
+    wanted = packages or sorted(folders)
+    return [folders.get(name, f"{name}: not installed") for name in wanted]
+
+
+def _normal(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
 
 
 def _libraries() -> list[str]:

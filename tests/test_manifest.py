@@ -158,15 +158,15 @@ def test_a_file_is_read_again_only_when_its_size_or_mtime_changed(tmp_path, monk
     old = 1_600_000_000
     for path in (root / "manuscript").rglob("*"):
         os.utime(path, (old, old))  # older than the few seconds in which a file is not trusted
-    first = manifest.input_key(project, ["pdf"], root / "build", Options(), {})
+    first = manifest.input_key(project, ["pdf"], root / "build", Options(), {}, [])
     assert first is not None
     read: list[Path] = []
     hash_file = manifest._sha256
     monkeypatch.setattr(manifest, "_sha256", lambda path: read.append(path) or hash_file(path))
-    second = manifest.input_key(project, ["pdf"], root / "build", Options(), first.files)
+    second = manifest.input_key(project, ["pdf"], root / "build", Options(), first.files, [])
     assert second is not None and second.digest == first.digest and read == []
     chapter.write_text(chapter.read_text(encoding="utf-8") + "\nMore.\n", encoding="utf-8")
-    third = manifest.input_key(load_project(root), ["pdf"], root / "build", Options(), first.files)
+    third = manifest.input_key(load_project(root), ["pdf"], root / "build", Options(), first.files, [])
     assert third is not None and third.digest != first.digest and read == [chapter]
 
 
@@ -177,3 +177,23 @@ def test_a_damaged_record_is_not_trusted(tmp_path):
     record.write_text(record.read_text(encoding="utf-8")[:200], encoding="utf-8")
     assert not build_json(root, "onix")["up_to_date"]
     assert build_json(root, "onix")["up_to_date"]
+
+
+def test_the_key_counts_the_packages_folio_runs_on_and_no_others(tmp_path, monkeypatch):
+    needed = manifest.requirements()
+    assert {"weasyprint", "pypandoc-binary", "ziamath", "fontpkg-eb-garamond", "pydyf"} <= set(needed)
+    assert not {"pytest", "hypothesis", "ruff"} & set(needed)  # tools of the developers, not of the book
+
+    site = tmp_path / "site-packages"
+    (site / "weasyprint-70.0.dist-info").mkdir(parents=True)
+    (site / "fontpkg_eb_garamond-1.3.dist-info").mkdir()
+    monkeypatch.setattr(sys, "path", [str(site)])
+    packages = ["fontpkg-eb-garamond", "weasyprint"]
+    before = manifest.installed(packages)
+    assert before == ["fontpkg_eb_garamond-1.3.dist-info", "weasyprint-70.0.dist-info"]
+    (site / "hypothesis-6.170.15.dist-info").mkdir()  # another engineer's test tool: no rebuild
+    assert manifest.installed(packages) == before
+    (site / "weasyprint-70.0.dist-info").rename(site / "weasyprint-71.0.dist-info")  # an upgrade: a rebuild
+    assert manifest.installed(packages) == ["fontpkg_eb_garamond-1.3.dist-info", "weasyprint-71.0.dist-info"]
+    (site / "weasyprint-71.0.dist-info").rmdir()
+    assert manifest.installed(packages)[1] == "weasyprint: not installed"

@@ -36,7 +36,7 @@ import folio
 from folio.errors import EXIT_OK, ConfigError
 from folio.project.config import load_project
 
-SAMPLE = 0.05
+SAMPLE = 0.1
 """Seconds between two samples of the process tree's memory."""
 
 
