@@ -10,7 +10,8 @@ build replays that build's report (its warnings included) instead of running.
 The key is a hash of every input that can shape a product, taken wide on purpose (a needless
 rebuild costs seconds; a stale book costs a reprint):
 - every file in the project folder (chapters, bibliographies, CSL, images, the project's own
-  templates and anything a chapter names), except the output folder and hidden folders;
+  templates and anything a chapter names), except the output folders (this build's and build/)
+  and hidden folders;
 - Folio's own code and templates, the versions of the packages it runs on (WeasyPrint, Pandoc's
   wheel, the font packages... and what they need in turn; a test tool installed beside them does
   not count), the system libraries WeasyPrint draws text with, Python's version;
@@ -197,7 +198,7 @@ def _input_files(project: Project, out: Path) -> list[Path]:
     package = Path(__file__).resolve().parent
     # Folio's templates, found as render/templates.py finds them (importing it would load Jinja).
     roots = [project.root, package, package / "templates", package.parent / "templates"]
-    skipped = {out.resolve()}
+    skipped = {out.resolve(), (project.root / "build").resolve()}  # outputs, wherever they are written this time
     files: set[Path] = set()
     for root in roots:
         files.update(_walk(root.resolve(), skipped))
