@@ -29,6 +29,7 @@ from typing import Any
 import pikepdf
 from PIL import Image, ImageCms
 
+from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
 from folio.project.config import PageGeometry, Project
 from folio.render import images
@@ -324,3 +325,13 @@ def _declare_pdfx(pdf: pikepdf.Pdf, project: Project) -> None:
 @cache
 def _profile_name(profile: str) -> str:
     return ImageCms.getProfileDescription(ImageCms.getOpenProfile(profile)).strip() or Path(profile).stem
+
+
+def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
+    """`folio preflight --project --press` on the printer's file the build made, before it is
+    written: boxes and bleed, fonts, image colour and transparency against the declared PDF/X
+    standard, metadata; glyph positions are the print layout's (formats/pdf.py)."""
+    from folio.formats.pdf import preflight_findings
+
+    assert inputs.print is not None
+    return preflight_findings(inputs.project, rendered.data, path, bleed=inputs.project.geometry().bleed, print_data=inputs.print.data)
