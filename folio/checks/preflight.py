@@ -10,6 +10,8 @@ Its codes (F, G, T, I, D, P) are in the one catalogue, folio/checks/findings.py.
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
 import re
 from dataclasses import asdict, dataclass, field
@@ -93,26 +95,41 @@ class Report:
         return "\n".join(lines)
 
 
-def preflight(pdf_path: Path, *, trim: tuple[float, float] | None, bleed: float, margins: Margins | None) -> Report:
-    """Check a PDF for print. trim: (width, height) in points or None; bleed in points; margins: top, bottom, inner, outer."""
+def preflight(
+    pdf_path: Path,
+    *,
+    trim: tuple[float, float] | None,
+    bleed: float,
+    margins: Margins | None,
+    data: bytes | None = None,
+    positions: bool = True,
+) -> Report:
+    """Check a PDF for print. trim: (width, height) in points or None; bleed in points; margins: top, bottom, inner, outer.
+    `data`: check these bytes, reported as `pdf_path` (the build checks a PDF before writing it).
+    `positions=False` leaves out the checks that need each glyph's and image's place on the page
+    (pdfminer reads every content stream: the slow part), for a file whose pages were checked so already."""
+    # HOOK(press): data= and positions= let the build preflight what it made (formats/pdf.py, press.py validate()).
     report = Report(pdf_path)
+    source: Path | io.BytesIO = io.BytesIO(data) if data is not None else pdf_path
     try:
-        pdf = pikepdf.open(pdf_path)
+        pdf = pikepdf.open(source)
     except (OSError, pikepdf.PdfError) as exc:
         raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
     try:
-        plumber = pdfplumber.open(pdf_path)
+        plumber = pdfplumber.open(io.BytesIO(data) if data is not None else pdf_path) if positions else None
     except PdfminerException as exc:  # pikepdf repairs some files that pdfminer cannot parse
         pdf.close()
         raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
-    with pdf, plumber:
+    with pdf, plumber or contextlib.nullcontext():
         report.pages = len(pdf.pages)
         _check_metadata(pdf, report)
         _check_fonts(pdf, report)
-        for number, (page, layout) in enumerate(zip(pdf.pages, plumber.pages, strict=True), start=1):
+        for number, page in enumerate(pdf.pages, start=1):
             trim_box = _check_boxes(page, number, trim, bleed, report)
-            _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report)
-            _check_images(layout, number, report)
+            if plumber is not None:
+                layout = plumber.pages[number - 1]
+                _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report)
+                _check_images(layout, number, report)
         _check_image_colour(pdf, report)
     if not report.even:
         report.add(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")

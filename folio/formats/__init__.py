@@ -74,7 +74,7 @@ REGISTRY: dict[str, Format] = {
         Format("pdf", "{slug}.pdf", "print PDF", "the digital edition and proofs: tagged PDF/UA-1, embedded fonts, outline",
                "folio.formats.pdf", frozenset({PRINT}), default=True),
         Format("press", "{slug}-press.pdf", "printer's file", "the printer: PDF/X-1a, 0.125 in bleed, crop marks, CMYK black",
-               "folio.formats.press", frozenset({BOOK}), lays_out=True),
+               "folio.formats.press", frozenset({PRINT})),  # the print layout's pages on a larger sheet
         Format("epub", "{slug}.epub", "EPUB 3", "e-book distributors and readers: passes EPUBCheck and Ace, print page numbers",
                "folio.formats.epub", frozenset({BOOK, PRINT}), default=True),
         Format("onix", "{slug}-onix.xml", "ONIX record", "retailers: ONIX 3.0 product record with the EPUB's accessibility codes",

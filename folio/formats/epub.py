@@ -84,15 +84,17 @@ class Image:
     alt: str
 
 
-def cover(project: Project) -> Image:
-    """The cover named in book.yaml, or one set from the book's title by templates/cover.html.j2."""
+def cover(project: Project, cache: Path | None = None) -> Image:
+    """The cover named in book.yaml, or one set from the book's title by templates/cover.html.j2
+    (kept in `cache`, OUT/.cache/cover, between builds)."""
     book = project.config
     alt = cover_alt(book)
     if book.cover:
         path = project.manuscript_dir / book.cover
         kind = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
         return Image(f"cover{path.suffix.lower()}", kind, path.read_bytes(), alt)
-    return Image("cover.png", "image/png", cover_image(project.root, book, font_faces(book.print.font)), alt)
+    # HOOK(press): the generated cover is cached (render/cover.py).
+    return Image("cover.png", "image/png", cover_image(project.root, book, font_faces(book.print.font), cache), alt)
 
 
 @dataclass(frozen=True)
@@ -114,7 +116,7 @@ def chapter_files(fragments: list[Fragment]) -> list[ChapterFile]:
 def render(inputs: Inputs) -> Rendered:
     """The EPUB, with the print edition's page numbers taken from the print layout."""
     assert inputs.print is not None
-    return Rendered(epub(inputs.project, inputs.book, inputs.print.pages))
+    return Rendered(epub(inputs.project, inputs.book, inputs.print.pages, cover_cache=inputs.out / ".cache" / "cover"))  # HOOK(press)
 
 
 def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
@@ -124,7 +126,7 @@ def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
     return epubcheck.check(rendered.data, path, inputs.checked.chapters)
 
 
-def epub(project: Project, fragments: list[Fragment], print_pages: list[Page]) -> bytes:
+def epub(project: Project, fragments: list[Fragment], print_pages: list[Page], cover_cache: Path | None = None) -> bytes:
     """The EPUB of these fragments, with a pagebreak marker where each of the printed pages begins."""
     book = project.config
     chapters = chapter_files(fragments)
@@ -141,7 +143,7 @@ def epub(project: Project, fragments: list[Fragment], print_pages: list[Page]) -
     images = _package_images(trees, project.manuscript_dir)
     href_of = {item.fragment.chapter.id: item.href for item in chapters}
     page_list = [(page, f"{href_of[page.chapter]}#{page.id}") for page in page_targets if page.chapter in href_of]
-    image = cover(project)
+    image = cover(project, cover_cache)  # HOOK(press)
     # File names without the brackets of "EBGaramond[wght].ttf", which are not allowed in EPUB URLs.
     fonts = {re.sub(r"[^\w.-]", "", face.path.name): face.path for face in font_faces(book.print.font)} if book.epub_fonts else {}
     context = {"book": book, "chapters": chapters, "page_list": page_list, "cover": image, "fonts": fonts, "images": images}

@@ -1,23 +1,45 @@
-"""The printer's file: the book on pages with bleed and crop marks, PDF/X (1a by default).
+"""The printer's file: the print layout's pages on a larger sheet, PDF/X (1a by default).
 
-WeasyPrint lays it out with the press stylesheet (templates/press.css); the finishing here gives
-exact bleed boxes, crop marks in registration colour, a registered output condition, an even page
-count, and dates from the build's one time stamp, so the same book gives the same bytes.
+The book is laid out once (formats/pdf.py); the printer's file takes those pages as they are and
+places each on a sheet grown by the bleed and the room for crop marks. The sheet grows outwards
+(the MediaBox's origin becomes negative, as WeasyPrint's own bleed does), so the page's content,
+its links and its named destinations keep their coordinates and need no moving. Then the file is
+made what a printer expects:
+
+- TrimBox at the print page, BleedBox the bleed beyond it, the page's content clipped to the
+  BleedBox (whatever the print layout draws past the trim shows in the bleed; the digital PDF,
+  whose page is the trim, never shows it);
+- crop marks and registration crosses beyond the bleed, in registration colour (every ink);
+- every colour in CMYK: greys (the only colours the templates use) as black ink alone, so text
+  never prints in four-colour black; any other RGB through the output intent's profile; images to
+  the declared standard's rules (render/images.py);
+- a registered output intent, the PDF/X identification, the PDF version the standard asks, an even
+  page count, dates from the build's one time stamp, and no PDF/UA claim (the tags stay with the
+  digital edition), so the same book gives the same bytes.
 """
 
 from __future__ import annotations
 
+import io
 import uuid
+from functools import cache
 from pathlib import Path
 from typing import Any
 
 import pikepdf
+from PIL import Image, ImageCms
 
+from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
-from folio.project.config import Project
+from folio.project.config import PageGeometry, Project
 from folio.render import images
-from folio.render.document import lay_out_book, reproducible
 from folio.render.layout import Page
+
+CONFORMANCE = {"pdf/x-1a": "PDF/X-1a:2003", "pdf/x-3": "PDF/X-3:2003", "pdf/x-4": "PDF/X-4"}
+PDF_VERSION = {"pdf/x-1a": "1.4", "pdf/x-3": "1.4", "pdf/x-4": "1.6"}
+"""PDF/X-1a:2003 and X-3:2003 are PDF 1.4 files (no object streams); PDF/X-4 is PDF 1.6."""
+MARKS = pikepdf.Name("/FolioMarks")
+CROP_LINE = 0.75  # points: the crop marks' stroke (WeasyPrint's 1 CSS px, as before)
 
 
 def requirements(project: Project) -> list[str]:
@@ -32,89 +54,284 @@ def requirements(project: Project) -> list[str]:
 
 
 def render(inputs: Inputs) -> Rendered:
-    project = inputs.project
+    """The printer's file from the print layout's PDF: no layout of its own."""
+    laid = inputs.print
+    assert laid is not None
+    geometry = inputs.project.geometry()
+    data = press_file(laid.data, inputs.project)
+    pages = list(laid.pages)
+    if len(pages) % 2:
+        pages.append(Page(len(pages) + 1, None))  # the blank page press_file adds
+    return Rendered(data, pages, geometry, list(laid.warnings), list(laid.findings))
+
+
+def press_file(print_pdf: bytes, project: Project) -> bytes:
+    """The print PDF's pages made a printer's file for this project's press settings."""
     settings = project.config.print
-    profile = Path(settings.cmyk_profile)
     geometry = project.geometry()
-    laid = lay_out_book(
-        project,
-        inputs.book,
-        "book.html.j2",
-        geometry,
-        variant=settings.press_standard,
-        allowed=[profile.parent],
-        context={"press": True, "cmyk_profile": profile.as_uri()},
-    )
-    data = reproducible(laid.data, lambda pdf: _finish_press(pdf, project))
-    if len(laid.pages) % 2:
-        laid.pages.append(Page(len(laid.pages) + 1, None))  # the blank page _finish_press adds
-    return Rendered.laid_out(laid, geometry, data)
+    profile = Path(settings.cmyk_profile)
+    with pikepdf.open(io.BytesIO(print_pdf)) as pdf:
+        if len(pdf.pages) % 2:
+            _add_blank_page(pdf)
+        _untag(pdf)
+        converted: set[tuple[int, int]] = set()
+        marks = _marks_form(pdf, geometry)
+        for page in pdf.pages:
+            _place_on_sheet(pdf, page, geometry, marks, profile, converted)
+        images.press_colour(pdf, settings.press_standard, profile)
+        _declare_pdfx(pdf, project)
+        out = io.BytesIO()
+        pdf.save(
+            out,
+            deterministic_id=True,
+            force_version=PDF_VERSION[settings.press_standard],
+            object_stream_mode=pikepdf.ObjectStreamMode.disable,
+        )
+    return out.getvalue()
 
 
-def _finish_press(pdf: pikepdf.Pdf, project: Project) -> None:
-    if len(pdf.pages) % 2:
-        _add_blank_page(pdf)
-    bleed = project.geometry().bleed
-    stamp = project.build_time()
-    document_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project.config.identifier)}"
-    for page in pdf.pages:
-        x0, y0, x1, y1 = (float(v) for v in page.TrimBox)
-        page.BleedBox = pikepdf.Array([x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed])
-    # Pages share one resource dictionary: rewrite each form once, not once per page.
-    forms = {x.objgen: x for page in pdf.pages for x in page.Resources.get("/XObject", {}).values() if x.get("/Subtype") == "/Form"}
-    for xobject in forms.values():
-        _gray_to_cmyk(xobject)
-    # Images to the colour and transparency rules of the declared PDF/X standard.
-    images.press_colour(pdf, project.config.print.press_standard, Path(project.config.print.cmyk_profile))
-    for intent in pdf.Root.get("/OutputIntents", []):
-        # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
-        intent.OutputConditionIdentifier = pikepdf.String("CGATS TR 001")
-        intent.OutputCondition = pikepdf.String("SWOP (Publication) Grade 5 Paper")
-        intent.RegistryName = pikepdf.String("http://www.color.org")
-    pdf.docinfo.CreationDate = stamp.pdf
-    pdf.docinfo.ModDate = stamp.pdf
-    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
-        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
-            xmp[key] = stamp.xmp
-        xmp["xmpMM:DocumentID"] = document_id
-        xmp["xmpMM:InstanceID"] = document_id
+# --- the sheet ------------------------------------------------------------------------------
 
 
 def _add_blank_page(pdf: pikepdf.Pdf) -> None:
     """A book block has an even number of pages (print-on-demand services refuse odd counts): end
-    with a blank page that keeps the boxes and the crop marks of the page before it."""
+    with a blank page of the same size, which gets its boxes and crop marks like the others."""
     last = pdf.pages[-1]
-    marks: list[Any] = []
-    for instruction in pikepdf.parse_content_stream(last):
-        marks.append(instruction)
-        if str(instruction.operator) == "Do":  # WeasyPrint draws the crop marks first, as one form
-            name = instruction.operands[0]
-            break
-    else:
-        return
-    depth = sum({"q": 1, "Q": -1}.get(str(i.operator), 0) for i in marks)
-    marks += [pikepdf.ContentStreamInstruction([], pikepdf.Operator("Q"))] * depth
+    x0, y0, x1, y1 = (float(v) for v in last.trimbox)
     blank = pikepdf.Dictionary(
         Type=pikepdf.Name.Page,
-        MediaBox=last.MediaBox,
-        TrimBox=last.TrimBox,
-        BleedBox=last.BleedBox,
-        Resources=pikepdf.Dictionary(XObject=pikepdf.Dictionary({str(name): last.Resources.XObject[str(name)]})),
-        Contents=pdf.make_stream(pikepdf.unparse_content_stream(marks)),
+        MediaBox=pikepdf.Array([x0, y0, x1, y1]),
+        Resources=pikepdf.Dictionary(),
+        Contents=pdf.make_stream(b""),
     )
     pdf.pages.append(pikepdf.Page(blank))
 
 
-def _gray_to_cmyk(stream: Any) -> None:
-    """WeasyPrint draws crop marks in RGB black, which PDF/X-1a forbids: draw them in
-    registration colour (every ink), so they show on each separation."""
-    operations = []
-    for instruction in pikepdf.parse_content_stream(stream):
-        operands: list[Any] = list(instruction.operands)
-        operator = instruction.operator
-        if str(operator) in ("rg", "RG") and len({float(v) for v in operands}) == 1:
-            level = 1 - float(operands[0])
-            operator = pikepdf.Operator("k" if str(operator) == "rg" else "K")
-            operands = [level] * 4
-        operations.append(pikepdf.ContentStreamInstruction(operands, operator))
-    stream.write(pikepdf.unparse_content_stream(operations))
+def _place_on_sheet(
+    pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry, marks: Any, profile: Path, converted: set[tuple[int, int]]
+) -> None:
+    """The page on its sheet: boxes, its content in CMYK clipped to the bleed, the marks on top."""
+    x0, y0, x1, y1 = (float(v) for v in page.trimbox)
+    bleed, sheet = geometry.bleed, geometry.bleed + geometry.marks
+    page.MediaBox = pikepdf.Array([x0 - sheet, y0 - sheet, x1 + sheet, y1 + sheet])
+    page.TrimBox = pikepdf.Array([x0, y0, x1, y1])
+    page.BleedBox = pikepdf.Array([x0 - bleed, y0 - bleed, x1 + bleed, y1 + bleed])
+    for box in ("/CropBox", "/ArtBox"):
+        if box in page.obj:
+            del page.obj[box]
+    resources = page.obj.get("/Resources")
+    if not isinstance(resources, pikepdf.Dictionary):
+        resources = page.obj.Resources = pikepdf.Dictionary()
+    _convert_resources(resources, profile, converted)
+    content = _cmyk(pikepdf.parse_content_stream(page), profile)
+    clip = [
+        _op("q"),
+        _op("re", x0 - bleed, y0 - bleed, x1 - x0 + 2 * bleed, y1 - y0 + 2 * bleed),
+        _op("W"),
+        _op("n"),
+    ]
+    if "/XObject" not in resources:
+        resources.XObject = pikepdf.Dictionary()
+    resources.XObject[MARKS] = marks  # pages may share one resource dictionary: the same form for all
+    drawn = [*clip, *content, _op("Q"), _op("q"), _op("Do", MARKS), _op("Q")]
+    page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(drawn))
+
+
+def _marks_form(pdf: pikepdf.Pdf, geometry: PageGeometry) -> pikepdf.Stream:
+    """Crop marks at the four corners and registration crosses at the middle of each side, in the
+    room beyond the bleed, as WeasyPrint's `marks: crop cross` drew them: each crop mark on the
+    line of a trim edge, from the sheet's edge to half-way to the trim; each cross a circle and two
+    strokes, centred a quarter of the way in from the sheet's edge."""
+    w, h, room = geometry.width, geometry.height, geometry.bleed + geometry.marks
+    half, quarter = room / 2, room / 4
+    crop: list[tuple[float, float, float, float]] = []
+    for x, out_x in ((0.0, -1), (w, 1)):
+        for y, out_y in ((0.0, -1), (h, 1)):
+            crop.append((x + out_x * room, y, x + out_x * half, y))  # along the horizontal trim line
+            crop.append((x, y + out_y * room, x, y + out_y * half))  # along the vertical trim line
+    ops: list[pikepdf.ContentStreamInstruction] = [_op("q"), _op("K", 1, 1, 1, 1), _op("w", CROP_LINE)]
+    for ax, ay, bx, by in crop:
+        ops += [_op("m", ax, ay), _op("l", bx, by)]
+    ops.append(_op("S"))
+    sides = [((w / 2, h + room - quarter), (0, 1)), ((w / 2, quarter - room), (0, -1))]
+    sides += [((quarter - room, h / 2), (-1, 0)), ((w + room - quarter, h / 2), (1, 0))]
+    for (cx, cy), (dx, dy) in sides:  # (dx, dy): from the cross towards the sheet's edge
+        edge_x, edge_y = cx + dx * quarter, cy + dy * quarter
+        ops += [_op("w", CROP_LINE / 2), _op("m", cx - dy * quarter, cy - dx * quarter), _op("l", cx + dy * quarter, cy + dx * quarter)]
+        ops += [_op("m", edge_x, edge_y), _op("l", edge_x - dx * half, edge_y - dy * half), _op("S")]
+        ops += [_op("w", CROP_LINE / 4), *_circle(cx, cy, room / 8), _op("S")]
+    ops.append(_op("Q"))
+    form = pdf.make_stream(pikepdf.unparse_content_stream(ops))
+    form.Type = pikepdf.Name.XObject
+    form.Subtype = pikepdf.Name.Form
+    form.BBox = pikepdf.Array([-room, -room, w + room, h + room])
+    form.Resources = pikepdf.Dictionary()
+    return form
+
+
+def _circle(cx: float, cy: float, r: float) -> list[pikepdf.ContentStreamInstruction]:
+    """A circle as four Bézier arcs."""
+    k = 0.5523 * r
+    return [
+        _op("m", cx + r, cy),
+        _op("c", cx + r, cy + k, cx + k, cy + r, cx, cy + r),
+        _op("c", cx - k, cy + r, cx - r, cy + k, cx - r, cy),
+        _op("c", cx - r, cy - k, cx - k, cy - r, cx, cy - r),
+        _op("c", cx + k, cy - r, cx + r, cy - k, cx + r, cy),
+        _op("h"),
+    ]
+
+
+def _op(operator: str, *operands: Any) -> pikepdf.ContentStreamInstruction:
+    values = [round(v, 4) if isinstance(v, float) else v for v in operands]
+    return pikepdf.ContentStreamInstruction(values, pikepdf.Operator(operator))
+
+
+# --- colour ---------------------------------------------------------------------------------
+
+
+def _convert_resources(resources: Any, profile: Path, converted: set[tuple[int, int]]) -> None:
+    """The forms and tiling patterns a content stream draws (SVG images, formulas, the code
+    continuation arrows), and what they draw in turn, in CMYK: each once."""
+    children = [*resources.get("/XObject", {}).values(), *resources.get("/Pattern", {}).values()]
+    for child in children:
+        drawn = child.get("/Subtype") == "/Form" or child.get("/PatternType") == 1
+        if not drawn or child.objgen in converted:
+            continue
+        converted.add(child.objgen)
+        inner = child.get("/Resources")
+        if isinstance(inner, pikepdf.Dictionary):
+            _convert_resources(inner, profile, converted)
+        child.write(pikepdf.unparse_content_stream(_cmyk(pikepdf.parse_content_stream(child), profile)))
+
+
+def _cmyk(instructions: Any, profile: Path) -> list[Any]:
+    """A content stream with its RGB colours in CMYK: `rg`/`RG`, and `sc`/`scn` after a
+    `/DeviceRGB cs`. The colour space is part of the graphics state, so q and Q save and restore it."""
+    out: list[Any] = []
+    spaces = ["", ""]  # fill, stroke
+    saved: list[list[str]] = []
+    for instruction in instructions:
+        operator = str(instruction.operator)
+        operands = list(instruction.operands)
+        if operator == "q":
+            saved.append(list(spaces))
+        elif operator == "Q" and saved:
+            spaces = saved.pop()
+        elif operator in ("cs", "CS"):
+            stroke = operator == "CS"
+            spaces[stroke] = str(operands[0])
+            if spaces[stroke] == "/DeviceRGB":
+                out.append(pikepdf.ContentStreamInstruction([pikepdf.Name.DeviceCMYK], instruction.operator))
+                continue
+        elif operator in ("rg", "RG") or (operator in ("sc", "scn", "SC", "SCN") and spaces[operator.isupper()] == "/DeviceRGB"):
+            stroke = operator.isupper()
+            if operator in ("rg", "RG"):
+                spaces[stroke] = "/DeviceCMYK"
+            cmyk = cmyk_of(*(float(v) for v in operands), profile=profile)
+            out.append(_op("K" if stroke else "k", *cmyk) if operator in ("rg", "RG") else _op(operator, *cmyk))
+            continue
+        out.append(instruction)
+    return out
+
+
+def cmyk_of(r: float, g: float, b: float, *, profile: Path) -> tuple[float, float, float, float]:
+    """An RGB colour for the press: a grey is black ink alone (text in four-colour black would
+    print blurred and slow to dry); any other colour through the output intent's profile."""
+    if r == g == b:
+        return (0.0, 0.0, 0.0, round(1 - r, 4))
+    return _through_profile(round(r * 255), round(g * 255), round(b * 255), str(profile))
+
+
+@cache
+def _through_profile(r: int, g: int, b: int, profile: str) -> tuple[float, float, float, float]:
+    pixel = Image.new("RGB", (1, 1), (r, g, b))
+    transform = ImageCms.buildTransform(
+        ImageCms.createProfile("sRGB"), ImageCms.getOpenProfile(profile), "RGB", "CMYK", ImageCms.Intent.PERCEPTUAL
+    )
+    converted = ImageCms.applyTransform(pixel, transform)
+    assert converted is not None
+    c, m, y, k = converted.getpixel((0, 0))  # type: ignore[misc]
+    return (round(c / 255, 4), round(m / 255, 4), round(y / 255, 4), round(k / 255, 4))
+
+
+# --- identification -------------------------------------------------------------------------
+
+
+def _untag(pdf: pikepdf.Pdf) -> None:
+    """The printer's file is not the accessible edition: drop the structure tree (the digital PDF
+    keeps it), which its marks and bleed would not belong to. Marked content left in the pages
+    without a tree is harmless."""
+    for key in ("/StructTreeRoot", "/MarkInfo"):
+        if key in pdf.Root:
+            del pdf.Root[key]
+    for page in pdf.pages:
+        for key in ("/StructParents", "/Tabs"):
+            if key in page.obj:
+                del page.obj[key]
+        for annotation in page.obj.get("/Annots", []):
+            if "/StructParent" in annotation:
+                del annotation.StructParent
+
+
+def _declare_pdfx(pdf: pikepdf.Pdf, project: Project) -> None:
+    """The PDF/X identification (document info and XMP), the registered output intent, and dates
+    from the build's time stamp."""
+    settings = project.config.print
+    conformance = CONFORMANCE[settings.press_standard]
+    x4 = settings.press_standard == "pdf/x-4"
+    stamp = project.build_time()
+    document_id = f"uuid:{uuid.uuid5(uuid.NAMESPACE_URL, project.config.identifier)}"
+    profile = Path(settings.cmyk_profile)
+    intent_profile = pdf.make_stream(profile.read_bytes())
+    intent_profile.N = 4
+    pdf.Root.OutputIntents = pikepdf.Array(
+        [
+            pikepdf.Dictionary(
+                Type=pikepdf.Name.OutputIntent,
+                S=pikepdf.Name.GTS_PDFX,
+                # The Artifex profile characterises SWOP coated stock: name it as registered with the ICC.
+                OutputConditionIdentifier=pikepdf.String("CGATS TR 001"),
+                OutputCondition=pikepdf.String("SWOP (Publication) Grade 5 Paper"),
+                RegistryName=pikepdf.String("http://www.color.org"),
+                Info=pikepdf.String(_profile_name(str(profile))),
+                DestOutputProfile=intent_profile,
+            )
+        ]
+    )
+    if not x4:  # PDF/X-4 is identified in the XMP only
+        pdf.docinfo.GTS_PDFXVersion = pikepdf.String(conformance)
+        pdf.docinfo.GTS_PDFXConformance = pikepdf.String(conformance)
+    pdf.docinfo.Trapped = pikepdf.Name("/False")
+    pdf.docinfo.CreationDate = stamp.pdf
+    pdf.docinfo.ModDate = stamp.pdf
+    with pdf.open_metadata(set_pikepdf_as_editor=False, update_docinfo=False) as xmp:
+        if "pdfuaid:part" in xmp:
+            del xmp["pdfuaid:part"]
+        if not x4:
+            xmp["pdfxid:part"] = conformance[6]  # "1" or "3"
+        for key in ("pdfxid:GTS_PDFXVersion", "pdfx:GTS_PDFXVersion", "pdfx:GTS_PDFXConformance"):
+            xmp[key] = conformance
+        xmp["pdf:Trapped"] = "False"
+        for key in ("xmp:CreateDate", "xmp:ModifyDate", "xmp:MetadataDate"):
+            xmp[key] = stamp.xmp
+        xmp["xmpMM:DocumentID"] = document_id
+        xmp["xmpMM:InstanceID"] = document_id
+        if x4:
+            xmp["xmpMM:RenditionClass"] = "proof:pdf"
+            xmp["xmpMM:VersionID"] = "1"
+
+
+@cache
+def _profile_name(profile: str) -> str:
+    return ImageCms.getProfileDescription(ImageCms.getOpenProfile(profile)).strip() or Path(profile).stem
+
+
+def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
+    """`folio preflight --project --press` on the printer's file the build made, before it is
+    written: boxes and bleed, fonts, image colour and transparency against the declared PDF/X
+    standard, metadata; glyph positions are the print layout's (formats/pdf.py)."""
+    from folio.formats.pdf import preflight_findings
+
+    assert inputs.print is not None
+    return preflight_findings(inputs.project, rendered.data, path, bleed=inputs.project.geometry().bleed, print_data=inputs.print.data)

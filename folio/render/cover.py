@@ -4,14 +4,25 @@ templates/cover.html.j2 (title, subtitle, author, publisher in the book face) is
 WeasyPrint as one page of WIDTH x HEIGHT CSS px, and pypdfium2 rasterises that page at one pixel a
 CSS px. The title's size is chosen from the real glyph widths, so a long title steps down rather
 than running off the page.
+
+Laying the cover out and rasterising it costs about a second, the same every build: the PNG is
+kept in OUT/.cache/cover under a key of everything that shapes it (the cover's HTML, the bytes of
+every file it reads: fonts, images; Folio's, WeasyPrint's, pypdfium2's and Pillow's versions). An
+entry carries its own checksum: a corrupt or truncated one is rebuilt, never used.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
+import os
+import re
+import tempfile
 from collections.abc import Callable
 from functools import cache
+from importlib import metadata
 from pathlib import Path
+from urllib.parse import unquote, urljoin, urlparse
 
 import pypdfium2
 from fontTools.ttLib import TTFont
@@ -50,17 +61,89 @@ def cover_html(project_root: Path, book: BookConfig, faces: list[FontFace]) -> s
     )
 
 
-def cover_pdf(project_root: Path, book: BookConfig, faces: list[FontFace]) -> bytes:
+def cover_pdf(project_root: Path, book: BookConfig, faces: list[FontFace], html: str | None = None) -> bytes:
     """The cover as a one-page PDF (the step before the image; its text can be searched)."""
     allowed = [project_root, *templates.search_path(project_root), *font_dirs(faces)]
-    html = cover_html(project_root, book, faces)
+    html = html if html is not None else cover_html(project_root, book, faces)
     hint = "keep the cover template's images and fonts inside the project folder"
-    return lay_out(html, allowed=allowed, base_url=project_root.as_uri() + "/", hint=hint).data
+    return lay_out(html, allowed=allowed, base_url=_base_url(project_root), hint=hint).data
 
 
-def cover_image(project_root: Path, book: BookConfig, faces: list[FontFace]) -> bytes:
-    """The cover as a WIDTH x HEIGHT PNG."""
-    return rasterise(cover_pdf(project_root, book, faces))
+def cover_image(project_root: Path, book: BookConfig, faces: list[FontFace], cache: Path | None = None) -> bytes:
+    """The cover as a WIDTH x HEIGHT PNG; with `cache` (OUT/.cache/cover), laid out only when no
+    sound entry under its key is there."""
+    html = cover_html(project_root, book, faces)
+    entry = cache / f"{cover_key(html, project_root)}.png" if cache is not None else None
+    if entry is not None and (kept := _read_entry(entry)) is not None:
+        return kept
+    png = rasterise(cover_pdf(project_root, book, faces, html))
+    if entry is not None:
+        _write_entry(entry, png)
+    return png
+
+
+def cover_key(html: str, project_root: Path) -> str:
+    """What the cover looks like depends on: its HTML, every file the HTML reads (fonts, images),
+    and the versions of the programs that lay it out and rasterise it."""
+    digest = hashlib.sha256(b"folio cover 1\0")
+    for package in ("folio", "weasyprint", "pypdfium2", "pillow"):
+        digest.update(f"{package} {_version(package)}\0".encode())
+    digest.update(html.encode("utf-8"))
+    for path in _files_read(html, project_root):
+        digest.update(f"\0{path}\0".encode())
+        digest.update(path.read_bytes() if path.is_file() else b"(missing)")
+    return digest.hexdigest()
+
+
+def _version(package: str) -> str:
+    """A package's version from its metadata, without importing it (WeasyPrint takes a second)."""
+    if package == "folio":
+        from folio import __version__
+
+        return __version__
+    try:
+        return metadata.version(package)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def _files_read(html: str, project_root: Path) -> list[Path]:
+    """The local files the HTML names, by url(...), src or href, resolved as WeasyPrint resolves them."""
+    names = re.findall(r"""url\(\s*["']?([^"')]+)["']?\s*\)|(?:src|href)\s*=\s*["']([^"']+)["']""", html)
+    found = []
+    for url, attribute in names:
+        absolute = urljoin(_base_url(project_root), url or attribute)
+        if absolute.startswith("file:"):
+            found.append(Path(unquote(urlparse(absolute).path)))
+    return sorted(set(found))
+
+
+def _base_url(project_root: Path) -> str:
+    return project_root.as_uri() + "/"
+
+
+def _read_entry(entry: Path) -> bytes | None:
+    """A kept PNG, if its checksum (the first 32 bytes) holds."""
+    try:
+        data = entry.read_bytes()
+    except OSError:
+        return None
+    checksum, png = data[:32], data[32:]
+    return png if png and hashlib.sha256(png).digest() == checksum else None
+
+
+def _write_entry(entry: Path, png: bytes) -> None:
+    """Written whole or not at all, so a reader (or a crash) never leaves half an entry."""
+    entry.parent.mkdir(parents=True, exist_ok=True)
+    fd, temp = tempfile.mkstemp(dir=entry.parent, prefix=".cover.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(hashlib.sha256(png).digest() + png)
+        os.chmod(temp, 0o644)
+        os.replace(temp, entry)
+    except BaseException:
+        Path(temp).unlink(missing_ok=True)
+        raise
 
 
 def rasterise(pdf: bytes) -> bytes:

@@ -112,7 +112,8 @@ def test_comment_list_gives_the_page_and_line_printed_beside_the_comment(tmp_pat
     assert run_folio(["build", "draft", "--project", str(root)])[0] == 0
     pages = words(root / "build" / "test-book-draft.pdf")
     listing = next(i for i, page in enumerate(pages) if any(t == "Editorial" for t, *_ in page))
-    rows = [text for text, *_ in pages[listing]]
+    # in reading position: the page and line cells are drawn by the margin overlay, after the rest of the page
+    rows = [text for text, _, top, x0 in sorted(pages[listing], key=lambda word: (round(word[2]), word[3]))]
     entries = re.findall(r"Chapter 2, (\d) (\d+) (\d+)", " ".join(rows))
     assert [e[0] for e in entries] == ["1", "2"]
     for number, page_number, line_number in entries:

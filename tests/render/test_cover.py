@@ -98,3 +98,46 @@ def test_markup_in_the_title_is_text(book: BookConfig, faces: list[FontFace]):
 def test_alternative_text_names_title_and_author(book: BookConfig):
     assert cover.cover_alt(book) == "Cover: The Axis of Resentment: Russia, Iran and the War in Syria, by Folio Press Author"
     assert cover.cover_alt(dataclasses.replace(book, subtitle="")) == "Cover: The Axis of Resentment, by Folio Press Author"
+
+
+# The cover cached under OUT/.cache/cover (issue 12) --------------------------------------------
+
+
+def _no_layout(*args: Any, **kwargs: Any) -> Any:
+    raise AssertionError("the cover was laid out again")
+
+
+def test_a_kept_cover_is_not_laid_out_again(book: BookConfig, faces: list[FontFace], png: bytes, tmp_path, monkeypatch):
+    cache = tmp_path / ".cache" / "cover"
+    assert cover.cover_image(REPO, book, faces, cache) == png
+    [entry] = cache.iterdir()
+    monkeypatch.setattr(cover, "lay_out", _no_layout)
+    assert cover.cover_image(REPO, book, faces, cache) == png
+    # another title is another cover: laid out, not taken from the entry
+    with pytest.raises(AssertionError, match="laid out again"):
+        cover.cover_image(REPO, dataclasses.replace(book, title="Another Book"), faces, cache)
+    assert list(cache.iterdir()) == [entry]
+
+
+@pytest.mark.parametrize("damage", ["truncated", "flipped", "empty"])
+def test_a_corrupt_entry_is_rebuilt(book: BookConfig, faces: list[FontFace], png: bytes, tmp_path, damage: str):
+    cache = tmp_path / "cover"
+    cover.cover_image(REPO, book, faces, cache)
+    [entry] = cache.iterdir()
+    data = entry.read_bytes()
+    broken = {"truncated": data[: len(data) // 2], "flipped": data[:100] + bytes([data[100] ^ 0xFF]) + data[101:], "empty": b""}[damage]
+    entry.write_bytes(broken)
+    assert cover.cover_image(REPO, book, faces, cache) == png
+    assert entry.read_bytes() == data  # and the entry is sound again
+
+
+def test_the_key_follows_the_files_the_cover_reads(book: BookConfig, faces: list[FontFace], tmp_path):
+    """A project's own cover template with a picture: new picture bytes, new key; and the fonts are in it."""
+    (tmp_path / "art.png").write_bytes(b"one")
+    html = cover.cover_html(REPO, book, faces) + '<img src="art.png">'
+    first = cover.cover_key(html, tmp_path)
+    assert cover.cover_key(html, tmp_path) == first
+    (tmp_path / "art.png").write_bytes(b"two")
+    assert cover.cover_key(html, tmp_path) != first
+    read = cover._files_read(html, tmp_path)
+    assert tmp_path / "art.png" in read and {face.path for face in faces} <= set(read)

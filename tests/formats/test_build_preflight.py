@@ -1,0 +1,50 @@
+"""The build and the preflight agree (issue 10): the build runs `folio preflight`'s checks on the
+print PDF and the printer's file it made, and a PDF the preflight would fail is not written."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from helpers import make_book, run_folio
+
+# A long run of digits has no break opportunity and no hyphenation: WeasyPrint sets it past the margin
+# and off the page, with nothing but a loose-line warning for the words before it.
+CHECKSUM = """\
+---
+title: One
+number: 1
+---
+
+The checksum printed on the label was {digits}
+and nobody could read it [@alpha2020]. Another source agreed [@beta2021].
+"""
+DIGITS = "31415926535897932384626433832795028841971693993751058209749445923078164062862089986280"
+
+
+def test_a_pdf_the_preflight_fails_is_not_written(tmp_path: Path) -> None:
+    root = make_book(tmp_path / "book", {"01.md": CHECKSUM.format(digits=DIGITS)})
+    out = tmp_path / "out"
+    code, stdout, stderr = run_folio(["build", "--project", str(root), "--out", str(out), "pdf", "press"])
+    assert code == 1, stderr
+    assert "test-book.pdf:page 5: error: T002" in stderr and "past the right trim edge" in stderr
+    assert "test-book-press.pdf:page 5: error: T002" in stderr
+    assert "nothing was written" in stderr and "wrote" not in stdout
+    assert not out.exists() or not any(out.glob("*.pdf"))
+
+    # --no-validate skips the check: the files are written, and the preflight fails them as the build did
+    code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(out), "pdf", "press", "--no-validate"])
+    assert code == 0, stderr
+    code, report, _ = run_folio(["preflight", str(out / "test-book.pdf"), "--project", str(root)])
+    assert code == 1 and "T002" in report
+    code, report, _ = run_folio(["preflight", str(out / "test-book-press.pdf"), "--project", str(root), "--press"])
+    assert code == 1 and "T002" in report
+
+
+def test_a_book_the_preflight_passes_builds(tmp_path: Path) -> None:
+    root = make_book(tmp_path / "book", {"01.md": CHECKSUM.format(digits=DIGITS[:12])})
+    out = tmp_path / "out"
+    code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(out), "pdf", "press"])
+    assert code == 0, stderr
+    for name, press in (("test-book.pdf", []), ("test-book-press.pdf", ["--press"])):
+        code, report, _ = run_folio(["preflight", str(out / name), "--project", str(root), *press])
+        assert code == 0, report
