@@ -106,6 +106,8 @@ class Options:
     against: str | None = None
     validate: bool = True
     """Run each product's validator (EPUBCheck) on what the build made; off for quick local builds."""
+    jobs: int = 0
+    """Worker processes for the print layout's parts (0: one per core)."""
 
 
 @dataclass

@@ -18,7 +18,7 @@ from folio.render.join import structure_problems
 from folio.render.parts import lay_out_parts, split_parts
 from folio.render.weasy import Laid, Trial
 
-from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, link_targets, make_book, outline, page_texts
+from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, link_targets, make_book, outline, page_texts, run_folio
 
 THIRD = """\
 ---
@@ -244,3 +244,37 @@ def _elements(pdf: pikepdf.Pdf) -> list[pikepdf.Dictionary]:
             kids = element.get("/K")
             stack += list(kids) if isinstance(kids, pikepdf.Array) else [kids] if kids is not None else []
     return found
+
+
+def test_the_build_lays_out_the_print_pdf_by_parts_from_the_cache(tmp_path: Path):
+    """`folio build pdf` lays the print PDF out by parts into OUT/.cache/layout: a second build after
+    an edit to chapter two lays out chapter two (and the contents page, if its folios moved)
+    only; chapter one's entry is not written again, and the PDF is the one-pass book."""
+    root = make_book(tmp_path, {"one.md": CHAPTER_ONE, "two.md": CHAPTER_TWO})
+    out = tmp_path / "out"
+    code, _, err = run_folio(["build", "pdf", "--project", str(root), "--out", str(out)])
+    assert code == 0, err
+    layout = out / ".cache" / "layout" / "book"
+
+    def entries() -> dict[str, tuple[str, int]]:
+        """Each part's cache entry: its first chapter (None: the contents part), file and mtime."""
+        found = {}
+        for meta in layout.glob("*/*.json"):
+            if not meta.parent.name.startswith("book-"):
+                found[str(_first_chapter(meta))] = (str(meta), meta.stat().st_mtime_ns)
+        return found
+
+    before = entries()
+    assert set(before) == {"None", "ch01", "ch02"}
+    chapter = root / "manuscript" / "chapters" / "two.md"
+    chapter.write_text(CHAPTER_TWO.replace("Later claim", "A later claim"), encoding="utf-8")
+    code, _, err = run_folio(["build", "pdf", "--project", str(root), "--out", str(out)])
+    assert code == 0, err
+    after = entries()
+    assert after["ch01"] == before["ch01"] and after["None"] == before["None"]  # neither laid out nor written again
+    assert after["ch02"] != before["ch02"]
+    assert len(list(layout.glob("*/*.json"))) == 4  # the old chapter two's entry and the old book are gone
+    project = load_project(root)
+    single = single_pass(project, check_book(project, tmp_path / ".cache").fragments)
+    (tmp_path / "single.pdf").write_bytes(single.data)
+    assert page_texts(out / "test-book.pdf") == page_texts(tmp_path / "single.pdf")
