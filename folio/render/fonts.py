@@ -121,13 +121,25 @@ def instance_at_default_cheaply() -> None:
     chapter at a time (render/parts.py), a book pays that in every chapter. At the font's default
     location (the roman and italic at 400, most of the text) the instance is the font's own
     outlines and metrics: dropping the variation tables gives it in milliseconds. Other weights
-    still go through the instancer. Either way the instance keeps the font's creation time as its
-    modification time, so the same book gives the same bytes."""
+    (semibold, bold) still go through the instancer, which is told to pass over the empty slots
+    that have no variations (for them it would read the points and write the same points back).
+    Either way the instance keeps the font's creation time as its modification time, so the same
+    book gives the same bytes."""
+    import fontTools.varLib.instancer as instancer
     import weasyprint.pdf.fonts as weasy_fonts
 
     real = weasy_fonts.instantiateVariableFont
     if getattr(real, "folio", False):
         return
+    real_glyph = instancer._instantiateGvarGlyph
+
+    def instantiate_glyph(name: str, glyf: Any, gvar: Any, *args: Any, **options: Any) -> None:
+        if glyf[name].numberOfContours == 0 and not gvar.variations.get(name):
+            gvar.variations.pop(name, None)  # as the instancer leaves a glyph with no variations left
+            return
+        real_glyph(name, glyf, gvar, *args, **options)
+
+    instancer._instantiateGvarGlyph = instantiate_glyph
 
     def instantiate(font: Any, location: dict[str, float], **options: Any) -> Any:
         defaults = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes}
@@ -145,6 +157,7 @@ def instance_at_default_cheaply() -> None:
 
     instantiate.folio = True  # type: ignore[attr-defined]
     instantiate.real = real  # type: ignore[attr-defined]
+    instantiate.real_glyph = real_glyph  # type: ignore[attr-defined]
     weasy_fonts.instantiateVariableFont = instantiate
 
 
