@@ -165,7 +165,7 @@ class _Schedule:
         parts, laid = self.parts, self.laid
         contents = [i for i, part in enumerate(parts) if part.contents]
         others = [i for i in range(len(parts)) if i not in contents]
-        progress = -1
+        idle = 0
         while True:
             known = {**self.guess(), **self.counts}
             _, firsts, _ = place(parts, known)
@@ -191,18 +191,17 @@ class _Schedule:
                     if front_after and i not in self.counts and i not in busy and len(self.running) < self.workers.jobs:
                         self._start(i, firsts[i], None)  # only to learn its length, which moves the front matter after it
                 for i in others:
-                    if i in laid or i in busy or len(self.running) >= self.workers.jobs:
+                    if i in laid or i in busy or (exact[i] and self._cached(i, firsts[i], {})):
                         continue
-                    if exact[i] and self._cached(i, firsts[i], {}):
-                        continue
-                    if exact[i] or i not in self.counts:
+                    if (exact[i] or i not in self.counts) and len(self.running) < self.workers.jobs:
                         self._start(i, firsts[i], {})  # a part whose length is unknown starts now, even at a guessed folio
                     # else: its length is known but not yet where it starts: it waits for the parts before it
             if not self.running:
-                if len(laid) == progress:
+                idle += 1  # parts taken from the cache: look again (each look takes one at least, or drops one that moved)
+                if idle > 2 * len(parts) + 2:
                     raise AssertionError("no part to lay out, and the book not laid out")  # cannot be: a bug
-                progress = len(laid)
-                continue  # taken from the cache: look again
+                continue
+            idle = 0
             done, _ = wait(self.running, return_when=FIRST_COMPLETED)
             for future in done:
                 i, first, printed = self.running.pop(future)
