@@ -282,7 +282,8 @@ class _InProcess(Executor):
 def lay_out_print(inputs: Inputs) -> Laid:
     from folio.formats.pdf import lay_out_print
 
-    return lay_out_print(inputs.project, inputs.book)
+    # HOOK(parts): the print layout a part at a time, in Options.jobs workers, its parts cached under OUT/.cache/layout
+    return lay_out_print(inputs.project, inputs.book, jobs=inputs.options.jobs, cache_dir=inputs.out / ".cache")
 
 
 def render_one(fmt: Format, inputs: Inputs) -> Rendered:

@@ -1,6 +1,9 @@
-"""The print PDF: the book laid out once in pages (the print layout), tagged PDF/UA-1.
+"""The print PDF: the book laid out in pages (the print layout), tagged PDF/UA-1.
 
-The print layout is also what the EPUB takes its print page numbers from.
+The print layout is made a part at a time (the front matter, each chapter) in worker processes
+and from the layout cache (render/parts.py), then joined: the same pages as one pass of the whole
+book, but an edit lays out only the chapter it touched. It is also what the EPUB takes its print
+page numbers from, and what the layout checks read.
 """
 
 from __future__ import annotations
@@ -12,16 +15,16 @@ from pathlib import Path
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
 from folio.project.config import Margins, Project
-from folio.render.document import lay_out_book, reproducible
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
 
 
-def lay_out_print(project: Project, fragments: list[Fragment]) -> Laid:
-    """The print layout: the book's fragments in the print design, finished."""
-    laid = lay_out_book(project, fragments, "book.html.j2", project.geometry())
-    laid.data = reproducible(laid.data)
-    return laid
+def lay_out_print(project: Project, fragments: list[Fragment], *, jobs: int = 0, cache_dir: Path | None = None) -> Laid:
+    """The print layout: the book's fragments in the print design, finished, laid out in `jobs`
+    worker processes (0: one per core), with its parts kept in `cache_dir` (OUT/.cache) if given."""
+    from folio.render.parts import lay_out_parts
+
+    return lay_out_parts(project, fragments, jobs=jobs, cache_dir=cache_dir)
 
 
 def render(inputs: Inputs) -> Rendered:
@@ -29,7 +32,7 @@ def render(inputs: Inputs) -> Rendered:
     return Rendered.laid_out(inputs.print, inputs.project.geometry())
 
 
-# HOOK(press): validate() is press's work (issue 10, the build and the preflight agree); lay_out_print above is H2's.
+# The build and the preflight agree (issue 10): the print PDF is preflighted before it is written.
 def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
     """`folio preflight --project` on the print PDF the build made, before it is written: a PDF the
     preflight would fail is not a product. Two of the preflight's findings are the build's own

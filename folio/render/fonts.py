@@ -10,6 +10,7 @@ import importlib
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from folio.errors import ConfigError
 
@@ -106,3 +107,69 @@ def x_height(path: Path) -> float:
         glyphs[font.getBestCmap()[ord("x")]].draw(pen)
         height = pen.bounds[3] if pen.bounds else units / 2
     return float(height) / units
+
+
+# Embedding variable fonts -------------------------------------------------------------------------
+
+VARIATION_TABLES = ("fvar", "gvar", "avar", "cvar", "HVAR", "VVAR", "MVAR", "STAT")
+
+
+def instance_at_default_cheaply() -> None:
+    """WeasyPrint embeds a variable font as a static instance at the weight it was set in: after
+    subsetting, it runs fontTools' instancer over every glyph slot of the subset (it keeps the glyph
+    ids, so thousands of empty slots), about 0.3 s a face for each PDF it writes. Laid out a
+    chapter at a time (render/parts.py), a book pays that in every chapter. At the font's default
+    location (the roman and italic at 400, most of the text) the instance is the font's own
+    outlines and metrics: dropping the variation tables gives it in milliseconds. Other weights
+    (semibold, bold) still go through the instancer, which is told to pass over the empty slots
+    that have no variations (for them it would read the points and write the same points back).
+    Either way the instance keeps the font's creation time as its modification time, so the same
+    book gives the same bytes."""
+    import fontTools.varLib.instancer as instancer
+    import weasyprint.pdf.fonts as weasy_fonts
+
+    real = weasy_fonts.instantiateVariableFont
+    if getattr(real, "folio", False):
+        return
+    real_glyph = instancer._instantiateGvarGlyph
+
+    def instantiate_glyph(name: str, glyf: Any, gvar: Any, *args: Any, **options: Any) -> None:
+        if glyf[name].numberOfContours == 0 and not gvar.variations.get(name):
+            gvar.variations.pop(name, None)  # as the instancer leaves a glyph with no variations left
+            return
+        real_glyph(name, glyf, gvar, *args, **options)
+
+    instancer._instantiateGvarGlyph = instantiate_glyph
+
+    def instantiate(font: Any, location: dict[str, float], **options: Any) -> Any:
+        defaults = {axis.axisTag: axis.defaultValue for axis in font["fvar"].axes}
+        if set(location) <= set(defaults) and all(location[tag] == defaults[tag] for tag in location):
+            for tag in VARIATION_TABLES[1:]:
+                if tag in font:
+                    del font[tag]
+            _mark_overlaps(font)
+            del font["fvar"]
+        else:
+            font = real(font, location, **options)
+        font.recalcTimestamp = False
+        font["head"].modified = font["head"].created
+        return font
+
+    instantiate.folio = True  # type: ignore[attr-defined]
+    instantiate.real = real  # type: ignore[attr-defined]
+    instantiate.real_glyph = real_glyph  # type: ignore[attr-defined]
+    weasy_fonts.instantiateVariableFont = instantiate
+
+
+def _mark_overlaps(font: Any) -> None:
+    """What the instancer also does: flag every outline as one whose contours may overlap (a
+    variable font's do), so that rasterisers (FreeType) render them as they render the instancer's."""
+    from fontTools.ttLib.tables._g_l_y_f import OVERLAP_COMPOUND, flagOverlapSimple
+
+    glyf = font["glyf"]
+    for name in font.getGlyphOrder():
+        glyph = glyf[name]
+        if glyph.isComposite():
+            glyph.components[0].flags |= OVERLAP_COMPOUND
+        elif glyph.numberOfContours > 0:
+            glyph.flags[0] |= flagOverlapSimple

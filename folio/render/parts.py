@@ -4,37 +4,56 @@ worker processes, cached, then joined (render/join.py) into the book a single pa
 Why it works: every chapter opens on a recto and its notes are its own, so a chapter's pages do
 not depend on the pages before it, except for their folios. Each part is the book's own HTML
 (render/document.py `book_html`) with the other parts' elements left out, and one rule added:
-its first page's folio (`@page :first { counter-reset: page N }`). A part that ends on a recto
-is followed by a blank verso, as `break-before: right` gives in one pass.
+its first page's folio (`@page :first { counter-reset: ... }`). A part that ends on a recto is
+followed by a blank verso, as `break-before: right` gives in one pass.
 
-Where the parts are cut: before each top-level element of class `chapter`. What comes before
-the first chapter is the front matter; anything after a chapter that is not a chapter (back
-matter) stays with it, so it is laid out exactly as in one pass.
+The parts follow the template (templates/book.html.j2, print.css), which counts the pages in two
+series: the front matter in roman numerals (the `fmpage` counter), and from the first chapter of
+`.mainmatter` in arabic from 1 (the `page` counter). The book is cut
+
+- before the first chapter: the title page, the copyright page and the contents page are one part;
+- before each front-matter chapter (roman folios, after the contents page);
+- before each chapter inside `.mainmatter` (arabic folios), each part wrapped in the same
+  `.mainmatter` element, so that its pages are named and tagged as in one pass.
+
+A chapter's arabic folios do not depend on the front matter (the blank verso before the first
+chapter keeps their parity), so the chapters are laid out first, side by side. The contents page
+comes last: its page numbers (`target-counter` in one pass) are the folios at which the chapters'
+anchors landed, given to it as `data-folio` attributes (print.css prints them in place of
+`target-counter`). Its length moves only the front-matter chapters after it (and the blank before
+the first chapter): when it is not the length they were laid out for, they are laid out again at
+their real folios, and the contents page again with their new numbers.
+
+Figures are placed by trial layouts (render/floats.py `settle`) as in one pass, a part at a time:
+a figure moves only within its chapter, so settling each chapter on its own settles the book.
 
 The cache (`OUT/.cache/layout/`): each laid-out part is kept as its PDF and its pages (JSON),
 under a key of everything that shapes it: the part's HTML (which carries the stylesheets and the
 page geometry), the bytes of the fonts and images it reads, Folio's and WeasyPrint's versions,
-and the folio it starts on. A part's page count does not depend on that folio, so the cache also
-tells where each part will start before anything is laid out: editing one chapter lays out that
-chapter again, and the later ones only when the folio they start on moves. On a cold cache the
-starting folios are guessed, the parts laid out side by side, and a part whose guess was wrong
-is laid out again once the pages before it are known. The joined book is kept too, under the
-keys and folios of its parts, so a build with nothing changed neither lays out nor joins. An
-entry whose PDF does not match the hash it was stored with is made again, never used.
+and the folio it starts on (and, for the contents page, the folios it prints). A part's page count
+does not depend on that folio, so the cache also tells where each part will start before anything
+is laid out: editing one chapter lays out that chapter again, and the later ones only when the
+folio they start on moves. On a cold cache the starting folios are guessed, the parts laid out
+side by side, and a part whose guess was wrong is laid out again once the pages before it are
+known. The joined book is kept too, under the keys and folios of its parts, so a build with
+nothing changed neither lays out nor joins. An entry whose PDF does not match the hash it was
+stored with is made again, never used.
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import multiprocessing
 import os
 import re
 import shutil
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor
-from dataclasses import asdict, dataclass
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field, replace
 from functools import cache
+from html import escape
 from html.parser import HTMLParser
 from importlib.metadata import version
 from pathlib import Path
@@ -45,11 +64,13 @@ from folio.formats.output import write_atomic
 from folio.project.config import Project
 from folio.render.document import base_url, body_space_width, book_html, design_folders, reproducible
 from folio.render.join import LINK_SCHEME, furniture_as_artifacts, join
-from folio.render.layout import Line, Page
+from folio.render.layout import Line, Page, number_folios, roman
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
 
-CACHE_FORMAT = "4"  # bump when what an entry holds changes
+CACHE_FORMAT = "5"  # bump when what an entry holds changes
+PRIOR_PAGES = 2  # how many pages' worth of weight the first guess of a page's letters keeps
+MAX_CONTENTS_RUNS = 4  # the contents page laid out again when its length moved the folios it prints
 
 
 @dataclass(frozen=True)
@@ -57,16 +78,28 @@ class Part:
     html: str
     """The part as a document of its own (the book's head, the part's elements in the body)."""
     opens_recto: bool
-    """A chapter: it starts on an odd folio (a blank verso before it when needed)."""
+    """A chapter or the contents page: it starts on a recto (a blank verso before it when needed)."""
+    main: bool = False
+    """In the main matter: its pages counted in arabic from the first chapter (else roman, from the title page)."""
+    chapters: tuple[str, ...] = ()
+    """The ids of the chapters in it (whose figures are settled with it)."""
+    contents: bool = False
+    """It holds the contents page: laid out last, with the folios where the other parts' anchors landed."""
 
 
 @dataclass
 class PartLayout:
     first: int
-    """The folio of its first page."""
+    """The folio of its first page, in its series (roman front matter or arabic main matter)."""
     data: bytes
     pages: list[Page]
     warnings: list[str]
+    anchors: dict[str, int] = field(default_factory=dict)
+    """Each anchor (id) in the part: the index of the page it is on (0 = the part's first page)."""
+    findings: list[tuple[str, int, str]] = field(default_factory=list)
+    """What the figure placing found, (code, page in the part from 1, message)."""
+    numbers: dict[str, str] = field(default_factory=dict)
+    """The contents page: the folios it was laid out with."""
 
 
 def lay_out_parts(
@@ -77,8 +110,8 @@ def lay_out_parts(
     cache_dir: Path | None = None,
     template: str = "book.html.j2",
 ) -> Laid:
-    """The print layout (as formats/pdf.py `lay_out_print` makes it in one pass), made a part at a
-    time in `jobs` worker processes (default: one per core), from `cache_dir` where it can be."""
+    """The print layout (as render/document.py `lay_out_book` makes it in one pass), made a part at
+    a time in `jobs` worker processes (0 or None: one per core), from `cache_dir` where it can be."""
     html = book_html(project, fragments, template, project.geometry())
     parts = split_parts(html)
     design = design_key(project, html)
@@ -88,101 +121,193 @@ def lay_out_parts(
     if store:
         counts = {i: n for i, key in enumerate(keys) if (n := store.page_count(key)) is not None}
     if store and len(counts) == len(parts):  # every part's length known: the joined book may be cached whole
-        book_key = _book_key(keys, start_folios(parts, counts, {})[0])
+        book_key = _book_key(keys, place(parts, counts)[1])
         cached = store.get_book(book_key)
         if cached is not None:
             store.keep(keys, book_key)
             return cached
-    laid: dict[int, PartLayout] = {}
-    allowed = design_folders(project)
-    options = (tuple(allowed), base_url(project), body_space_width(project))
-    while len(laid) < len(parts):
-        starts, _ = start_folios(parts, counts, _guess(parts, counts, project))
-        todo = []
-        for i in range(len(parts)):
-            if i in laid:
-                continue
-            exact = all(j in counts for j in range(i))
-            entry = store.get(keys[i], starts[i]) if store and exact else None
-            if entry is not None:
-                laid[i] = entry
-                counts[i] = len(entry.pages)  # its own pages, whatever the count file said
-            elif exact or i not in counts:
-                todo.append(i)  # a part whose length is unknown is laid out now, even at a guessed folio
-            # else: its length is known but not yet where it starts: wait for the parts before it
-        known, _ = start_folios(parts, counts, {})
-        stale = [i for i in laid if all(j in counts for j in range(i)) and laid[i].first != known[i]]
-        for i in stale:
-            del laid[i]  # taken from the cache at a folio that a page count read from the cache got wrong
-        if stale or not todo:
-            continue
-        results = _map(_lay_out_part, [(parts[i].html, starts[i], options) for i in todo], jobs)
-        for i, result in zip(todo, results, strict=True):
-            counts[i] = len(result.pages)
-            if store:
-                store.put(keys[i], result)
-        known, _ = start_folios(parts, counts, {})
-        for i, result in zip(todo, results, strict=True):
-            if known[i] == result.first:
-                laid[i] = result
-    book = assemble(parts, [laid[i] for i in range(len(parts))])
+    with _Workers(_Book(project, fragments, template, parts), jobs) as workers:
+        sizes = [len(_text(part.html)) for part in parts]
+        laid = _Schedule(parts, keys, store, counts, lambda: _guess(parts, sizes, counts, project), workers).run()
+    _, firsts, _ = place(parts, counts)
+    result = assemble(parts, [laid[i] for i in range(len(parts))])
     if store:
-        book_key = _book_key(keys, [laid[i].first for i in range(len(parts))])
-        store.put_book(book_key, book)
+        book_key = _book_key(keys, firsts)
+        store.put_book(book_key, result)
         store.keep(keys, book_key)
-    return book
+    return result
+
+
+Guess = Callable[[], dict[int, int]]
+"""The page counts of the parts not laid out yet, guessed."""
+
+
+class _Schedule:
+    """Which part to lay out next, at which folio, until every part is laid out at its folio.
+
+    A part's folio is exact once the lengths of the parts before it are known (`_before`); until
+    then it is guessed. Parts are started in book order, at most one per worker at a time, each at
+    the best folio known when it starts, so that on a cold cache a wrong guess costs the parts
+    already running, not the rest of the book. A part laid out at a folio that turns out wrong
+    gave its length all the same, and is laid out again at the right one. The contents page goes
+    last, with the folios of the others (once early, to learn its length, when front-matter
+    chapters follow it and the cache does not know it)."""
+
+    def __init__(
+        self, parts: list[Part], keys: list[str], store: LayoutCache | None, counts: dict[int, int], guess: Guess, workers: _Workers
+    ):
+        self.parts, self.keys, self.store, self.counts, self.guess, self.workers = parts, keys, store, counts, guess, workers
+        self.laid: dict[int, PartLayout] = {}
+        self.running: dict[Future[PartLayout], tuple[int, int, dict[str, str] | None]] = {}
+        self.contents_runs = 0
+
+    def run(self) -> dict[int, PartLayout]:
+        parts, laid = self.parts, self.laid
+        contents = [i for i, part in enumerate(parts) if part.contents]
+        others = [i for i in range(len(parts)) if i not in contents]
+        idle = 0
+        while True:
+            known = {**self.guess(), **self.counts}
+            _, firsts, _ = place(parts, known)
+            exact = [all(j in self.counts for j in _before(parts, i)) for i in range(len(parts))]
+            for i in [i for i in laid if exact[i] and laid[i].first != firsts[i]]:
+                del laid[i]  # laid out at a folio that a page count learnt since has moved
+            busy = {i for i, _, _ in self.running.values()}
+            if all(i in laid for i in others):
+                numbers = _numbers(parts, laid, known)
+                for i in [i for i in contents if i in laid and laid[i].numbers != numbers]:
+                    del laid[i]
+                if len(laid) == len(parts):
+                    return laid  # every part at its folio, the contents page with the folios the book has
+                for i in contents:
+                    if i not in laid and i not in busy and not self._cached(i, firsts[i], numbers):
+                        self.contents_runs += 1
+                        if self.contents_runs > MAX_CONTENTS_RUNS:
+                            raise AssertionError("the contents page's length does not settle")  # it flips with its own numbers
+                        self._start(i, firsts[i], numbers)
+            else:
+                front_after = any(not parts[j].main for j in others)
+                for i in contents:
+                    if front_after and i not in self.counts and i not in busy and len(self.running) < self.workers.jobs:
+                        self._start(i, firsts[i], None)  # only to learn its length, which moves the front matter after it
+                for i in others:
+                    if i in laid or i in busy or (exact[i] and self._cached(i, firsts[i], {})):
+                        continue
+                    if (exact[i] or i not in self.counts) and len(self.running) < self.workers.jobs:
+                        self._start(i, firsts[i], {})  # a part whose length is unknown starts now, even at a guessed folio
+                    # else: its length is known but not yet where it starts: it waits for the parts before it
+            if not self.running:
+                idle += 1  # parts taken from the cache: look again (each look takes one at least, or drops one that moved)
+                if idle > 2 * len(parts) + 2:
+                    raise AssertionError("no part to lay out, and the book not laid out")  # cannot be: a bug
+                continue
+            idle = 0
+            done, _ = wait(self.running, return_when=FIRST_COMPLETED)
+            for future in done:
+                i, first, printed = self.running.pop(future)
+                result = future.result()
+                self.counts[i] = len(result.pages)
+                if printed is not None:
+                    if self.store:
+                        self.store.put(self.keys[i], result, _entry_name(first, printed))
+                    laid[i] = result  # checked against the page counts now known at the top of the loop
+
+    def _cached(self, i: int, first: int, numbers: dict[str, str]) -> bool:
+        entry = self.store.get(self.keys[i], _entry_name(first, numbers)) if self.store else None
+        if entry is not None:
+            self.laid[i] = entry
+            self.counts[i] = len(entry.pages)  # its own pages, whatever the count file said
+        return entry is not None
+
+    def _start(self, i: int, first: int, numbers: dict[str, str] | None) -> None:
+        self.running[self.workers.submit(i, first, numbers or {})] = (i, first, numbers)
+
+
+def _entry_name(first: int, numbers: dict[str, str] | None = None) -> str:
+    """A part's cache entry at this folio (the contents page: with these folios printed)."""
+    if not numbers:
+        return str(first)
+    return f"{first}-{hashlib.sha256(json.dumps(numbers, sort_keys=True).encode()).hexdigest()[:16]}"
+
+
+def _before(parts: list[Part], i: int) -> list[int]:
+    """The parts whose lengths decide where part i starts: the parts before it in its series (the
+    main matter counts from its first chapter), but not the contents page, whose length is taken
+    as known (cached or guessed) until it is laid out last, and checked then."""
+    return [j for j in range(i) if parts[j].main == parts[i].main and not parts[j].contents]
 
 
 def _book_key(keys: list[str], starts: list[int]) -> str:
     return hashlib.sha256("\n".join(f"{key} {first}" for key, first in zip(keys, starts, strict=True)).encode()).hexdigest()
 
 
+def place(parts: list[Part], counts: dict[int, int]) -> tuple[list[int], list[int], list[bool]]:
+    """Where each part goes, from the page counts of all the parts: its first page in the book
+    (from 1), its first folio in its series (roman from the title page, arabic from the first
+    chapter), and whether a blank verso goes before it. A recto is an odd page of the book; the
+    main matter starts on one, so its arabic folios have the same parity as its pages."""
+    pages, firsts, blanks = [], [], []
+    page, main_start = 1, 0
+    for i, part in enumerate(parts):
+        blank = part.opens_recto and page % 2 == 0
+        page += blank
+        if part.main and not main_start:
+            main_start = page
+        pages.append(page)
+        firsts.append(page - main_start + 1 if part.main else page)
+        blanks.append(blank)
+        page += counts[i]
+    return pages, firsts, blanks
+
+
+def _numbers(parts: list[Part], laid: dict[int, PartLayout], counts: dict[int, int]) -> dict[str, str]:
+    """The folio of every anchor in the book, as the contents page prints it (`target-counter` in
+    one pass): roman in the front matter, arabic in the main matter."""
+    _, firsts, _ = place(parts, counts)
+    numbers: dict[str, str] = {}
+    for i, layout in laid.items():
+        if parts[i].contents:
+            continue
+        for anchor, index in layout.anchors.items():
+            folio_ = firsts[i] + index
+            numbers.setdefault(anchor, str(folio_) if parts[i].main else roman(folio_))
+    return dict(sorted(numbers.items()))
+
+
 def assemble(parts: list[Part], laid: list[PartLayout]) -> Laid:
     """The laid-out parts joined: one PDF, the pages numbered through, blank versos where needed."""
     counts = {i: len(layout.pages) for i, layout in enumerate(laid)}
-    starts, blanks = start_folios(parts, counts, {})
+    starts, firsts, blanks = place(parts, counts)
     pages: list[Page] = []
     warnings: list[str] = []
+    findings: list[tuple[str, int, str]] = []
     blocks: dict[tuple[int, int], int] = {}
     for i, layout in enumerate(laid):
-        assert layout.first == starts[i], "a part laid out at the wrong folio"
+        assert layout.first == firsts[i], "a part laid out at the wrong folio"
         if blanks[i]:
-            pages.append(Page(len(pages) + 1, None))
+            pages.append(Page(len(pages) + 1, None, main=bool(pages) and pages[-1].main))
         for page in layout.pages:
-            lines = [Line(**{**asdict(line), "block": blocks.setdefault((i, line.block), len(blocks) + 1)}) for line in page.lines]
-            pages.append(Page(len(pages) + 1, page.chapter, page.offset, lines))
+            lines = [replace(line, block=blocks.setdefault((i, line.block), len(blocks) + 1)) for line in page.lines]
+            pages.append(Page(len(pages) + 1, page.chapter, page.offset, lines, main=page.main))
         warnings += [w for w in layout.warnings if w not in warnings]
+        findings += [(code, starts[i] + page - 1, message) for code, page, message in layout.findings]
+    number_folios(pages)
     data = join([layout.data for layout in laid], blanks)
-    return Laid(data, pages, warnings)
+    return Laid(data, pages, warnings, findings)
 
 
-def start_folios(parts: list[Part], counts: dict[int, int], guesses: dict[int, int]) -> tuple[list[int], list[bool]]:
-    """Each part's first folio, and whether a blank verso goes before it, from the page counts
-    of the parts before it (known, or guessed)."""
-    starts, blanks = [], []
-    folio_ = 1
-    for i, part in enumerate(parts):
-        blank = part.opens_recto and folio_ % 2 == 0
-        folio_ += blank
-        starts.append(folio_)
-        blanks.append(blank)
-        folio_ += counts.get(i, guesses.get(i, 1))
-    return starts, blanks
-
-
-def _guess(parts: list[Part], counts: dict[int, int], project: Project) -> dict[int, int]:
-    """Page counts for the parts not laid out yet, by the length of their text: at the rate of the
-    parts whose counts are known, or at first from the text block (a guess only costs time: a part
-    laid out at the wrong folio is laid out again)."""
-    known = [(len(_text(parts[i].html)), n) for i, n in counts.items()]
-    if known:
-        letters_per_page = sum(size for size, _ in known) / max(1, sum(n for _, n in known))
-    else:
-        page, body = project.geometry(), project.config.print
-        lines = (page.height - page.top - page.bottom) / body.leading
-        letters = (page.width - page.inner - page.outer) / (0.45 * body.font_size)  # an average letter is about 0.45 em
-        letters_per_page = 0.6 * lines * letters  # chapter openings, headings, notes and short lines take the rest (measured)
-    return {i: max(1, round(len(_text(part.html)) / letters_per_page)) for i, part in enumerate(parts) if i not in counts}
+def _guess(parts: list[Part], sizes: list[int], counts: dict[int, int], project: Project) -> dict[int, int]:
+    """Page counts for the parts not laid out yet, by the length of their text (`sizes`): at the
+    rate of the chapters whose counts are known, or at first from the text block (a guess only
+    costs time: a part laid out at the wrong folio is laid out again)."""
+    page, body = project.geometry(), project.config.print
+    lines = (page.height - page.top - page.bottom) / body.leading
+    letters = (page.width - page.inner - page.outer) / (0.45 * body.font_size)  # an average letter is about 0.45 em
+    prior = 0.6 * lines * letters  # letters a page: headings, notes and short lines take the rest (measured)
+    opening = prior / 3  # a chapter opens a third down its first page
+    known = [(sizes[i] + opening, n) for i, n in counts.items() if not parts[i].contents]
+    letters_per_page = (sum(size for size, _ in known) + PRIOR_PAGES * prior) / (sum(n for _, n in known) + PRIOR_PAGES)
+    return {i: max(1, round((size + opening) / letters_per_page)) for i, size in enumerate(sizes) if i not in counts}
 
 
 def _text(html: str) -> str:
@@ -190,25 +315,99 @@ def _text(html: str) -> str:
     return re.sub(r"<[^>]+>|\s+", "", body)
 
 
-def _lay_out_part(html: str, first: int, options: tuple[tuple[Path, ...], str, float]) -> PartLayout:
-    """One part laid out from folio `first` (in a worker process)."""
-    from folio.render.weasy import lay_out  # WeasyPrint is imported only where a part is laid out
-
-    allowed, base, space_width = options
-    rule = f"<style>@page :first {{ counter-reset: page {first} }}</style>\n</head>"
-    laid = lay_out(html.replace("</head>", rule, 1), allowed=list(allowed), base_url=base, variant="pdf/ua-1", space_width=space_width)
-    pages = [Page(first + k, page.chapter, page.offset, page.lines) for k, page in enumerate(laid.pages)]
-    return PartLayout(first, reproducible(laid.data, furniture_as_artifacts), pages, laid.warnings)
+# Laying a part out (in a worker process) ---------------------------------------------------------
 
 
-def _map(function: Callable[..., PartLayout], calls: list[tuple[object, ...]], jobs: int | None) -> list[PartLayout]:
-    """The calls, in worker processes when there is more than one call and more than one job."""
-    workers = min(len(calls), jobs or os.cpu_count() or 1)
-    if workers <= 1:
-        return [function(*args) for args in calls]
-    with ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        futures = [pool.submit(function, *args) for args in calls]
-        return [future.result() for future in futures]
+@dataclass
+class _Book:
+    """What a worker needs to lay out any part: the book (to settle a part's figures, the book's
+    HTML is made again with the part's chapters changed) and its parts."""
+
+    project: Project
+    fragments: list[Fragment]
+    template: str
+    parts: list[Part]
+
+    def lay_out(self, index: int, first: int, numbers: dict[str, str]) -> PartLayout:
+        """Part `index` laid out from folio `first` (the contents page: printing these folios)."""
+        from folio.render import floats, weasy  # WeasyPrint is imported only where a part is laid out
+
+        project, part = self.project, self.parts[index]
+        allowed, base = design_folders(project), base_url(project)
+
+        def lay_out_trial(trial_fragments: list[Fragment]) -> weasy.Trial:
+            html = part.html
+            if trial_fragments != mine:
+                changed = {f.chapter.id: f for f in trial_fragments}
+                book = [changed.get(f.chapter.id, f) for f in self.fragments]
+                html = split_parts(book_html(project, book, self.template, project.geometry()))[index].html
+            return weasy.trial(_prepared(html, part, first, numbers), allowed=allowed, base_url=base)
+
+        mine = [f for f in self.fragments if f.chapter.id in part.chapters]
+        _, placed = floats.settle(mine, lay_out_trial)
+        trial = placed.laid_out or lay_out_trial(mine)
+        anchors: dict[str, int] = {}
+        for number, page in enumerate(trial.document.pages):
+            for anchor in page.anchors:
+                anchors.setdefault(anchor, number)
+        laid = weasy.write(trial, variant="pdf/ua-1", space_width=body_space_width(project))
+        data = reproducible(laid.data, furniture_as_artifacts)
+        return PartLayout(first, data, laid.pages, laid.warnings, anchors, placed.findings, numbers)
+
+
+def _prepared(html: str, part: Part, first: int, numbers: dict[str, str]) -> str:
+    """The part's HTML as laid out: its first folio set, and the contents page's folios filled in."""
+    counter = "page" if part.main else "fmpage"
+    value = first if part.main else first - 1  # print.css increments fmpage on every front page; `page` counts by itself unless reset
+    rule = f"<style>@page :first {{ counter-reset: {counter} {value} }}</style>\n</head>"
+    html = html.replace("</head>", rule, 1)
+    if part.contents:
+        html = LINK_TARGET.sub(lambda m: f'{m[0]} data-folio="{escape(numbers[m[1]])}"' if m[1] in numbers else m[0], html)
+    return html
+
+
+LINK_TARGET = re.compile(rf'\bhref="(?:#|{re.escape(LINK_SCHEME)})([^"]+)"')
+
+_WORKER_BOOK: _Book | None = None
+
+
+def _start_worker(book: _Book) -> None:
+    global _WORKER_BOOK
+    _WORKER_BOOK = book
+
+
+def _lay_out_in_worker(index: int, first: int, numbers: dict[str, str]) -> PartLayout:
+    assert _WORKER_BOOK is not None
+    return _WORKER_BOOK.lay_out(index, first, numbers)
+
+
+class _Workers:
+    """Worker processes, started when there is more than one part to lay out at once and more than
+    one job; each is given the book when it starts (forked: nothing is pickled but the calls and
+    the laid-out parts, which come back as bytes and pages, not boxes)."""
+
+    def __init__(self, book: _Book, jobs: int | None):
+        self.book = book
+        self.jobs = jobs or os.cpu_count() or 1
+        self.pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> _Workers:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.pool is not None:
+            self.pool.shutdown(cancel_futures=True)
+
+    def submit(self, index: int, first: int, numbers: dict[str, str]) -> Future[PartLayout]:
+        """Part `index` laid out, in a worker (in this process when there is one job)."""
+        if self.jobs <= 1:
+            future: Future[PartLayout] = Future()
+            future.set_result(self.book.lay_out(index, first, numbers))
+            return future
+        if self.pool is None:
+            context = multiprocessing.get_context("fork")
+            self.pool = ProcessPoolExecutor(self.jobs, mp_context=context, initializer=_start_worker, initargs=(self.book,))
+        return self.pool.submit(_lay_out_in_worker, index, first, numbers)
 
 
 # Splitting the book into parts -----------------------------------------------------------------
@@ -276,22 +475,64 @@ class _TopLevel(HTMLParser):
 
 
 def split_parts(html: str) -> list[Part]:
-    """The book's HTML as parts: the front matter, then each chapter (with what follows it up to
-    the next chapter), each a document with the book's head."""
+    """The book's HTML as parts, each a document with the book's head: the front matter up to the
+    first chapter (title, copyright and contents pages), each front-matter chapter, and each chapter
+    of `.mainmatter` in a `.mainmatter` element of its own. What follows a chapter up to the next
+    one (back matter Folio makes) goes with it."""
     parsed = _TopLevel(html)
     if parsed.body is None or any(end < 0 for _, end, _ in parsed.children):
         raise ValueError("the book's HTML has no closed <body> or an element left open")
     body_start, body_end = parsed.body
-    groups: list[tuple[int, int, bool]] = []
-    cut, recto = body_start, False
-    for start, _, classes in parsed.children:
-        if "chapter" in classes:
-            groups.append((cut, start, recto))
+    bodies: list[tuple[str, bool, bool]] = []  # (the part's body, opens on a recto, in the main matter)
+    cut, recto, after_main = body_start, False, False
+    for start, end, classes in parsed.children:
+        if "mainmatter" in classes:
+            bodies.append((html[cut:start], recto, False))
+            open_tag = html[start : html.index(">", start) + 1]
+            inner_start, inner_end = start + len(open_tag), html.rindex("</", start, end)
+            cuts = [a for a, _, inner in _children(html, inner_start, inner_end) if "chapter" in inner][1:]
+            for a, b in itertools.pairwise([inner_start, *cuts, inner_end]):
+                bodies.append((open_tag + html[a:b] + html[inner_end:end], True, True))
+            cut, after_main = end, True  # what follows the main matter goes with its last chapter
+        elif "chapter" in classes:
+            bodies.append((html[cut:start], recto, False))
             cut, recto = start, True
-    groups.append((cut, body_end, recto))
-    groups = [(a, b, recto) for a, b, recto in groups if html[a:b].strip()]
+    if after_main:
+        last, opens_recto, main = bodies.pop()
+        bodies.append((last + html[cut:body_end], opens_recto, main))
+    else:
+        bodies.append((html[cut:body_end], recto, False))
     head, tail = html[:body_start], html[body_end:]
-    return [Part(head + _links_across(html[a:b]) + tail, recto) for a, b, recto in groups]
+    parts = []
+    for body, opens_recto, main in bodies:
+        if not body.strip():
+            continue
+        chapters = tuple(_chapter_ids(body))
+        contents = 'role="doc-toc"' in body
+        parts.append(Part(head + _links_across(body) + tail, bool(opens_recto), main, chapters, contents))
+    return parts
+
+
+def _children(html: str, start: int, end: int) -> list[tuple[int, int, list[str]]]:
+    """The elements directly inside html[start:end], as (start, end, classes)."""
+    wrapper = "<body>"
+    parsed = _TopLevel(wrapper + html[start:end] + "</body>")
+    shift = start - len(wrapper)
+    return [(a + shift, b + shift, classes) for a, b, classes in parsed.children]
+
+
+START_TAG = re.compile(r"<[a-zA-Z][^>]*>")
+ATTRIBUTE = re.compile(r'\b(class|id)="([^"]*)"')
+
+
+def _chapter_ids(body: str) -> list[str]:
+    """The ids of the chapters (elements of class `chapter`) in a part's body."""
+    ids = []
+    for tag in START_TAG.findall(body):
+        attributes = dict(ATTRIBUTE.findall(tag))
+        if "chapter" in attributes.get("class", "").split() and attributes.get("id"):
+            ids.append(attributes["id"])
+    return ids
 
 
 ID = re.compile(r'\bid="([^"]+)"')
@@ -304,10 +545,10 @@ def _links_across(body: str) -> str:
     return LOCAL_LINK.sub(lambda m: m[0] if m[1] in ids else f'href="{LINK_SCHEME}{m[1]}"', body)
 
 
-def _entry_hash(data: bytes, pages: object, warnings: object) -> str:
-    """What an entry holds, hashed: its PDF and its pages (a damaged file of either is caught)."""
+def _entry_hash(data: bytes, layout: object) -> str:
+    """What an entry holds, hashed: its PDF and the rest (a damaged file of either is caught)."""
     digest = hashlib.sha256(data)
-    digest.update(json.dumps([pages, warnings], ensure_ascii=False, sort_keys=True).encode("utf-8"))
+    digest.update(json.dumps(layout, ensure_ascii=False, sort_keys=True).encode("utf-8"))
     return digest.hexdigest()
 
 
@@ -351,11 +592,11 @@ def _file_hash(path: Path) -> str:
 
 
 class LayoutCache:
-    """Laid-out parts on disk, one folder per template (`OUT/.cache/layout/book/`): `KEY/FOLIO.pdf`
-    and `KEY/FOLIO.json` (the pages, the warnings and a sha256 of them and of the PDF), and
-    `KEY/pages`, the part's page count. Each file is written
-    atomically; an entry that does not check out is treated as absent (and replaced when the part
-    is laid out again)."""
+    """Laid-out parts on disk, one folder per template (`OUT/.cache/layout/book/`): `KEY/NAME.pdf`
+    and `KEY/NAME.json` (the pages, anchors, warnings and findings, and a sha256 of them and of the
+    PDF), NAME being the folio it starts on (and for the contents page, a hash of the folios it
+    prints), and `KEY/pages`, the part's page count. Each file is written atomically; an entry
+    that does not check out is treated as absent (and replaced when the part is laid out again)."""
 
     def __init__(self, root: Path):
         self.root = root
@@ -367,37 +608,37 @@ class LayoutCache:
         except (OSError, ValueError):
             return None
 
-    def get(self, key: str, first: int) -> PartLayout | None:
+    def get(self, key: str, name: str) -> PartLayout | None:
         folder = self.root / key
         try:
-            meta = json.loads((folder / f"{first}.json").read_text(encoding="utf-8"))
-            data = (folder / f"{first}.pdf").read_bytes()
-            if meta["sha256"] != _entry_hash(data, meta["pages"], meta["warnings"]) or meta["first"] != first:
+            meta = json.loads((folder / f"{name}.json").read_text(encoding="utf-8"))
+            data = (folder / f"{name}.pdf").read_bytes()
+            layout = meta["layout"]
+            if meta["sha256"] != _entry_hash(data, layout) or _entry_name(layout["first"], layout["numbers"]) != name:
                 return None
-            pages = [Page(p["number"], p["chapter"], p["offset"], [Line(**line) for line in p["lines"]]) for p in meta["pages"]]
-            return PartLayout(first, data, pages, list(meta["warnings"]))
+            pages = [Page(**{**page, "lines": [Line(**line) for line in page["lines"]]}) for page in layout["pages"]]
+            findings = [(str(code), int(page), str(message)) for code, page, message in layout["findings"]]
+            anchors, numbers = dict(layout["anchors"]), dict(layout["numbers"])
+            return PartLayout(layout["first"], data, pages, list(layout["warnings"]), anchors, findings, numbers)
         except (OSError, ValueError, KeyError, TypeError):
             return None
 
-    def put(self, key: str, layout: PartLayout) -> None:
+    def put(self, key: str, layout: PartLayout, name: str) -> None:
         folder = self.root / key
-        meta = {
-            "first": layout.first,
-            "pages": [asdict(page) for page in layout.pages],
-            "warnings": layout.warnings,
-        }
-        meta["sha256"] = _entry_hash(layout.data, meta["pages"], layout.warnings)
-        write_atomic(folder / f"{layout.first}.pdf", layout.data)
-        write_atomic(folder / f"{layout.first}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
+        fields = asdict(layout)
+        del fields["data"]
+        meta = {"layout": fields, "sha256": _entry_hash(layout.data, fields)}
+        write_atomic(folder / f"{name}.pdf", layout.data)
+        write_atomic(folder / f"{name}.json", json.dumps(meta, ensure_ascii=False).encode("utf-8"))
         write_atomic(folder / "pages", str(len(layout.pages)).encode("ascii"))
 
     def get_book(self, key: str) -> Laid | None:
         """The joined book, when every part is the same at the same folio as when it was joined."""
-        entry = self.get(f"book-{key}", 1)
-        return Laid(entry.data, entry.pages, entry.warnings) if entry else None
+        entry = self.get(f"book-{key}", "1")
+        return Laid(entry.data, entry.pages, entry.warnings, entry.findings) if entry else None
 
     def put_book(self, key: str, book: Laid) -> None:
-        self.put(f"book-{key}", PartLayout(1, book.data, book.pages, book.warnings))
+        self.put(f"book-{key}", PartLayout(1, book.data, book.pages, book.warnings, findings=book.findings), "1")
 
     def keep(self, keys: Iterable[str], book_key: str) -> None:
         """Forget the parts this book no longer has (an edited chapter's old layouts), and the

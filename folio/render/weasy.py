@@ -25,7 +25,11 @@ from weasyprint.formatting_structure import boxes
 from weasyprint.urls import FatalURLFetchingError, URLFetcher
 
 from folio.errors import FolioError
+from folio.render.fonts import instance_at_default_cheaply
 from folio.render.layout import ALNUM, PX, Line, Page, number_folios
+
+# HOOK(parts): variable fonts embedded at their default weight without fontTools' instancer (render/fonts.py)
+instance_at_default_cheaply()
 
 __all__ = ["Laid", "ProjectFetcher", "Trial", "boxes", "lay_out", "read_pages", "trial", "write"]
 
