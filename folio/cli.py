@@ -218,7 +218,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 def cmd_preflight(args: argparse.Namespace) -> int:
     """Preflight a PDF and print the report; 1 when it fails."""
     from folio.checks.findings import WARNING
-    from folio.checks.preflight import preflight
+    from folio.checks.preflight import design_for, preflight
     from folio.project.config import load_project
 
     try:
@@ -227,12 +227,15 @@ def cmd_preflight(args: argparse.Namespace) -> int:
         margins = _margins(args.margins) if args.margins else None
     except ValueError as exc:
         raise ConfigError(str(exc)) from None
+    design = None
     if args.project:
-        page = load_project(args.project).geometry()
-        trim = trim or (page.width, page.height)
-        margins = margins or Margins(page.top, page.bottom, page.inner, page.outer)
-        bleed = page.bleed if args.press else bleed
-    report = preflight(args.pdf, trim=trim, bleed=bleed, margins=margins)
+        # HOOK(finish): the page design comes from the PDF (a draft is checked against the draft's paper).
+        design = design_for(args.pdf, load_project(args.project), args.press)
+        trim = trim or design.trim
+        margins = margins or design.margins
+        bleed = design.bleed if args.press else bleed
+    report = preflight(args.pdf, trim=trim, bleed=bleed, margins=margins, one_sided=bool(design and design.one_sided))
+    report.design = design.name if design else ""
     print(report.to_json() if args.json else report.format_text())
     failed = not report.passed or (args.strict and report.count(WARNING) > 0)
     return EXIT_MANUSCRIPT if failed else EXIT_OK

@@ -99,6 +99,7 @@ CODES = {
     "R003": Code(WARNING, "a tag that is not HTML: dropped, its content kept"),
     "R004": Code(ERROR, "HTML comment never closed"),
     "R005": Code(ERROR, "HTML element not closed in the paragraph it opens in"),
+    "R006": Code(NOTE, "HTML block read as Markdown (paragraphs, lists, emphasis, links): converted, not refused"),
     # links
     "U001": Code(ERROR, "URL that cannot be made valid"),
     "U002": Code(WARNING, "link to a path, which no reader can follow: dropped, its text kept"),

@@ -2,14 +2,18 @@
 
 Pandoc reads raw HTML and TeX (folio/text/markup.lua turns what is allowed into its own
 elements), so this check is the gate: HTML outside a small safe list is refused with a hint that
-fits the element; raw TeX and Jekyll Liquid tags, which only their own tools run, are warnings
-that say what the build does with them; a link whose URL cannot be made valid is an error.
+fits the element, except in an HTML block (an alert box pasted from a web page) made only of
+elements that Markdown can say, which the build reads through Pandoc's HTML reader into the
+document (folio/text/markup.py:read_html_blocks) and this check names in a note; raw TeX and
+Jekyll Liquid tags, which only their own tools run, are warnings that say what the build does
+with them; a link whose URL cannot be made valid is an error.
 Positions are the chapter file's, with code, comments and math blanked so they are not scanned.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from folio.checks.findings import Finding
@@ -21,6 +25,11 @@ if TYPE_CHECKING:
 SAFE_ELEMENTS = ("div", "span", "br", "sup", "sub", "small", "abbr", "mark", "kbd", "cite", "q", "s", "u", "wbr")
 """Rendered in every format: div and span become Pandoc's own divs and spans, the rest are kept."""
 PLAIN_ATTRIBUTES = ("id", "class", "lang", "title", "dir")
+READABLE_ELEMENTS = ("p", "ul", "ol", "li", "em", "i", "strong", "b", "a", "code", "pre", "blockquote", "h1", "h2", "h3", "h4", "h5", "h6")
+"""Elements with a Markdown equivalent: inside an HTML block they are read as Markdown structure
+(a link's href must be a web address, a #place or a relative path)."""
+BLOCK_ELEMENTS = ("div", "p", "ul", "ol", "blockquote", "pre", "h1", "h2", "h3", "h4", "h5", "h6")
+"""Elements that open an HTML block (at a line's start, after a blank line, as Markdown reads one)."""
 
 # Every element of HTML (living standard, with the obsolete ones authors still paste): a tag with
 # any other name is another tool's marker (<markdown>, <latex>), dropped with a warning.
@@ -245,16 +254,85 @@ def blank(text: str, pattern: re.Pattern[str]) -> str:
     return pattern.sub(lambda m: re.sub(r"[^\n]", " ", m[0]), text)
 
 
+@dataclass(frozen=True)
+class HtmlBlock:
+    """An HTML block of a chapter: from its opening tag at a line's start to its closing tag."""
+
+    start: int
+    end: int
+    name: str
+
+
+def html_blocks(masked: str, names: tuple[str, ...] = BLOCK_ELEMENTS) -> list[HtmlBlock]:
+    """The HTML blocks opened by one of these elements in a text whose code and comments are
+    blanked: each starts a paragraph and runs to its element's matching closing tag (nested
+    elements of the same name counted)."""
+    blocks: list[HtmlBlock] = []
+    for match in re.finditer(r"(?:\A[ \t]*\n?|\n[ \t]*\n) {0,3}(<([A-Za-z][A-Za-z0-9]*)\b)", masked):
+        name, start = match[2].lower(), match.start(1)
+        if name not in names or (blocks and start < blocks[-1].end):
+            continue
+        depth = 0
+        for tag in re.finditer(rf"<(/?){name}\b[^>]*>", masked[start:], re.I):
+            depth += -1 if tag[1] else 1
+            if depth == 0:
+                blocks.append(HtmlBlock(start, start + tag.end(), name))
+                break
+    return blocks
+
+
+def readable(masked: str, block: HtmlBlock) -> list[str]:
+    """The elements of this block that only the HTML reader can read (in order), when every tag
+    in it may be read so; [] when it needs no reading (only safe elements) or may not be read."""
+    needed: list[str] = []
+    for match in TAG.finditer(masked, block.start, block.end):
+        name = match[2].lower()
+        if name in HTML_ELEMENTS and _tag_problems(match, in_block=True):
+            return []
+        if name in READABLE_ELEMENTS and name not in needed:
+            needed.append(name)
+    return needed
+
+
 def lint(chapter: Chapter) -> list[Finding]:
     """Every raw HTML tag, raw TeX command, Liquid tag and unusable URL in the chapter."""
     masked = chapter.masked_body
     findings = _unclosed_comment(chapter, masked)
     masked = blank(masked, COMMENT)
+    findings += _read_blocks(chapter, masked)
+    masked = blank_blocks(masked, [b for b in html_blocks(masked) if readable(masked, b)])
     findings += _html(chapter, masked)
     findings += _unbalanced(chapter, masked)
     findings += _links(chapter, masked)
     findings += _liquid(chapter, masked)
     findings += _tex(chapter, blank(blank(masked, LIQUID), MATH))
+    return findings
+
+
+def blank_blocks(text: str, blocks: list[HtmlBlock]) -> str:
+    """The text with these blocks blanked, lines and columns kept."""
+    for block in blocks:
+        text = text[: block.start] + re.sub(r"[^\n]", " ", text[block.start : block.end]) + text[block.end :]
+    return text
+
+
+def _read_blocks(chapter: Chapter, masked: str) -> list[Finding]:
+    """A note for each HTML block that the build reads as Markdown (its tags are then not scanned
+    one by one; an unknown tag in it is still named, R003)."""
+    findings = []
+    for block in html_blocks(masked):
+        elements = readable(masked, block)
+        if not elements:
+            continue
+        shown = ", ".join(f"<{e}>" for e in elements)
+        message = f"HTML <{block.name}> block read as Markdown: {shown} became the book's own paragraphs, lists and emphasis"
+        hint = "nothing to do; to write it in Markdown yourself, use ::: {.class} for the box"
+        findings.append(Finding("R006", chapter.path, *_at(chapter, block.start), message, hint))
+        for match in TAG.finditer(masked, block.start, block.end):
+            if match[2].lower() not in HTML_ELEMENTS:
+                message = f"<{match[1]}{match[2]}> is not an HTML element: the tag is dropped, its content kept"
+                where = _at(chapter, match.start())
+                findings.append(Finding("R003", chapter.path, *where, message, "remove the tag if it was meant for another tool"))
     return findings
 
 
@@ -271,6 +349,9 @@ def _unclosed_comment(chapter: Chapter, masked: str) -> list[Finding]:
 
 
 def _html(chapter: Chapter, masked: str) -> list[Finding]:
+    """Each refused tag and attribute outside the blocks read as Markdown. In an HTML block that
+    holds a refused element, only what refuses it is named: the rest would be read once it goes."""
+    blocks = html_blocks(masked)
     findings = []
     for match in TAG.finditer(masked):
         name = match[2].lower()
@@ -278,22 +359,44 @@ def _html(chapter: Chapter, masked: str) -> list[Finding]:
         if name not in HTML_ELEMENTS:
             message = f"<{match[1]}{match[2]}> is not an HTML element: the tag is dropped, its content kept"
             findings.append(Finding("R003", chapter.path, *where, message, "remove the tag if it was meant for another tool"))
-        elif name not in SAFE_ELEMENTS:
-            hint = HINTS.get(name, f"write Markdown instead; allowed HTML: {', '.join(f'<{e}>' for e in SAFE_ELEMENTS)}")
-            findings.append(Finding("M004", chapter.path, *where, f"raw HTML <{match[2]}>", hint))
-        else:
-            for attribute in ATTRIBUTE.finditer(match[3]):
-                key = attribute[1].lower()
-                if key not in PLAIN_ATTRIBUTES:
-                    if name == "br":
-                        hint = f"{HINTS['br']}, or write <br> alone"
-                    elif key == "style":
-                        hint = "the stylesheet sets the look: use class="
-                    else:
-                        hint = f"only {', '.join(PLAIN_ATTRIBUTES)} are kept on HTML elements"
-                    offset = match.start(3) + attribute.start()
-                    findings.append(Finding("M004", chapter.path, *_at(chapter, offset), f"raw HTML <{match[2]}> with {key}=", hint))
+            continue
+        in_block = any(b.start <= match.start() < b.end for b in blocks)
+        for offset, message, hint in _tag_problems(match, in_block):
+            findings.append(Finding("M004", chapter.path, *_at(chapter, offset), message, hint))
     return findings
+
+
+def _tag_problems(match: re.Match[str], in_block: bool) -> list[tuple[int, str, str]]:
+    """(offset, message, hint) for an HTML tag the book may not hold: an element outside the safe
+    list (or, in an HTML block, outside what Markdown can say), or an attribute beyond the plain
+    ones (a link's href, in a block, if it is a web address, a #place or a path)."""
+    name = match[2].lower()
+    allowed = SAFE_ELEMENTS + READABLE_ELEMENTS if in_block else SAFE_ELEMENTS
+    if name not in allowed:
+        hint = HINTS.get(name, f"write Markdown instead; allowed HTML: {', '.join(f'<{e}>' for e in SAFE_ELEMENTS)}")
+        return [(match.start(), f"raw HTML <{match[2]}>", hint)]
+    problems = []
+    for attribute in ATTRIBUTE.finditer(match[3]):
+        key = attribute[1].lower()
+        offset = match.start(3) + attribute.start()
+        if key in PLAIN_ATTRIBUTES:
+            continue
+        if name == "a" and key == "href":
+            target = (attribute[2] or "").strip("\"'")
+            scheme = re.match(r"\s*([A-Za-z][A-Za-z0-9+.-]*):", target)
+            if scheme and scheme[1].lower() not in ("http", "https", "mailto"):
+                problems.append((offset, f"raw HTML <a> with href={target!r}", "a link in a book goes to an https:// address or a #place"))
+            elif url_problem(target):
+                problems.append((offset, f"raw HTML <a> with href={target!r}: {url_problem(target)}", "correct the URL"))
+            continue
+        if name == "br":
+            hint = f"{HINTS['br']}, or write <br> alone"
+        elif key == "style":
+            hint = "the stylesheet sets the look: use class="
+        else:
+            hint = f"only {', '.join(PLAIN_ATTRIBUTES)} are kept on HTML elements"
+        problems.append((offset, f"raw HTML <{match[2]}> with {key}=", hint))
+    return problems
 
 
 PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")

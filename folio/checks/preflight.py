@@ -24,7 +24,7 @@ from pdfplumber.utils.exceptions import PdfminerException
 
 from folio.checks.findings import ERROR, NOTE, WARNING, Finding
 from folio.errors import UnreadableFileError
-from folio.project.config import Margins
+from folio.project.config import Margins, Project
 
 BOX_TOLERANCE = 0.5  # points: rounding in the PDF writer, not a design choice
 GLYPH_TOLERANCE = 1.0  # points: italic overhang and side bearings must not trip the text checks
@@ -50,6 +50,8 @@ class Report:
     pages: int = 0
     trim: tuple[float, float] | None = None  # as measured on page 1
     bleed: float = 0.0  # as measured on page 1: the narrowest side
+    design: str = ""
+    """Which page design the file was checked against, when a project gave one (see design_for)."""
 
     def add(self, page: int, code: str, message: str) -> None:
         """A finding on this page (0: the document as a whole)."""
@@ -74,6 +76,7 @@ class Report:
             "even": self.even,
             "trim_pt": list(self.trim) if self.trim else None,
             "bleed_pt": self.bleed,
+            "design": self.design,
             "fonts": [asdict(font) for font in self.fonts],
             "findings": [f.to_json() for f in self.findings],
         }
@@ -88,6 +91,8 @@ class Report:
         )
         lines.append(f"fonts: {fonts or 'none'}")
         lines.append(f"pages: {self.pages} ({'even' if self.even else 'odd'})")
+        if self.design:
+            lines.append(f"checked against {self.design}")
         if self.trim:
             lines.append(f"trim: {_size(*self.trim)}; bleed: {self.bleed:g} pt ({_inches(self.bleed)} in)")
         verdict = "passed" if self.passed else "FAILED"
@@ -103,12 +108,13 @@ def preflight(
     margins: Margins | None,
     data: bytes | None = None,
     positions: bool = True,
+    one_sided: bool = False,
 ) -> Report:
-    """Check a PDF for print. trim: (width, height) in points or None; bleed in points; margins: top, bottom, inner, outer.
+    """Check a PDF for print. trim: (width, height) in points or None; bleed in points; margins: top,
+    bottom, inner, outer (the inner on the left of every page if one_sided, else of odd pages).
     `data`: check these bytes, reported as `pdf_path` (the build checks a PDF before writing it).
     `positions=False` leaves out the checks that need each glyph's and image's place on the page
     (pdfminer reads every content stream: the slow part), for a file whose pages were checked so already."""
-    # HOOK(press): data= and positions= let the build preflight what it made (formats/pdf.py, press.py validate()).
     report = Report(pdf_path)
     source: Path | io.BytesIO = io.BytesIO(data) if data is not None else pdf_path
     try:
@@ -128,13 +134,55 @@ def preflight(
             trim_box = _check_boxes(page, number, trim, bleed, report)
             if plumber is not None:
                 layout = plumber.pages[number - 1]
-                _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report)
+                _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report, one_sided)
                 _check_images(layout, number, report)
         _check_image_colour(pdf, report)
     if not report.even:
         report.add(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")
     report.findings.sort(key=lambda f: (f.page, f.code))
     return report
+
+
+@dataclass(frozen=True)
+class Design:
+    """The page design a PDF of a project is checked against."""
+
+    trim: tuple[float, float]
+    margins: Margins
+    bleed: float
+    name: str
+    one_sided: bool = False
+    """Every page has its gutter on the left (the draft), rather than recto and verso alternating."""
+
+
+DRAFT_NUMBERS = 36.0
+"""Points left of the draft's text block that its line numbers take (templates/draft-margin.html.j2)."""
+DRAFT_COMMENTS_EDGE = 12.0
+"""The draft's comments run in the wide right margin up to this far from the paper's edge (draft.css)."""
+
+
+def design_for(pdf_path: Path, project: Project, press: bool) -> Design:
+    """The design of the project's product this PDF is: the review draft when its pages are the
+    draft's paper (book.yaml `draft:`), else the print trim, with the press file's bleed under
+    `press`. The draft is told from its page size, so a renamed draft is still recognised. It is
+    one-sided, has no bleed, and its glyphs may run into its margins as far as its own furniture
+    does: line numbers at the left, comments in the right margin."""
+    draft = project.draft_geometry()
+    page = project.geometry()
+    try:
+        with pikepdf.open(pdf_path) as pdf:
+            x0, y0, x1, y1 = _box(pdf.pages[0].mediabox) if len(pdf.pages) else (0.0, 0.0, 0.0, 0.0)
+    except (OSError, pikepdf.PdfError) as exc:
+        raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
+    is_draft = abs(x1 - x0 - draft.width) <= BOX_TOLERANCE and abs(y1 - y0 - draft.height) <= BOX_TOLERANCE
+    if is_draft and not press:
+        margins = Margins(draft.top, draft.bottom, max(draft.inner - DRAFT_NUMBERS, 0.0), DRAFT_COMMENTS_EDGE)
+        name = f"the review draft's page (book.yaml draft:): {_size(draft.width, draft.height)}, one-sided"
+        return Design((draft.width, draft.height), margins, 0.0, name, one_sided=True)
+    margins = Margins(page.top, page.bottom, page.inner, page.outer)
+    what = "the printer's file's trim and bleed" if press else "the print trim"
+    name = f"{what} (book.yaml print:): {_size(page.width, page.height)}"
+    return Design((page.width, page.height), margins, page.bleed if press else 0.0, name)
 
 
 # --- document -------------------------------------------------------------------------------
@@ -253,8 +301,10 @@ def _contains(outer: Box, inner: Box) -> bool:
 # --- glyphs ---------------------------------------------------------------------------------
 
 
-def _check_glyphs(layout: Any, number: int, trim_box: Box, media_y0: float, margins: Margins | None, report: Report) -> None:
-    block = _text_block(trim_box, number, margins) if margins else None
+def _check_glyphs(
+    layout: Any, number: int, trim_box: Box, media_y0: float, margins: Margins | None, report: Report, one_sided: bool = False
+) -> None:
+    block = _text_block(trim_box, 1 if one_sided else number, margins) if margins else None
     found: dict[str, list[tuple[str, str, float]]] = {"T002": [], "T001": []}
     for line in layout.extract_text_lines(return_chars=True, strip=True):
         # pdfminer measures y from the MediaBox's bottom edge (pdfplumber restores x, not y): back to user space.

@@ -11,8 +11,10 @@ numbers found by scanning the labels of every chapter first:
     fragments = finish(fragments, labels, lang)  # after Pandoc: caption labels, section numbers
 
 Numbering (the one place it is decided; a styling helper may restyle, not renumber):
-- figures, tables and equations count per chapter in reading order, labelled ones only, as
-  pandoc-crossref does: `<chapter number>.<n>` ("3.2"), or `<n>` in an unnumbered chapter;
+- figures count per chapter in reading order, every captioned one, labelled or not, so that a
+  reference and `figures: numbered` captions (text/figures.py) agree; tables and equations count
+  labelled ones only, as pandoc-crossref does: `<chapter number>.<n>` ("3.2"), or `<n>` in an
+  unnumbered chapter;
 - sections take the number the fragment gives their heading (35.1, 35.2.1); `rewrite` writes the
   number it expects and `finish` replaces it with the fragment's, so the two cannot disagree;
 - `Target.number` is the bare number; `Target.text(language)` the words ("Figure 3.2",
@@ -97,23 +99,76 @@ def collect(chapters: list[Chapter]) -> tuple[dict[str, Target], list[Finding]]:
         text = chapter.masked_body
         sections = _section_numbers(chapter, text)
         counts = dict.fromkeys(KINDS.values(), 0)
+        figures = _captioned_figures(text)
+        # Every captioned figure counts, labelled or not, so that "Figure 3.2" in a reference is
+        # the figure whose caption says "Figure 3.2" (text/figures.py numbers them all alike).
+        unlabelled = {start for start, _ in figures}
+        events: list[tuple[int, int, re.Match[str] | None]] = []
         for block in ATTRIBUTES.finditer(text):
             for match in LABEL_ID.finditer(block[1]):
-                label, kind = match[1], kind_of(match[1])
-                line, col = chapter.position_of(block.start(1) + match.start(1))
-                if label in labels:
-                    first = labels[label]
-                    where = f"line {first.line}" if first.chapter is chapter else f"{first.chapter.path.name}:{first.line}"
-                    findings.append(Finding("X002", chapter.path, line, col, f"label '#{label}' is defined again (first at {where})"))
-                    continue
-                counts[kind] += 1
-                title = ""
-                if kind == "section":
-                    number, title = sections.get(block.start(), ("", label))
-                else:
-                    number = f"{chapter.number}.{counts[kind]}" if chapter.number is not None else str(counts[kind])
-                labels[label] = Target(label, kind, number, chapter, line, col, title)
+                if kind_of(match[1]) == "figure":
+                    unlabelled -= {start for start, end in figures if start <= block.start() < end}
+                events.append((block.start(1) + match.start(1), block.start(), match))
+        events += [(start, start, None) for start in unlabelled]
+        for offset, block_start, labelled in sorted(events, key=lambda event: event[0]):
+            if labelled is None:
+                counts["figure"] += 1
+                continue
+            label, kind = labelled[1], kind_of(labelled[1])
+            line, col = chapter.position_of(offset)
+            if label in labels:
+                first = labels[label]
+                where = f"line {first.line}" if first.chapter is chapter else f"{first.chapter.path.name}:{first.line}"
+                findings.append(Finding("X002", chapter.path, line, col, f"label '#{label}' is defined again (first at {where})"))
+                continue
+            counts[kind] += 1
+            title = ""
+            if kind == "section":
+                number, title = sections.get(block_start, ("", label))
+            else:
+                number = f"{chapter.number}.{counts[kind]}" if chapter.number is not None else str(counts[kind])
+            labels[label] = Target(label, kind, number, chapter, line, col, title)
     return labels, findings
+
+
+FIGURE_START = re.compile(r"(?:\A|\n[ \t]*\n)[ \t]{0,3}(!\[)")
+
+
+def _captioned_figures(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each image that Pandoc makes a figure with a caption: alone in its
+    paragraph, its description not empty; the end takes in its attribute block."""
+    found = []
+    for match in FIGURE_START.finditer(text):
+        start = match.start(1)
+        close = _closing(text, start + 1, "[", "]")
+        if close < 0 or not text[start + 2 : close].strip() or not text.startswith("(", close + 1):
+            continue
+        end = _closing(text, close + 1, "(", ")")
+        if end < 0:
+            continue
+        end += 1
+        if text.startswith("{", end):
+            brace = text.find("}", end)
+            end = brace + 1 if brace > 0 else end
+        rest = text[end:]
+        if re.match(r"[ \t]*(?:\n[ \t]*\n|\n?[ \t]*\Z)", rest):
+            found.append((start, end))
+    return found
+
+
+def _closing(text: str, start: int, opening: str, closing: str) -> int:
+    """The offset of the bracket that closes the one at `start` (nested pairs counted), or -1."""
+    depth = 0
+    for index in range(start, len(text)):
+        if text[index] == opening:
+            depth += 1
+        elif text[index] == closing:
+            depth -= 1
+            if depth == 0:
+                return index
+        elif text[index] == "\n" and text[index - 1 : index + 1] == "\n\n":
+            return -1
+    return -1
 
 
 def _section_numbers(chapter: Chapter, text: str) -> dict[int, tuple[str, str]]:

@@ -182,6 +182,11 @@ local function link(el)
   if not el.target:match("^[%a][%w+.-]*:") then
     return el.content
   end
+  -- A link that runs code or reads local files never reaches a book (the check refused it).
+  local scheme = el.target:match("^([%a][%w+.-]*):"):lower()
+  if scheme == "javascript" or scheme == "vbscript" or scheme == "data" or scheme == "file" then
+    return el.content
+  end
   el.target = encode_url(el.target)
   return el
 end

@@ -1,5 +1,6 @@
-"""Raw markup on its way into Pandoc: the filter that renders safe HTML and page breaks, and the
-Liquid tags taken out first. What is allowed is decided by folio/checks/markup.py."""
+"""Raw markup on its way into Pandoc: the filter that renders safe HTML and page breaks, the
+Liquid tags taken out first, and HTML blocks read as Markdown. What is allowed is decided by
+folio/checks/markup.py."""
 
 from __future__ import annotations
 
@@ -28,4 +29,25 @@ def strip_liquid(markdown: str) -> str:
     for match in LIQUID.finditer(masked):
         pieces += [markdown[last : match.start()], "\n" * match[0].count("\n")]
         last = match.end()
+    return "".join([*pieces, markdown[last:]])
+
+
+def read_html_blocks(markdown: str) -> str:
+    """HTML blocks made of elements Markdown can say (<p>, <ul>, <i>, <a href>...; see
+    checks/markup.py, which names each in a note) read through Pandoc's HTML reader and put back
+    as Markdown, so that every format gets real paragraphs, lists and emphasis. Each keeps at
+    least its lines, so what follows stays on its line in findings."""
+    from folio.checks.markup import COMMENT, blank, html_blocks, readable
+    from folio.text.pandoc import html_to_markdown
+
+    masked = blank(mask_code(markdown), COMMENT)
+    pieces, last = [], 0
+    for block in html_blocks(masked):
+        if not readable(masked, block):
+            continue
+        html = markdown[block.start : block.end]
+        converted = html_to_markdown(html).strip("\n")
+        converted += "\n" * max(0, html.count("\n") - converted.count("\n"))
+        pieces += [markdown[last : block.start], converted]
+        last = block.end
     return "".join([*pieces, markdown[last:]])

@@ -73,7 +73,6 @@ def arguments(
 def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc, cache_dir: Path | None) -> Conversion:
     """Pandoc's HTML5 for one chapter body, notes at the end, every id prefixed. `citeproc` says
     which sources, which style and whether a reference list is wanted (text/citestyle.py)."""
-    body = markup.strip_liquid(body)
     command = arguments(
         citeproc=[*citeproc.arguments(), *markup.filter_arguments()],  # the filter sees citeproc's links
         language=language,
@@ -89,13 +88,21 @@ def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc
     progress.cache("pandoc", bool(cached and cached.is_file()))  # HOOK(speed): cache hits in the report and on the terminal
     if cached and cached.is_file():
         return Conversion(cached.read_text(encoding="utf-8"), [])
-    output, warnings = run(command, body)
+    output, warnings = run(command, markup.read_html_blocks(markup.strip_liquid(body)))
     if cached and not warnings:
         cached.parent.mkdir(parents=True, exist_ok=True)
         temp = cached.with_suffix(".tmp")
         temp.write_text(output, encoding="utf-8")
         temp.replace(cached)
     return Conversion(output, warnings)
+
+
+def html_to_markdown(html: str) -> str:
+    """HTML read by Pandoc's HTML reader (MathJax's \\(x\\) is math), written as the Markdown Folio
+    reads, with no raw HTML left: for HTML blocks in a chapter (text/markup.py) and `folio import`.
+    Written for a smart reader (`-smart`), so straight quotes become typographic ones, as in the text."""
+    markdown, _ = run(["--from=html+tex_math_single_backslash", "--to=markdown-raw_html-smart", "--wrap=none"], html)
+    return markdown
 
 
 def bibliography_html(keys: list[str], language: str, citeproc: Citeproc) -> str:

@@ -145,7 +145,7 @@ def import_manuscript(
 LIQUID_FIGURE = re.compile(r"\{%-?\s*include\s+figure\.html\s+(.*?)-?%\}", re.S)
 LIQUID_ARGUMENT = re.compile(r"(\w+)=(?:\"([^\"]*)\"|'([^']*)')")
 KRAMDOWN_MATH = re.compile(r"\\\\\((.+?)\\\\\)|\\\\\[(.+?)\\\\\]", re.S)
-HTML_BLOCK = re.compile(r"^<(div|p|ul|ol|table|blockquote|figure|section|aside|dl)\b", re.M | re.I)
+IMPORT_BLOCKS = ("div", "p", "ul", "ol", "table", "blockquote", "figure", "section", "aside", "dl", "pre", *(f"h{n}" for n in range(1, 7)))
 
 
 def translate(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int = 1) -> str:
@@ -196,31 +196,20 @@ def _jekyll_image(source: Path, slug: str, filename: str) -> Path | None:
 
 
 def _html_blocks(body: str, result: Imported, first_line: int) -> str:
-    """An HTML block holding elements Folio refuses (<p>, <ul>, <i>, ...) becomes Markdown."""
-    from folio.checks.markup import SAFE_ELEMENTS, TAG
+    """An HTML block holding elements Folio refuses (<table>, <figure>, ...) becomes Markdown.
+    (The build itself reads the blocks made only of what Markdown can say, text/markup.py; an
+    import rewrites more, and lists each block for the author to look at.)"""
+    from folio.checks.markup import COMMENT, SAFE_ELEMENTS, TAG, blank, html_blocks
 
-    masked = mask_code(body)
+    masked = blank(mask_code(body), COMMENT)
     pieces, last = [], 0
-    for match in HTML_BLOCK.finditer(masked):
-        if match.start() < last:
-            continue
-        name = match[1].lower()
-        depth, end = 0, -1
-        for tag in re.finditer(rf"<(/?){name}\b[^>]*>", masked[match.start() :], re.I):
-            depth += -1 if tag[1] else 1
-            if depth == 0:
-                end = match.start() + tag.end()
-                break
-        if end < 0:
-            continue
-        block = body[match.start() : end]
-        if all(t[2].lower() in SAFE_ELEMENTS for t in TAG.finditer(block)):
+    for block in html_blocks(masked, IMPORT_BLOCKS):
+        if all(t[2].lower() in SAFE_ELEMENTS for t in TAG.finditer(masked, block.start, block.end)):
             continue  # Folio reads it as it is
-        markdown, _ = pandoc.run(["--from=html+tex_math_single_backslash", "--to=markdown-raw_html", "--wrap=none"], block)
-        line = body[: match.start()].count("\n") + first_line
-        result.not_carried.append(f"line {line}: an HTML <{name}> block, rewritten in Markdown: check it")
-        pieces += [body[last : match.start()], markdown.strip()]
-        last = end
+        line = body[: block.start].count("\n") + first_line
+        result.not_carried.append(f"line {line}: an HTML <{block.name}> block, rewritten in Markdown: check it")
+        pieces += [body[last : block.start], pandoc.html_to_markdown(body[block.start : block.end]).strip()]
+        last = block.end
     return "".join([*pieces, body[last:]])
 
 

@@ -63,6 +63,58 @@ def test_every_other_element_is_refused_with_a_hint_that_fits(tmp_path, html, hi
     assert hint in first.hint
 
 
+ALERT = """Text.
+
+<div class="alert">
+  <p>An <i>alert</i> with <b>bold</b>, <em>em</em>, <strong>strong</strong>, <code>code</code>,
+  <a href="https://example.org">a link</a>, <a href="#place">a place</a> and <sup>2</sup>:
+  <ul><li>one</li><li>two</li></ul>
+  </p>
+  <ol><li>first</li></ol>
+  <blockquote>quoted</blockquote>
+  <pre>code block</pre>
+  <h3>Head</h3>
+</div>
+
+## Place
+
+After.
+"""
+
+
+def test_an_html_block_of_markdown_elements_is_read_with_a_note(tmp_path):
+    found = findings(tmp_path, ALERT)
+    assert [(f.code, f.line, f.col, f.severity) for f in found] == [("R006", 7, 1, "note")]
+    assert found[0].message.startswith("HTML <div> block read as Markdown: <p>, <i>, <b>, <em>, <strong>, <code>, <a>, <ul>, <li>, <ol>, ")
+    assert "<blockquote>, <pre>, <h3> became" in found[0].message  # the safe <sup> and <div> need no reading
+
+
+@pytest.mark.parametrize(
+    ("inside", "column", "what"),
+    [
+        ("<script>alert(1)</script>", 3, "raw HTML <script>"),
+        ('<img src="a.png" alt="a">', 3, "raw HTML <img>"),
+        ("<iframe src='x'></iframe>", 3, "raw HTML <iframe>"),
+        ("<table><tr><td>1</td></tr></table>", 3, "raw HTML <table>"),
+        ('<p onclick="x()">para</p>', 6, "raw HTML <p> with onclick="),
+        ('<p style="color: red">para</p>', 6, "raw HTML <p> with style="),
+        ('<a href="javascript:alert(1)">x</a>', 6, "raw HTML <a> with href='javascript:alert(1)'"),
+        ('<a href="data:text/html,x">x</a>', 6, "raw HTML <a> with href='data:text/html,x'"),
+    ],
+)
+def test_an_html_block_with_a_refused_element_is_refused_for_that_element_only(tmp_path, inside, column, what):
+    body = f'Text.\n\n<div class="alert">\n  <p>An <i>alert</i>.</p>\n  {inside}\n</div>\n'
+    found = findings(tmp_path, body)
+    assert [(f.code, f.line, f.col) for f in found][:1] == [("M004", 9, column)]
+    assert found[0].message == what and found[0].is_error
+    assert not [f for f in found if f.code == "R006" or f.line == 8]  # <p> and <i> would be read
+
+
+def test_block_elements_inside_a_paragraph_are_still_refused(tmp_path):
+    found = findings(tmp_path, "Some text\n<div><p>para</p></div> and more.\n")
+    assert [(f.code, f.line, f.col) for f in found] == [("M004", 6, 6), ("M004", 6, 13)]
+
+
 def test_attributes_beyond_the_plain_ones_are_refused(tmp_path):
     found = findings(tmp_path, 'A <span style="color: red" onclick="x()">word</span>.\n')
     assert [(f.code, f.line, f.col) for f in found] == [("M004", 5, 9), ("M004", 5, 28)]

@@ -313,3 +313,24 @@ def test_cmyk_images_pass_and_x4_allows_transparency(tmp_path):
     assert [f.code for f in x4.findings if f.code in ("I002", "I003")] == ["I002"]  # untagged RGB, but the mask is fine
     plain = preflight(pdfx_with_image(tmp_path / "c.pdf", "", "/DeviceRGB", True), trim=None, bleed=0, margins=None)
     assert not [f for f in plain.findings if f.code in ("I002", "I003")]  # not a PDF/X file: no colour rules
+
+
+# --- the draft: checked against the draft's paper, not the print trim (issue 11) ------------
+
+
+def test_a_draft_is_checked_against_the_drafts_page_and_passes(tmp_path: Path) -> None:
+    """A4 paper, one-sided, its line numbers and comments in its margins: the draft's own design."""
+    from helpers import CHAPTER_ONE, make_book, run_folio
+
+    chapter = CHAPTER_ONE + "\nA remark.{>>An editor's comment in the margin.<<}\n\n" + TEXT + "\n"
+    root = make_book(tmp_path, {"01-one.md": chapter}, extra="draft:\n  paper: A4\n")
+    code, _, err = run_folio(["build", "draft", "pdf", "--project", str(root), "--out", str(tmp_path / "out")])
+    assert code == 0, err
+    draft, book = tmp_path / "out" / "test-book-draft.pdf", tmp_path / "out" / "test-book.pdf"
+    code, out, _ = run_folio(["preflight", str(draft), "--project", str(root)])
+    assert code == 0, out
+    assert "checked against the review draft's page (book.yaml draft:): 595.276 x 841.89 pt (8.268 x 11.693 in), one-sided" in out
+    code, out, _ = run_folio(["preflight", str(draft), "--project", str(root), "--trim", "6x9in"])
+    assert code == 1 and "G001" in out  # the print trim is not the draft's page
+    code, out, _ = run_folio(["preflight", str(book), "--project", str(root), "--json"])
+    assert code == 0 and json.loads(out)["design"] == "the print trim (book.yaml print:): 432 x 648 pt (6 x 9 in)"

@@ -11,6 +11,7 @@ from pathlib import Path, PurePosixPath
 import pdfplumber
 import pikepdf
 import pytest
+from lxml import etree
 
 from folio.checks.book import check_book
 from folio.project.config import load_project
@@ -227,3 +228,43 @@ def test_an_unknown_label_stops_the_build_and_nothing_is_written(tmp_path):
     assert f"{expected} (did you mean 'sec:later'?)" in stderr
     assert "Traceback" not in stderr
     assert not out.exists()
+
+
+MIXED = """\
+---
+title: Mixed
+number: 2
+---
+
+As @fig:second shows, and [@fig:first; @fig:second].
+
+![An unlabelled figure, captioned: it counts.](box.png)
+
+Text with an inline ![icon](box.png) image, which is no figure.
+
+![The first labelled one.](box.png){#fig:first}
+
+![The second labelled one, with [brackets] in its caption.](box.png){#fig:second width=50%}
+"""
+
+
+@pytest.mark.parametrize("numbered", [True, False], ids=["figures-numbered", "figures-plain"])
+def test_a_reference_names_the_figure_whose_caption_has_its_number(tmp_path, numbered):
+    """Unlabelled captioned figures before labelled ones: one numbering for captions and references."""
+    root = make_book(tmp_path, {"one.md": MIXED}, references="[]\n", extra="figures: numbered\n" if numbered else "")
+    png(root / "manuscript" / "box.png")
+    labels, _ = crossref.collect(chapters(root))
+    assert {label: t.number for label, t in labels.items()} == {"fig:first": "2.2", "fig:second": "2.3"}
+    project = load_project(root)
+    (fragment,), findings = convert(project, check_book(project).chapters, None)
+    assert not findings
+    doc = etree.fromstring(f'<div xmlns="http://www.w3.org/1999/xhtml">{fragment.html}</div>')
+    captions = {
+        f.get("id"): " ".join("".join(f.find("h:figcaption", NS).itertext()).split()) for f in doc.xpath("//h:figure", namespaces=NS)
+    }
+    if numbered:
+        assert next(iter(captions.values())).startswith("Figure 2.1 An unlabelled figure")  # spaces normalised
+    for link in doc.xpath("//h:a[starts-with(@href, '#ch01-fig:')]", namespaces=NS):
+        number = "".join(link.itertext()).split("\u00a0")[-1]
+        assert captions[link.get("href")[1:]].startswith(f"Figure {number}"), (number, captions)
+    assert "".join(doc.xpath("(//h:a[@href='#ch01-fig:second'])[1]//text()", namespaces=NS)) == "Figure\u00a02.3"

@@ -46,6 +46,15 @@ long<wbr>word, first line<br>second line [@alpha2020] [@beta2021].
 
 <div id="abstract" class="box" lang="fr">Résumé <span dir="rtl" class="rtl">span</span>.</div>
 
+<div class="alert alert-warning">
+  <p>Read <i>this</i> with <strong>care</strong> and <a href="https://example.org/alert">the alert's link</a>:
+  <ol>
+  <li>First <code>step_one</code></li>
+  <li>Second, at \\(x + 1\\)</li>
+  </ol>
+  </p>
+</div>
+
 See [the DOI]({DOI}), <{IRI}> and [x](<https://example.org/a b;c>).^[A note with {DOI}.]
 
 {LONG_URLS}
@@ -97,6 +106,31 @@ def test_comments_are_dropped_and_keep_lists_apart(book):
     assert "SECRET-COMMENT" not in raw and "<!--" not in raw and "end of list" not in raw
     assert len(chapter(book).xpath("//h:ul", namespaces=NS)) == 2
     assert "SECRET" not in pdf_text(book / "test-book.pdf")
+
+
+def test_an_html_block_of_markdown_elements_is_read_as_structure_in_every_format(book):
+    """The alert box pasted from a web page: its <p>, <i>, <strong>, <a>, <ol>, <li>, <code> are
+    the book's own paragraph, emphasis, link, list and code (Pandoc's HTML reader), not raw HTML."""
+    box = chapter(book).xpath("//h:div[contains(@class, 'alert-warning')]", namespaces=NS)[0]
+    paragraph = box.xpath("h:p", namespaces=NS)[0]
+    assert paragraph.xpath("string(h:em)", namespaces=NS) == "this" and paragraph.xpath("string(h:strong)", namespaces=NS) == "care"
+    assert paragraph.xpath("h:a/@href", namespaces=NS) == ["https://example.org/alert"]
+    assert "alert\u2019s link" in paragraph.xpath("string(h:a)", namespaces=NS)  # typographic, as the text around it
+    items = box.xpath("h:ol/h:li", namespaces=NS)
+    assert len(items) == 2 and items[0].xpath("string(h:code)", namespaces=NS) == "step_one"
+    assert items[1].xpath("count(.//m:math)", namespaces={"m": "http://www.w3.org/1998/Math/MathML"}) == 1
+    assert not box.xpath(".//h:i | .//h:b", namespaces=NS)
+    page = next(p for p in pdf_pages(book / "test-book.pdf") if "step_one" in p)
+    assert "\r\nRead this with care and the alert\u2019s link:\r\nFirst step_one\r\nSecond, at " in page
+    assert "1. " in page and "2. " in page  # the list's markers (drawn apart from the items' text)
+    assert "<p>" not in page and "<li>" not in page
+    with zipfile.ZipFile(book / "test-book-review.docx") as archive:
+        document = archive.read("word/document.xml").decode()
+    paragraphs = re.findall(r"<w:p[ >].*?</w:p>", document, re.S)
+    first = next(p for p in paragraphs if ">First<" in p)
+    assert "<w:numPr>" in first  # a Word list item
+    read = next(p for p in paragraphs if ">Read <" in p or ">Read</w:t>" in p)
+    assert re.search(r"<w:i\s*/>.*?>this<", read, re.S) and re.search(r"<w:b\s*/>.*?>care<", read, re.S)
 
 
 def test_every_url_is_percent_encoded_and_its_text_unchanged(book):
