@@ -97,9 +97,15 @@ def margin_pdf(project: Project, pages: list[Page], geometry: PageGeometry, ever
 
 
 def overlay(base: bytes, top: bytes) -> bytes:
+    # HOOK(contain): pikepdf's add_overlay names each form with Name.random(), so two builds of one
+    # book differed; the same overlay under a name of our own (the page's number) is reproducible.
     with pikepdf.open(io.BytesIO(base)) as document, pikepdf.open(io.BytesIO(top)) as margin:
-        for page, marks in zip(document.pages, margin.pages, strict=True):
-            page.add_overlay(marks, None)
+        for number, (page, marks) in enumerate(zip(document.pages, margin.pages, strict=True), start=1):
+            form = marks.as_form_xobject()
+            name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/FolioMargin{number}"))
+            page.contents_add(b"q\n", prepend=True)
+            page.contents_add(b"Q\n" + page.calc_form_xobject_placement(form, name, pikepdf.Rectangle(page.trimbox), allow_expand=True))
+            page.contents_coalesce()
         out = io.BytesIO()
         document.save(out)
     return out.getvalue()

@@ -417,7 +417,7 @@ class Project:
 
     def build_time(self) -> Stamp:
         """The time stamped into outputs (see project/stamp.py)."""
-        return build_time([self.book_file, *self.bibliographies, *self.chapter_paths])
+        return build_time([self.book_file, *self.bibliographies, *self.chapter_paths], self.root)
 
     def geometry(self) -> PageGeometry:
         """The print page: trim, margins and bleed, as the stylesheet and the checks use them."""
