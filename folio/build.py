@@ -27,7 +27,9 @@ from folio.checks.findings import Finding, silence
 from folio.errors import ConfigError, ManuscriptError
 from folio.formats import PRINT, REGISTRY, REVIEW, Format, Inputs, Options, Rendered
 from folio.formats.output import write_atomic
+from folio.project import contain
 from folio.project.config import Project, load_project
+from folio.project.lock import build_lock
 from folio.render import math
 from folio.render.weasy import Laid
 from folio.text.convert import convert, review_text
@@ -71,36 +73,38 @@ def build(
     require(project, wanted)
     out = (out_dir or project.root / "build").resolve()
 
-    checked = check_book(project, out / ".cache", strict=strict, release=release)
-    checked.raise_if_failing(strict, release)
-    inputs = Inputs(project, checked, out, Options(strict, release, against, validate), book=checked.fragments)
-    findings = list(checked.warnings)
-    if REVIEW in formats.needs(wanted):
-        inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, against))
-        findings += [w for w in warnings if w not in findings]
+    # HOOK(contain): one build of OUT at a time (project/lock.py); remote resources as book.yaml says (project/contain.py)
+    with build_lock(out), contain.remote_resources(project.config.remote_resources):
+        checked = check_book(project, out / ".cache", strict=strict, release=release)
+        checked.raise_if_failing(strict, release)
+        inputs = Inputs(project, checked, out, Options(strict, release, against, validate), book=checked.fragments)
+        findings = list(checked.warnings)
+        if REVIEW in formats.needs(wanted):
+            inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, against))
+            findings += [w for w in warnings if w not in findings]
 
-    math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
-    rendered = render_all(wanted, inputs)
-    if inputs.print is not None:  # images at their printed size; below 150 ppi stops a --release build
-        findings += resolution.check(inputs.print.data, REGISTRY["pdf"].path(out, project.config.slug), release)
-    report = BuildReport([], [], list(checked.silenced))
-    for name, result in rendered.items():
-        product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
-        findings += layout_findings(product, result)
-        if validate:  # "built" means "valid": a product its validator rejects is not written
-            findings += REGISTRY[name].validate(inputs, result, product.path)
-        report.products.append(product)
-    report.warnings, silenced = silence(findings, project.config.allow)
-    report.silenced += silenced
-    if any(f.fails(strict) for f in report.warnings):
-        raise ManuscriptError(report.warnings)
+        math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
+        rendered = render_all(wanted, inputs)
+        if inputs.print is not None:  # images at their printed size; below 150 ppi stops a --release build
+            findings += resolution.check(inputs.print.data, REGISTRY["pdf"].path(out, project.config.slug), release)
+        report = BuildReport([], [], list(checked.silenced))
+        for name, result in rendered.items():
+            product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
+            findings += layout_findings(product, result)
+            if validate:  # "built" means "valid": a product its validator rejects is not written
+                findings += REGISTRY[name].validate(inputs, result, product.path)
+            report.products.append(product)
+        report.warnings, silenced = silence(findings, project.config.allow)
+        report.silenced += silenced
+        if any(f.fails(strict) for f in report.warnings):
+            raise ManuscriptError(report.warnings)
 
-    for product, result in zip(report.products, rendered.values(), strict=True):
-        write_atomic(product.path, product.data)
-        if result.pages:
-            signature = [page.first_words for page in result.pages]
-            write_atomic(product.signature_path, json.dumps(signature, ensure_ascii=False, indent=0).encode("utf-8"))
-    return report
+        for product, result in zip(report.products, rendered.values(), strict=True):
+            write_atomic(product.path, product.data)
+            if result.pages:
+                signature = [page.first_words for page in result.pages]
+                write_atomic(product.signature_path, json.dumps(signature, ensure_ascii=False, indent=0).encode("utf-8"))
+        return report
 
 
 def wanted_formats(project: Project, requested: tuple[str, ...]) -> list[str]:

@@ -105,6 +105,9 @@ CODES = {
     # validators of the products (folio/checks/epubcheck.py)
     "V001": Code(ERROR, "EPUBCheck error in the EPUB"),
     "V002": Code(WARNING, "EPUBCheck warning in the EPUB"),
+    # containment: a build reads only the project (folio/project/contain.py)
+    "S001": Code(ERROR, "file outside the project (absolute path, ../, a symbolic link leading out, or a file:// URL)"),
+    "S002": Code(ERROR, "remote (http or https) image: an image must be a file inside the project"),
 }
 
 

@@ -9,7 +9,7 @@ from functools import cached_property
 from pathlib import Path
 
 from folio.checks.findings import Finding
-from folio.project import yamlfile
+from folio.project import contain, yamlfile
 from folio.project.config import Project
 from folio.text import headings as heading_scheme
 from folio.text import words
@@ -240,7 +240,14 @@ def lint_markup(chapter: Chapter, manuscript: Path) -> list[Finding]:
             hint = "describe the image between the brackets: ![A map of Syria](map.png)"
             findings.append(Finding("M007", chapter.path, *chapter.position_of(match.start()), "image has no alt text", hint))
         path = manuscript / match[2]
-        if not path.resolve().is_relative_to(manuscript.resolve()) or not path.is_file():
+        where = chapter.position_of(match.start(2))
+        if contain.is_remote(match[2]):
+            hint = "download it into manuscript/images/ and name it by its path there"
+            findings.append(Finding("S002", chapter.path, *where, f"remote image: {match[2]}", hint))
+        elif match[2].lower().startswith("file:") or not contain.inside(path, manuscript.parent):
+            hint = "image paths are relative to manuscript/; copy the image into the project"
+            findings.append(Finding("S001", chapter.path, *where, f"image outside the project: {match[2]}", hint))
+        elif not path.resolve().is_relative_to(manuscript.resolve()) or not path.is_file():
             hint = "image paths are relative to manuscript/, and the image must be inside it"
             findings.append(Finding("M009", chapter.path, *chapter.position_of(match.start(2)), f"no such image: {match[2]}", hint))
         elif path.suffix.lower() not in IMAGE_TYPES:
