@@ -203,6 +203,16 @@ class CoverImage(ManuscriptFile):
     suffixes = (".png", ".jpg", ".jpeg")
     wrong_type = "the cover must be a PNG or JPEG image"
 
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        from folio.checks.limits import image_pixels
+
+        text = super().parse(value, where)
+        too_big = image_pixels(where.manuscript / text)
+        if too_big:
+            raise ValueError(f"{text}: {too_big} (hint: 1600 x 2560 px is what retailers ask for)")
+        return text
+
 
 class Bibliography(ManuscriptFile):
     """A file of sources, read by Pandoc's own readers (project/sources.py)."""
