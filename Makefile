@@ -17,7 +17,7 @@ ONIX  := $(OUT)/$(SLUG)-onix.xml
 DOCX  := $(OUT)/$(SLUG)-review.docx
 NODE_READY := node_modules/.ready
 
-.PHONY: all pdf press epub onix draft docx check preflight proof accessibility test lint bench clean setup
+.PHONY: all pdf press epub onix draft docx check preflight proof accessibility test lint bench fuzz clean setup
 .DELETE_ON_ERROR:
 
 all: $(PDF) $(PRESS) $(EPUB) $(ONIX) $(DRAFT)
@@ -101,6 +101,10 @@ $(NODE_READY): package.json package-lock.json
 	touch $@
 
 # Speed and memory on a 30-chapter book, beside the naive Pandoc + WeasyPrint pipeline.
+# Hostile input at length: 200 generated manuscripts (make test runs 10).
+fuzz: | $(READY)
+	FOLIO_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/test_fuzz.py --hypothesis-show-statistics
+
 bench: | $(READY)
 	$(BIN)/python bench/bench.py --chapters 30 --runs 3
 
