@@ -17,7 +17,7 @@ ONIX  := $(OUT)/$(SLUG)-onix.xml
 DOCX  := $(OUT)/$(SLUG)-review.docx
 NODE_READY := node_modules/.ready
 
-.PHONY: all pdf press epub onix draft docx check preflight proof accessibility test lint bench clean setup
+.PHONY: all pdf press epub onix draft docx check preflight proof accessibility test lint bench fuzz clean setup
 .DELETE_ON_ERROR:
 
 all: $(PDF) $(PRESS) $(EPUB) $(ONIX) $(DRAFT)
@@ -99,6 +99,10 @@ $(NODE_READY): package.json package-lock.json
 	@command -v npm >/dev/null || { echo "Please install Node.js 20 and npm (Ace runs on them)"; exit 1; }
 	PUPPETEER_SKIP_DOWNLOAD=1 npm ci --no-fund --no-audit --loglevel=error
 	touch $@
+
+# Hostile input at length: 200 generated manuscripts (make test runs 10).
+fuzz: | $(READY)
+	FOLIO_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/test_fuzz.py --hypothesis-show-statistics
 
 # Speed and memory on books of 1 to 160 chapters, beside the naive Pandoc + WeasyPrint pipeline
 # (folio bench; `make bench CHAPTERS=1,10` for a quick run). Writes $(OUT)/bench.json.

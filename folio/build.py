@@ -34,7 +34,9 @@ from folio.checks.findings import Finding, silence
 from folio.errors import ConfigError, ManuscriptError
 from folio.formats import PRINT, REGISTRY, REVIEW, Format, Inputs, Options, Rendered
 from folio.formats.output import write_atomic
+from folio.project import contain
 from folio.project.config import Project, load_project
+from folio.project.lock import build_lock
 
 if TYPE_CHECKING:
     from folio.checks.book import Checked
@@ -134,14 +136,16 @@ def build(
             wanted = wanted_formats(project, requested)
             out = (out_dir or project.root / "build").resolve()
             options = Options(strict, release, against, validate, jobs)
+        # One build of OUT at a time (project/lock.py); remote resources as book.yaml says (project/contain.py).
+        with build_lock(out), contain.remote_resources(project.config.remote_resources):
             previous, key = manifest.recorded(project, wanted, out, options)
-        progress.cache("build", previous is not None)
-        if previous is not None:
-            report = BuildReport.replayed(previous)
-        else:
-            report = make(project, wanted, out, options, clock)
-            if key is not None:
-                manifest.record(manifest.manifest_path(out, wanted, options), key, report.record())
+            progress.cache("build", previous is not None)
+            if previous is not None:
+                report = BuildReport.replayed(previous)
+            else:
+                report = make(project, wanted, out, options, clock)
+                if key is not None:
+                    manifest.record(manifest.manifest_path(out, wanted, options), key, report.record())
         report.stages, report.cache = clock.seconds, counted.counts()
     return report
 

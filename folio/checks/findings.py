@@ -106,6 +106,13 @@ CODES = {
     # validators of the products (folio/checks/epubcheck.py)
     "V001": Code(ERROR, "EPUBCheck error in the EPUB"),
     "V002": Code(WARNING, "EPUBCheck warning in the EPUB"),
+    # containment: a build reads only the project (folio/project/contain.py)
+    "S001": Code(ERROR, "file outside the project (absolute path, ../, a symbolic link leading out, or a file:// URL)"),
+    "S002": Code(ERROR, "remote (http or https) image: an image must be a file inside the project"),
+    # limits: sizes past which a build would hang or exhaust memory (folio/checks/limits.py)
+    "Z001": Code(ERROR, "chapter file bigger than the limit (2 MB)"),
+    "Z002": Code(ERROR, "table with more rows than the limit (1,000)"),
+    "Z003": Code(ERROR, "image with more pixels than the limit (40 megapixels)"),
 }
 
 

@@ -21,6 +21,7 @@ from lxml import etree
 from folio.errors import ConfigError
 from folio.formats import Inputs, Rendered
 from folio.project.config import Project
+from folio.project.stamp import Stamp
 from folio.text.fragment import EPUB, NS, XHTML, Fragment
 from folio.text.pandoc import html_to_docx
 from folio.tools import version
@@ -59,7 +60,7 @@ def docx(project: Project, fragments: list[Fragment], author: str, date: str) ->
         f'<html xmlns="{XHTML}" lang="{book.language}"><head><meta charset="utf-8"/><title>{_escape(book.title)}</title>'
         f'<meta name="author" content="{_escape(book.author)}"/></head><body>{"".join(chapters)}</body></html>'
     )
-    return endnotes(html_to_docx(html, book.language, project.manuscript_dir))
+    return endnotes(html_to_docx(html, book.language, project.manuscript_dir), project.build_time())
 
 
 def _tracked(html: str, author: str, date: str) -> str:
@@ -134,9 +135,11 @@ def _escape(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
 
 
-def endnotes(docx: bytes) -> bytes:
+def endnotes(docx: bytes, stamp: Stamp) -> bytes:
     """The same document with its footnotes as endnotes, numbered from 1 in each chapter: a section
-    break before each chapter's heading, and endnote numbering restarting in each section."""
+    break before each chapter's heading, and endnote numbering restarting in each section. Its
+    dates (the core properties and the zip entries) are the build's stamp: sandboxed Pandoc
+    writes 1970 and 1980, which Word shows as the document's creation date."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(docx)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as target:
         for info in source.infolist():
@@ -146,8 +149,10 @@ def endnotes(docx: bytes) -> bytes:
                     data = data.replace(old, new)
             if info.filename == "word/document.xml":
                 data = _sections(data)
+            if info.filename == "docProps/core.xml":
+                data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", lambda m: m[1] + stamp.iso.encode(), data)
             name = info.filename.replace("footnotes.xml", "endnotes.xml")
-            target.writestr(zipfile.ZipInfo(name, info.date_time), data, compress_type=zipfile.ZIP_DEFLATED)
+            target.writestr(zipfile.ZipInfo(name, stamp.zip), data, compress_type=zipfile.ZIP_DEFLATED)
     return out.getvalue()
 
 

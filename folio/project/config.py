@@ -21,7 +21,7 @@ from typing import Any, ClassVar, Literal, get_args, get_origin, get_type_hints
 
 from folio.checks.findings import closest
 from folio.errors import ConfigError
-from folio.project import sources, yamlfile
+from folio.project import contain, sources, yamlfile
 from folio.project.stamp import Stamp, build_time
 
 BOOK_FILE = "manuscript/book.yaml"
@@ -175,9 +175,12 @@ class ManuscriptFile(str):
     @classmethod
     def parse(cls, value: Any, where: Where) -> str:
         text = Text.parse(value, where)
+        if "://" in text:
+            hint = "name the file by its path relative to manuscript/"
+            raise ValueError(f"{text} is a URL: only a file inside the project can be read here (hint: {hint})")
         path = (where.manuscript / text).resolve()
-        if not path.is_relative_to(where.root.resolve()):
-            raise ValueError(f"{text} is outside the project (hint: keep every input inside the project folder)")
+        if not contain.inside(path, where.root):  # an absolute path, ../, or a symbolic link leading out
+            raise ValueError(f"{text} is outside the project (hint: {contain.HINT})")
         if not path.is_file():
             folder = path.parent
             siblings = sorted(p.name for p in folder.iterdir() if p.is_file()) if folder.is_dir() else []
@@ -200,6 +203,16 @@ class CoverImage(ManuscriptFile):
     suffixes = (".png", ".jpg", ".jpeg")
     wrong_type = "the cover must be a PNG or JPEG image"
 
+    @classmethod
+    def parse(cls, value: Any, where: Where) -> str:
+        from folio.checks.limits import image_pixels
+
+        text = super().parse(value, where)
+        too_big = image_pixels(where.manuscript / text)
+        if too_big:
+            raise ValueError(f"{text}: {too_big} (hint: 1600 x 2560 px is what retailers ask for)")
+        return text
+
 
 class Bibliography(ManuscriptFile):
     """A file of sources, read by Pandoc's own readers (project/sources.py)."""
@@ -214,6 +227,11 @@ class Style(str):
     @classmethod
     def parse(cls, value: Any, where: Where) -> str:
         text = Text.parse(value, where)
+        if text.endswith(".csl") and not contain.inside(where.manuscript / text, where.root):
+            raise ValueError(f"{text} is outside the project (hint: {contain.HINT})")
+        if not text.endswith(".csl") and (not re.fullmatch(r"[\w.-]+", text) or text.startswith(".")):
+            hint = "a style of the catalogue is a plain name such as chicago-notes-bibliography; a style file of your own ends in .csl"
+            raise ValueError(f"no such style: {text} (hint: {hint})")
         if style_path(text, where.manuscript) is None:
             hint = closest(text, sorted(p.stem for p in styles_dir().glob("*.csl")))
             raise ValueError(f"no such style or file: {text}" + (f" ({hint})" if hint else ""))
@@ -334,6 +352,9 @@ class BookConfig:
     """The EPUB's accessibility summary, for readers and retailers; a default describes what Folio makes."""
     changes: Literal["accept", "reject"] = "accept"
     """What the print PDF and the EPUB do with editorial changes (CriticMarkup): accept or reject them."""
+    remote_resources: bool = False
+    """Let the layouts fetch http(s) resources that templates and stylesheets name (each within
+    10 s and 20 MB); off, a build reads nothing from the network."""
     print_edition: Text = Text("")
     """Identifier of the print edition (urn:isbn:...): the EPUB's dc:source and the source of its page numbers."""
     bibliography: list[Bibliography] = field(default_factory=list)
@@ -417,7 +438,7 @@ class Project:
 
     def build_time(self) -> Stamp:
         """The time stamped into outputs (see project/stamp.py)."""
-        return build_time([self.book_file, *self.bibliographies, *self.chapter_paths])
+        return build_time([self.book_file, *self.bibliographies, *self.chapter_paths], self.root)
 
     def geometry(self) -> PageGeometry:
         """The print page: trim, margins and bleed, as the stylesheet and the checks use them."""
@@ -460,6 +481,9 @@ def load_project(root: Path) -> Project:
     default = root / "manuscript" / sources.DEFAULT_FILE
     if "bibliography" not in data and default.is_file():
         bibliographies = [default]  # the layout Folio has always had
+        if not contain.inside(default, root):  # a symbolic link leading out of the project
+            problems.append(f"{default}: outside the project (it leads to {default.resolve()}) (hint: {contain.HINT})")
+    problems += contain.template_problems(root)
     if problems:
         raise ConfigError("\n".join(problems))
     csl = style_path(config.csl, root / "manuscript")
@@ -582,6 +606,6 @@ def style_path(name: str, manuscript: Path) -> Path | None:
     """The CSL file of a style: a .csl file in manuscript/, or a style of the catalogue by name."""
     if name.endswith(".csl"):
         candidate = manuscript / name
-        return candidate if candidate.is_file() else None
+        return candidate if candidate.is_file() and contain.inside(candidate, manuscript.parent) else None
     candidate = styles_dir() / f"{name}.csl"
-    return candidate if candidate.is_file() else None
+    return candidate if candidate.is_file() and contain.inside(candidate, styles_dir()) else None

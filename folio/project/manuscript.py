@@ -8,8 +8,9 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 
+from folio.checks import limits
 from folio.checks.findings import Finding
-from folio.project import yamlfile
+from folio.project import contain, yamlfile
 from folio.project.config import Project
 from folio.text import headings as heading_scheme
 from folio.text import words
@@ -96,6 +97,10 @@ def load_chapters(project: Project) -> tuple[list[Chapter], list[Finding]]:
     for position, path in enumerate(project.chapter_paths, start=1):
         # A book of one untitled text (an article, a thesis in one file) may take the book's title.
         sole = project.config.title if len(project.chapter_paths) == 1 else ""
+        too_big = limits.chapter_too_big(path)  # before it is read: a 10 MB chapter would take minutes to check
+        if too_big:
+            findings.append(too_big)
+            continue
         chapter, problems = load_chapter(path, position, project.config.language, roles.get(path, "body"), sole)
         findings += problems
         if chapter is None:
@@ -240,7 +245,14 @@ def lint_markup(chapter: Chapter, manuscript: Path) -> list[Finding]:
             hint = "describe the image between the brackets: ![A map of Syria](map.png)"
             findings.append(Finding("M007", chapter.path, *chapter.position_of(match.start()), "image has no alt text", hint))
         path = manuscript / match[2]
-        if not path.resolve().is_relative_to(manuscript.resolve()) or not path.is_file():
+        where = chapter.position_of(match.start(2))
+        if contain.is_remote(match[2]):
+            hint = "download it into manuscript/images/ and name it by its path there"
+            findings.append(Finding("S002", chapter.path, *where, f"remote image: {match[2]}", hint))
+        elif match[2].lower().startswith("file:") or not contain.inside(path, manuscript.parent):
+            hint = "image paths are relative to manuscript/; copy the image into the project"
+            findings.append(Finding("S001", chapter.path, *where, f"image outside the project: {match[2]}", hint))
+        elif not path.resolve().is_relative_to(manuscript.resolve()) or not path.is_file():
             hint = "image paths are relative to manuscript/, and the image must be inside it"
             findings.append(Finding("M009", chapter.path, *chapter.position_of(match.start(2)), f"no such image: {match[2]}", hint))
         elif path.suffix.lower() not in IMAGE_TYPES:
@@ -248,4 +260,8 @@ def lint_markup(chapter: Chapter, manuscript: Path) -> list[Finding]:
             findings.append(
                 Finding("M010", chapter.path, *chapter.position_of(match.start(2)), f"not an image type e-readers show: {match[2]}", hint)
             )
+        elif too_big := limits.image_pixels(path):
+            hint = "scale it down: 300 ppi at its printed size is all print needs"
+            findings.append(Finding("Z003", chapter.path, *where, f"{match[2]}: {too_big}", hint))
+    findings += limits.table_rows(chapter.path, chapter.masked_body, chapter.body_line)
     return findings

@@ -60,6 +60,18 @@ def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
+def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
+    # YAML's "\ud800" escape makes half of a UTF-16 pair, which is no character: no file (the EPUB,
+    # the PDF) can hold it, and Python fails on it deep inside whatever writes it out.
+    text = str(loader.construct_scalar(node))
+    lone = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
+    if lone is not None:
+        problem = f"'\\u{ord(lone):04x}' is half of a UTF-16 surrogate pair, not a character (hint: write the character itself)"
+        raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
+    return text
+
+
+_Loader.add_constructor("tag:yaml.org,2002:str", _construct_text)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 _Loader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_SEQUENCE_TAG, _construct_sequence)
 _Loader.add_constructor("tag:yaml.org,2002:timestamp", _construct_timestamp_as_text)

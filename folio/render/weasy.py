@@ -22,9 +22,10 @@ from urllib.parse import unquote, urlparse
 
 import weasyprint
 from weasyprint.formatting_structure import boxes
-from weasyprint.urls import FatalURLFetchingError, URLFetcher
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from folio.errors import FolioError
+from folio.errors import ConfigError
+from folio.project import contain
 from folio.render.fonts import instance_at_default_cheaply
 from folio.render.layout import ALNUM, PX, Line, Page, number_folios
 
@@ -76,7 +77,7 @@ def trial(html: str, *, allowed: list[Path], base_url: str | None = None, hint: 
         try:
             document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ProjectFetcher(allowed)).render()
         except FatalURLFetchingError as exc:
-            raise FolioError(f"{exc} (hint: {hint})") from None
+            raise _refused(exc, hint) from None
     return Trial(document, warnings)
 
 
@@ -86,13 +87,21 @@ def write(laid: Trial, *, variant: str | None = None, space_width: float | None 
         try:
             data = laid.document.write_pdf(pdf_variant=variant) if variant else laid.document.write_pdf()
         except FatalURLFetchingError as exc:
-            raise FolioError(f"{exc} (hint: {hint})") from None
+            raise _refused(exc, hint) from None
     pages = read_pages(laid.document, space_width) if space_width is not None else []
     return Laid(bytes(data), pages, laid.warnings + warnings)
 
 
+def _refused(exc: FatalURLFetchingError, hint: str) -> ConfigError:
+    """A resource the fetcher refused stops the layout: a problem of the book's inputs (exit 2)."""
+    message = str(exc)
+    return ConfigError(message if "(hint:" in message else f"{message} (hint: {hint})")
+
+
 class ProjectFetcher(URLFetcher):  # type: ignore[misc]
-    """Reads files inside the project, Folio's templates and the font folders; nothing else."""
+    """Reads files inside the project, Folio's templates and the font folders (symbolic links
+    followed to where they lead before deciding); http(s) only when the book allows remote
+    resources, within a time limit and a size cap (project/contain.py); nothing else."""
 
     def __init__(self, allowed: list[Path]):
         super().__init__(allowed_protocols={"file", "data"}, fail_on_errors=True)
@@ -105,6 +114,12 @@ class ProjectFetcher(URLFetcher):  # type: ignore[misc]
             path = Path(unquote(urlparse(url).path)).resolve()
             if any(path.is_relative_to(root) for root in self.allowed):
                 return super().fetch(url, headers)
+        if contain.is_remote(url):
+            try:
+                fetched = contain.fetch_remote(url)
+            except contain.RemoteError as exc:
+                raise FatalURLFetchingError(str(exc)) from None
+            return URLFetcherResponse(fetched.url, fetched.data, {"Content-Type": fetched.content_type})
         raise FatalURLFetchingError(f"refused to read {url}: outside the project")
 
 
