@@ -71,6 +71,11 @@ def parser() -> argparse.ArgumentParser:
 
     new.add_arguments(commands.add_parser("new", help="make a starter book in a new folder"))
     importer.add_arguments(commands.add_parser("import", help="make a Folio project from a single-file Pandoc manuscript"))
+
+    # folio serve: a live preview on 127.0.0.1 (folio/tools/serve.py).
+    from folio.tools import serve
+
+    serve.add_arguments(commands.add_parser("serve", help="preview the book in a browser; it follows each save (127.0.0.1 only)"))
     return top
 
 
@@ -86,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
         "proof": cmd_proof,
         "new": cmd_new,
         "import": cmd_import,
+        "serve": cmd_serve,
     }[args.command]
     try:
         return command(args)
@@ -216,6 +222,12 @@ def cmd_import(args: argparse.Namespace) -> int:
     from folio.tools import importer
 
     return importer.run(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from folio.tools import serve
+
+    return serve.run(args)
 
 
 if __name__ == "__main__":
