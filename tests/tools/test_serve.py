@@ -1,0 +1,305 @@
+"""folio serve: the live preview, tested in a real browser (Debian's Chromium driven by Playwright)
+on small books: an edit shows without a reload and keeps the reader's place, an error shows its
+file and line and a fix brings the book back, the PDF follows in the background with its layout
+warnings beside their chapter, nothing outside the project is served, and Ctrl-C stops it cleanly."""
+
+from __future__ import annotations
+
+import http.client
+import io
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pdfplumber
+import pytest
+from PIL import Image
+from playwright.sync_api import Browser, Page, sync_playwright
+
+from folio.tools.serve import CHROMIUM, Preview, chapter_of, measure_preview, safe_path
+
+from helpers import CHAPTER_ONE, REPO, make_book
+
+PROSE = "The river rose in the night and the town woke to water in the streets. " * 12
+
+LONG_TWO = "---\ntitle: Two\nnumber: 2\n---\n\n" + "\n\n".join(f"Paragraph {n}. {PROSE}" for n in range(1, 40)) + "\n"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def book(tmp_path: Path) -> Path:
+    return make_book(tmp_path / "book", {"one.md": CHAPTER_ONE, "two.md": LONG_TWO})
+
+
+@pytest.fixture
+def preview(book: Path) -> Iterator[Preview]:
+    """The preview of `book`, the page only (the PDF has a test of its own)."""
+    served = Preview(book, port=0, pdf=False)
+    served.start()
+    yield served
+    served.stop()
+
+
+@pytest.fixture
+def page(browser: Browser, preview: Preview) -> Iterator[Page]:
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(20_000)
+    page.goto(preview.url)
+    yield page
+    page.close()
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+def shows(page: Page, text: str) -> None:
+    """Wait until the open page shows `text` (no reload is asked for)."""
+    page.wait_for_function("text => document.body.innerText.includes(text)", arg=text)
+
+
+def test_the_page_is_the_book_in_the_print_typography(page: Page, book: Path) -> None:
+    assert page.locator("h1#ch01-title").inner_text().endswith("One")
+    assert page.locator("a.noteref").count() >= 3  # the citations are notes, linked to the endnotes
+    assert "The First Book" in page.locator("#ch01-notes").inner_text()
+    family = page.evaluate("getComputedStyle(document.querySelector('#ch01 p')).fontFamily")
+    assert family.startswith('"EB Garamond"')
+    # The book face itself is loaded, from the server: not a fallback.
+    assert page.evaluate("document.fonts.check('11pt \"EB Garamond\"')")
+    assert page.evaluate("[...document.fonts].some(f => f.family.includes('EB Garamond') && f.status === 'loaded')")
+
+
+def test_an_edit_appears_in_the_open_page_without_a_reload(page: Page, book: Path) -> None:
+    page.evaluate("window.notReloaded = true")
+    edit(book / "manuscript" / "chapters" / "one.md", "Second claim", "A freshly saved claim")
+    shows(page, "A freshly saved claim")
+    assert page.evaluate("window.notReloaded") is True  # the same page: swapped in place
+    assert "Second claim" not in page.inner_text("body")
+
+
+def test_the_scroll_position_is_kept(page: Page, book: Path) -> None:
+    page.evaluate("window.scrollTo(0, 2400)")
+    page.wait_for_function("window.scrollY === 2400")
+    edit(book / "manuscript" / "chapters" / "two.md", "Paragraph 30.", "Paragraph thirty, revised.")
+    shows(page, "Paragraph thirty, revised.")
+    assert page.evaluate("window.scrollY") == 2400
+
+
+def test_an_error_shows_its_file_and_line_and_a_fix_brings_the_book_back(page: Page, book: Path, preview: Preview) -> None:
+    chapter = book / "manuscript" / "chapters" / "one.md"
+    edit(chapter, "Again [@alpha2020, 12].", "Again [@gamma1999].")
+    shows(page, "The book does not build")
+    errors = page.inner_text(".folio-errors")
+    assert "manuscript/chapters/one.md:10" in errors and "C001" in errors and "[@gamma1999]" in errors
+    assert "First claim" not in page.inner_text("body")  # the error, instead of the book
+
+    edit(chapter, "Again [@gamma1999].", "Again [@alpha2020, 14].")
+    shows(page, "First claim")
+    assert page.locator(".folio-errors").count() == 0
+
+    # book.yaml wrong: its file and line too; the server still answers, and the fix brings the book back.
+    config = book / "manuscript" / "book.yaml"
+    config.write_text(config.read_text(encoding="utf-8") + "print:\n  trim: 7 by 9\n", encoding="utf-8")
+    shows(page, "The book does not build")
+    assert re.search(r"manuscript/book\.yaml:\d+", page.inner_text(".folio-errors"))
+    assert "trim" in page.inner_text(".folio-errors")
+    config.write_text(config.read_text(encoding="utf-8").replace("  trim: 7 by 9\n", "  trim: 6x9in\n"), encoding="utf-8")
+    shows(page, "First claim")
+
+
+def get(preview: Preview, path: str, host: str = "") -> int:
+    """The status of a GET of `path` sent as it is written (no client cleans it up)."""
+    connection = http.client.HTTPConnection("127.0.0.1", preview.port, timeout=10)
+    connection.putrequest("GET", path, skip_host=bool(host))
+    if host:
+        connection.putheader("Host", host)
+    connection.endheaders()
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+    return response.status
+
+
+def test_only_the_projects_outputs_and_assets_are_served(book: Path, tmp_path: Path) -> None:
+    images = book / "manuscript" / "images"
+    images.mkdir()
+    buffer = io.BytesIO()
+    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
+    (images / "plate.png").write_bytes(buffer.getvalue())
+    secret = tmp_path / "secret.png"  # outside the project
+    secret.write_bytes(buffer.getvalue())
+    (images / "link.png").symlink_to(secret)
+    (book / "build").mkdir()
+    (book / "build" / "test-book.pdf").write_bytes(b"%PDF-1.7 stand-in")
+    (book / "build" / "notes.txt").write_text("not a product")
+    served = Preview(book, port=0, pdf=False)
+    served.start()
+    try:
+        # What is served: the page, an image of the manuscript, a product of the output folder.
+        assert get(served, "/") == 200
+        assert get(served, "/images/plate.png") == 200
+        assert get(served, "/_out/test-book.pdf") == 200
+        climbing = [
+            "/../secret.png",
+            "/images/../../../secret.png",
+            "/%2e%2e/secret.png",
+            "/images/%2E%2E/%2E%2E/%2e%2e/secret.png",
+            "/images/..%2f..%2f..%2fsecret.png",
+            "/%2F..%2F..%2Fsecret.png",
+            "/_out/../manuscript/images/plate.png",
+            "/_out/%2e%2e/manuscript/book.yaml",
+            "/images/.%2e/.%2e/.%2e/secret.png",
+            "/images\\..\\..\\..\\secret.png",
+        ]
+        absolute = [
+            f"/{secret}",
+            f"//{secret}",
+            f"/%2F{str(secret).lstrip('/')}",
+            f"http://127.0.0.1:{served.port}/{secret}",
+            "/etc/passwd",
+        ]
+        not_assets = [
+            "/manuscript/book.yaml",
+            "/book.yaml",
+            "/chapters/one.md",
+            "/_out/notes.txt",
+            "/_out/.cache",
+            "/_folio/font/../../x.ttf",
+        ]
+        for path in [*climbing, *absolute, "/images/link.png", *not_assets]:
+            assert get(served, path) == 404, path
+        assert secret.read_bytes()  # it exists: the 404s above are refusals, not misses
+        # Another site's name for 127.0.0.1 (DNS rebinding) is refused.
+        assert get(served, "/", host="attacker.example:80") == 403
+    finally:
+        served.stop()
+
+
+@pytest.mark.parametrize(
+    ("path", "relative"),
+    [
+        ("/images/a.png", "images/a.png"),
+        ("/a%20b.png", "a b.png"),
+        ("/x/../a.png", None),
+        ("/%2e%2e/a.png", None),
+        ("//a.png", None),
+        ("/", None),
+    ],
+)
+def test_safe_path(path: str, relative: str | None) -> None:
+    assert safe_path(path) == relative
+
+
+def test_a_page_belongs_to_the_last_chapter_that_starts_on_or_before_it() -> None:
+    starts = {"ch01": 5, "ch02": 9, "ch03": 13}
+    assert [chapter_of(page, starts) for page in (1, 5, 8, 9, 20)] == ["", "ch01", "ch01", "ch02", "ch03"]
+
+
+@pytest.mark.expect_logs  # WeasyPrint may warn about the loose lines it is made to set
+def test_the_pdf_follows_in_the_background_with_its_warnings_beside_their_chapter(browser: Browser, tmp_path: Path) -> None:
+    # Long unbreakable numbers in a justified paragraph: loose lines (L006) on chapter two's page.
+    loose = " ".join(str(n) * 18 for n in range(1, 9))
+    two = f"---\ntitle: Two\nnumber: 2\n---\n\nLoose {loose} end of the line here.\n"
+    book = make_book(tmp_path / "book", {"one.md": CHAPTER_ONE, "two.md": two})
+    served = Preview(book, port=0, pdf=True)
+    served.start()
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.set_default_timeout(180_000)  # a cold worker on a busy machine
+    try:
+        page.goto(served.url)
+        page.wait_for_function("document.querySelector('.folio-bar').dataset.pdfState === 'built'")
+        link = page.locator("a.folio-pdf").get_attribute("href")
+        assert link is not None and link.startswith("/_out/test-book.pdf?v=")
+        pdf = book / "build" / "test-book.pdf"
+        assert page.request.get(served.url.rstrip("/") + link).body() == pdf.read_bytes()
+        # The layout warnings stand beside chapter two, with their page.
+        notes = page.locator("#ch02 .folio-notes").inner_text()
+        assert "L006" in notes and re.search(r"page \d+", notes)
+        assert page.locator("#ch01 .folio-notes").count() == 0
+
+        before = page.locator(".folio-bar").get_attribute("data-pdf-version")
+        edit(book / "manuscript" / "chapters" / "one.md", "Second claim", "A claim the PDF must learn")
+        page.wait_for_function(
+            "v => { const b = document.querySelector('.folio-bar'); return b.dataset.pdfState === 'built' && b.dataset.pdfVersion !== v; }",
+            arg=before,
+        )
+        with pdfplumber.open(pdf) as document:
+            assert "A claim the PDF must learn" in " ".join(p.extract_text() for p in document.pages)
+        assert page.locator("a.folio-pdf").get_attribute("href") != link
+    finally:
+        page.close()
+        served.stop()
+    assert served._pdf is not None and served._pdf._process is not None
+    assert served._pdf._process.poll() is not None  # the worker is gone
+
+
+def test_ctrl_c_stops_it_cleanly(book: Path) -> None:
+    """Ctrl-C reaches the terminal's whole process group: the server stops, its PDF worker with it,
+    without a traceback, exit status 0."""
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    command = [sys.executable, "-m", "folio", "serve", "--project", str(book), "--port", "0"]
+    server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
+    try:
+        assert server.stdout is not None
+        lines = [server.stdout.readline() for _ in range(2)]  # the page made, then where it is served
+        url = re.search(r"http://127\.0\.0\.1:(\d+)/", "".join(lines))
+        assert url, lines
+        connection = http.client.HTTPConnection("127.0.0.1", int(url[1]), timeout=10)
+        connection.request("GET", "/")
+        assert connection.getresponse().status == 200
+        deadline = time.monotonic() + 20
+        while not (worker := _children(server.pid)) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert worker, "the PDF worker runs"
+        os.killpg(server.pid, signal.SIGINT)
+        stdout, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            os.killpg(server.pid, signal.SIGKILL)
+    assert server.returncode == 0, stderr
+    assert "Traceback" not in stderr + stdout
+    assert "stopped" in stdout
+    time.sleep(0.2)
+    assert not [pid for pid in worker if _alive(pid)]
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def test_measure_preview_times_an_edit_in_the_browser(book: Path) -> None:
+    figures = measure_preview(book, runs=1, pdf=False)
+    assert figures["chapters"] == 2 and len(figures["html_runs"]) == 1
+    assert 0 < figures["html_seconds"] < 30
+    assert "Preview mark" not in (book / "manuscript" / "chapters" / "two.md").read_text(encoding="utf-8")  # put back
