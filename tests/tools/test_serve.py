@@ -38,9 +38,30 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
+# A figure (its image in the manuscript folder), a table and a formula, besides notes and citations.
+EXTRAS = """
+![A red plate.](images/plate.png)
+
+| Year | Sorties |
+|------|---------|
+| 2015 | 5,240   |
+
+The rate grows as $r = \\frac{1}{N}$ does.
+"""
+
+
+def png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "red").save(buffer, "PNG")
+    return buffer.getvalue()
+
+
 @pytest.fixture
 def book(tmp_path: Path) -> Path:
-    return make_book(tmp_path / "book", {"one.md": CHAPTER_ONE, "two.md": LONG_TWO})
+    root = make_book(tmp_path / "book", {"one.md": CHAPTER_ONE + EXTRAS, "two.md": LONG_TWO})
+    (root / "manuscript" / "images").mkdir()
+    (root / "manuscript" / "images" / "plate.png").write_bytes(png())
+    return root
 
 
 @pytest.fixture
@@ -81,6 +102,22 @@ def test_the_page_is_the_book_in_the_print_typography(page: Page, book: Path) ->
     # The book face itself is loaded, from the server: not a fallback.
     assert page.evaluate("document.fonts.check('11pt \"EB Garamond\"')")
     assert page.evaluate("[...document.fonts].some(f => f.family.includes('EB Garamond') && f.status === 'loaded')")
+    # The figure's image comes from the manuscript folder; the table and the formula are there.
+    assert page.locator("#ch01 figure img").evaluate("img => img.complete && img.naturalWidth") == 40
+    assert page.locator("#ch01 table td").first.inner_text() == "2015"
+    assert page.locator("#ch01 img.math").evaluate("img => img.complete && img.naturalWidth > 0")
+    assert "\\frac{1}{N}" in (page.locator("#ch01 img.math").get_attribute("alt") or "")
+
+
+def test_a_stylesheet_saved_restyles_the_open_page(page: Page, book: Path) -> None:
+    """A project's own print.css (templates/ overrides Folio's file by file), added, then edited."""
+    colour = "() => getComputedStyle(document.querySelector('#ch01 p')).color"
+    original = (REPO / "templates" / "print.css").read_text(encoding="utf-8")
+    (book / "templates").mkdir()
+    (book / "templates" / "print.css").write_text(original + "p { color: rgb(1, 2, 3); }\n", encoding="utf-8")
+    page.wait_for_function(f"({colour})() === 'rgb(1, 2, 3)'")
+    (book / "templates" / "print.css").write_text(original + "p { color: rgb(4, 5, 6); }\n", encoding="utf-8")
+    page.wait_for_function(f"({colour})() === 'rgb(4, 5, 6)'")
 
 
 def test_an_edit_appears_in_the_open_page_without_a_reload(page: Page, book: Path) -> None:
@@ -136,15 +173,12 @@ def get(preview: Preview, path: str, host: str = "") -> int:
 
 def test_only_the_projects_outputs_and_assets_are_served(book: Path, tmp_path: Path) -> None:
     images = book / "manuscript" / "images"
-    images.mkdir()
-    buffer = io.BytesIO()
-    Image.new("RGB", (4, 4), "red").save(buffer, "PNG")
-    (images / "plate.png").write_bytes(buffer.getvalue())
     secret = tmp_path / "secret.png"  # outside the project
-    secret.write_bytes(buffer.getvalue())
+    secret.write_bytes(png())
     (images / "link.png").symlink_to(secret)
     (book / "build").mkdir()
     (book / "build" / "test-book.pdf").write_bytes(b"%PDF-1.7 stand-in")
+    (book / "build" / "test-book.epub").write_bytes(b"PK stand-in")
     (book / "build" / "notes.txt").write_text("not a product")
     served = Preview(book, port=0, pdf=False)
     served.start()
@@ -153,6 +187,8 @@ def test_only_the_projects_outputs_and_assets_are_served(book: Path, tmp_path: P
         assert get(served, "/") == 200
         assert get(served, "/images/plate.png") == 200
         assert get(served, "/_out/test-book.pdf") == 200
+        assert get(served, "/_out/test-book.epub") == 200
+        assert re.search(r'href="/_out/test-book\.epub\?v=\d+"', served.shown().html)  # the latest EPUB, one click away
         climbing = [
             "/../secret.png",
             "/images/../../../secret.png",
@@ -298,8 +334,8 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
-def test_measure_preview_times_an_edit_in_the_browser(book: Path) -> None:
-    figures = measure_preview(book, runs=1, pdf=False)
+def test_measure_preview_times_an_edit_in_the_browser(browser: Browser, book: Path) -> None:
+    figures = measure_preview(book, runs=1, pdf=False, browser=browser)
     assert figures["chapters"] == 2 and len(figures["html_runs"]) == 1
     assert 0 < figures["html_seconds"] < 30
     assert "Preview mark" not in (book / "manuscript" / "chapters" / "two.md").read_text(encoding="utf-8")  # put back
