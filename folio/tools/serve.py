@@ -149,7 +149,8 @@ class Preview:
         """The book's slug and title as last read (the error page and the links keep them while book.yaml is wrong)."""
         self.pdf_status = PdfStatus() if pdf else PdfStatus(state="off")
         self._pdf = PdfBuilder(self.root, self.out, self._pdf_started, self._pdf_done) if pdf else None
-        self._book: tuple[Any, Any] | None = None  # (project, checked) of the last good build of the page
+        self._book: tuple[Any, Any] | None = None  # (project, checked) of the page shown, when the book builds
+        self._error: FolioError | None = None  # why it does not, when it does not
         self._boot = uuid.uuid4().hex[:8]  # a restarted server's versions never match an old page's
         self._count = 0
         self._shown = Shown("", "", False)
@@ -226,47 +227,52 @@ class Preview:
             checked = check_book(project, self.out / ".cache")
             if checked.errors:
                 raise ManuscriptError(checked.findings)
-            self._book = (project, checked)
         except FolioError as exc:
-            self._book = None
-            self._publish(self._error_page(exc))
+            self._show(error=exc)
             self.say(f"the book does not build: {_first_line(exc, self.root)}")
             return
         except Exception as exc:  # a bug of ours: shown, logged, and the server goes on
             log.error("folio serve: %s", "".join(traceback.format_exception(exc)))
-            self._book = None
-            self._publish(self._error_page(FolioError(f"internal error: {type(exc).__name__}: {exc}")))
+            self._show(error=FolioError(f"internal error: {type(exc).__name__}: {exc}"))
             return
-        version = self._publish(self._book_page())
+        version = self._show(book=(project, checked))
         self.say(f"page updated in {time.perf_counter() - started:.2f} s")
         if self._pdf:
             self._pdf.request(version)
 
-    def _book_page(self) -> Callable[[str], str]:
-        def render(version: str) -> str:
-            from folio.render.document import book_html
+    def _show(self, *, book: tuple[Any, Any] | None = None, error: FolioError | None = None) -> str:
+        """The page made under a new version from this book, or this error (neither: from the
+        current one again, for the PDF's news), and the open pages told; the version."""
+        with self._render_lock:
+            if book is not None or error is not None:
+                self._book, self._error = book, error
+            self._count += 1
+            version = f"{self._boot}-{self._count}"
+            page = self._book_page(version) if self._book else self._error_page(version) if self._error else ""
+            shown = Shown(version, page, self._book is not None)
+        with self._changed:
+            self._shown = shown
+            self._changed.notify_all()
+        return version
 
-            assert self._book is not None
-            project, checked = self._book
-            context = {"serve": self._context(version, checked.fragments, checked.warnings)}
-            page = book_html(project, checked.fragments, "serve/book.html.j2", project.geometry(), context)
-            return self._served_fonts(project, page)
+    def _book_page(self, version: str) -> str:
+        from folio.render.document import book_html
 
-        return render
+        assert self._book is not None
+        project, checked = self._book
+        context = {"serve": self._context(version, checked.fragments, checked.warnings)}
+        page = book_html(project, checked.fragments, "serve/book.html.j2", project.geometry(), context)
+        return self._served_fonts(project, page)
 
-    def _error_page(self, error: FolioError) -> Callable[[str], str]:
-        problems = _problems(error, self.root)
+    def _error_page(self, version: str) -> str:
+        from folio.render import templates
 
-        def render(version: str) -> str:
-            from folio.render import templates
-
-            context = self._context(version, [], [])
-            try:
-                return templates.render(self.root, "serve/error.html.j2", serve=context, problems=problems)
-            except FolioError as exc:  # the error page's own template is broken: say so plainly
-                return f"<!DOCTYPE html><meta charset='utf-8'><pre>{html.escape(str(error))}\n\n{html.escape(str(exc))}</pre>"
-
-        return render
+        assert self._error is not None
+        context = self._context(version, [], [])
+        try:
+            return templates.render(self.root, "serve/error.html.j2", serve=context, problems=_problems(self._error, self.root))
+        except FolioError as exc:  # the error page's own template is broken: say so plainly
+            return f"<!DOCTYPE html><meta charset='utf-8'><pre>{html.escape(str(self._error))}\n\n{html.escape(str(exc))}</pre>"
 
     def _context(self, version: str, fragments: list[Any], warnings: list[Any]) -> dict[str, Any]:
         """What the serve templates show besides the book: versions, links, warnings by chapter."""
@@ -306,34 +312,23 @@ class Preview:
             page = page.replace(path.as_uri(), f"/_folio/font/{quote(name)}")
         return page
 
-    def _publish(self, render: Callable[[str], str]) -> str:
-        """Make the page under a new version and tell the open pages; the version."""
-        with self._render_lock:
-            self._count += 1
-            version = f"{self._boot}-{self._count}"
-            shown = Shown(version, render(version), self._book is not None)
-        with self._changed:
-            self._shown = shown
-            self._changed.notify_all()
-        return version
-
     # The PDF
 
     def _pdf_started(self, version: str) -> None:
         self.pdf_status = dataclasses.replace(self.pdf_status, state="building")
-        if self._book is not None:
-            self._publish(self._book_page())
+        self._show()
 
     def _pdf_done(self, version: str, result: dict[str, Any]) -> None:
-        state = "built" if result.get("ok") else "failed"
-        fields = {k: v for k, v in result.items() if k in PdfStatus.__dataclass_fields__}
-        self.pdf_status = PdfStatus(**{**fields, "state": state, "version": version})
-        if state == "built":
-            self.say(f"PDF built in {result.get('seconds', 0):.1f} s ({result.get('pages', 0)} pages)")
+        """The new PDF's status; when it did not build, the last PDF stays linked, with the reason."""
+        if result.get("ok"):
+            fields = {k: v for k, v in result.items() if k in PdfStatus.__dataclass_fields__}
+            self.pdf_status = PdfStatus(**{**fields, "state": "built", "version": version})
+            self.say(f"PDF built in {self.pdf_status.seconds:.1f} s ({self.pdf_status.pages} pages)")
         else:
-            self.say(f"PDF not built: {str(result.get('error', '')).splitlines()[0] if result.get('error') else 'unknown error'}")
-        if self._book is not None:
-            self._publish(self._book_page())
+            error = str(result.get("error") or "unknown error")
+            self.pdf_status = dataclasses.replace(self.pdf_status, state="failed", version=version, error=error)
+            self.say(f"PDF not built: {error.splitlines()[0]}")
+        self._show()
 
     # What the handler reads
 
