@@ -45,6 +45,7 @@ from typing import Any
 from urllib.parse import quote, unquote, urlsplit
 
 from folio.errors import EXIT_OK, ConfigError, FolioError, ManuscriptError
+from folio.formats.output import write_atomic
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000
@@ -122,6 +123,8 @@ class PdfStatus:
     pages: int = 0
     seconds: float = 0.0
     warnings: list[dict[str, Any]] = field(default_factory=list)
+    breaks: list[dict[str, Any]] = field(default_factory=list)
+    """Where the PDF's pages begin in the chapters' text (page_breaks)."""
     error: str = ""
 
 
@@ -147,7 +150,7 @@ class Preview:
         self.slug = ""
         self.title = self.root.name
         """The book's slug and title as last read (the error page and the links keep them while book.yaml is wrong)."""
-        self.pdf_status = PdfStatus() if pdf else PdfStatus(state="off")
+        self.pdf_status = self._last_pdf() if pdf else PdfStatus(state="off")
         self._pdf = PdfBuilder(self.root, self.out, self._pdf_started, self._pdf_done) if pdf else None
         self._book: tuple[Any, Any] | None = None  # (project, checked) of the page shown, when the book builds
         self._error: FolioError | None = None  # why it does not, when it does not
@@ -204,7 +207,10 @@ class Preview:
             if self._watcher.changed():
                 while not self._stopping.wait(SETTLE) and self._watcher.changed():
                     pass
-                self.refresh()
+                try:
+                    self.refresh()
+                except Exception as exc:  # never let one bad refresh stop the watching
+                    log.error("folio serve: %s", "".join(traceback.format_exception(exc)))
 
     def watched(self) -> list[Path]:
         """Everything the page is made from: the manuscript folder (chapters, bibliography,
@@ -248,12 +254,24 @@ class Preview:
                 self._book, self._error = book, error
             self._count += 1
             version = f"{self._boot}-{self._count}"
-            page = self._book_page(version) if self._book else self._error_page(version) if self._error else ""
+            page = self._page(version)
             shown = Shown(version, page, self._book is not None)
         with self._changed:
             self._shown = shown
             self._changed.notify_all()
         return version
+
+    def _page(self, version: str) -> str:
+        """The book's page; or, when it does not build or its templates fail, the error's."""
+        if self._book is not None:
+            try:
+                return self._book_page(version)
+            except FolioError as exc:  # a template error, with its file and line
+                self._book, self._error = None, exc
+            except Exception as exc:  # a template that fails otherwise, or a bug of ours
+                log.error("folio serve: %s", "".join(traceback.format_exception(exc)))
+                self._book, self._error = None, FolioError(f"the page could not be made: {type(exc).__name__}: {exc}")
+        return self._error_page(version) if self._error is not None else ""
 
     def _book_page(self, version: str) -> str:
         from folio.render.document import book_html
@@ -314,6 +332,21 @@ class Preview:
 
     # The PDF
 
+    @property
+    def _report_path(self) -> Path:
+        return self.out / ".cache" / "serve-pdf.json"
+
+    def _last_pdf(self) -> PdfStatus:
+        """The PDF the last preview built, with its warnings, while it is still the one on disk:
+        shown from the start, until the first new one is built."""
+        try:
+            result = json.loads(self._report_path.read_text(encoding="utf-8"))
+            if (self.out / result["file"]).stat().st_mtime != result["mtime"]:
+                return PdfStatus()
+            return PdfStatus(**{k: v for k, v in result.items() if k in PdfStatus.__dataclass_fields__}, state="built")
+        except (OSError, ValueError, KeyError, TypeError):
+            return PdfStatus()
+
     def _pdf_started(self, version: str) -> None:
         self.pdf_status = dataclasses.replace(self.pdf_status, state="building")
         self._show()
@@ -323,6 +356,7 @@ class Preview:
         if result.get("ok"):
             fields = {k: v for k, v in result.items() if k in PdfStatus.__dataclass_fields__}
             self.pdf_status = PdfStatus(**{**fields, "state": "built", "version": version})
+            write_atomic(self._report_path, json.dumps(result).encode("utf-8"))
             self.say(f"PDF built in {self.pdf_status.seconds:.1f} s ({self.pdf_status.pages} pages)")
         else:
             error = str(result.get("error") or "unknown error")
@@ -602,7 +636,24 @@ def build_pdf(project_dir: Path, out_dir: Path) -> dict[str, Any]:
         "pages": product.pages,
         "seconds": round(time.perf_counter() - started, 3),
         "warnings": warnings,
+        "breaks": page_breaks(product.signature_path, starts),
     }
+
+
+def page_breaks(signature: Path, starts: dict[str, int]) -> list[dict[str, Any]]:
+    """Where each page of a chapter after its opening one begins, for the page to mark in the text:
+    its number, its chapter and its first words (read from the signature the build keeps of each
+    page, to tell next time which breaks moved). Empty when there is no signature."""
+    try:
+        words = json.loads(signature.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return []
+    openings = set(starts.values())
+    return [
+        {"page": number, "chapter": chapter_of(number, starts), "words": first}
+        for number, first in enumerate(words, start=1)
+        if isinstance(first, str) and first.strip() and number not in openings and chapter_of(number, starts)
+    ]
 
 
 def chapter_pages(pdf_path: Path) -> dict[str, int]:

@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from folio.tools.serve import CHROMIUM, Preview, chapter_of, measure_preview, safe_path
 
-from helpers import CHAPTER_ONE, REPO, make_book
+from helpers import CHAPTER_ONE, REPO, make_book, pdf_body_text_by_page
 
 PROSE = "The river rose in the night and the town woke to water in the streets. " * 12
 
@@ -246,10 +246,12 @@ def test_a_page_belongs_to_the_last_chapter_that_starts_on_or_before_it() -> Non
 
 
 @pytest.mark.expect_logs  # WeasyPrint may warn about the loose lines it is made to set
-def test_the_pdf_follows_in_the_background_with_its_warnings_beside_their_chapter(browser: Browser, tmp_path: Path) -> None:
-    # Long unbreakable numbers in a justified paragraph: loose lines (L006) on chapter two's page.
+def test_the_pdf_follows_in_the_background_its_pages_marked_and_warnings_beside_them(browser: Browser, tmp_path: Path) -> None:
+    # Chapter two runs over several pages; long unbreakable numbers in a justified paragraph near
+    # its end set loose lines (L006) on one of its later pages.
     loose = " ".join(str(n) * 18 for n in range(1, 9))
-    two = f"---\ntitle: Two\nnumber: 2\n---\n\nLoose {loose} end of the line here.\n"
+    paragraphs = [f"Paragraph {n}. {PROSE}" for n in range(1, 13)]
+    two = "---\ntitle: Two\nnumber: 2\n---\n\n" + "\n\n".join([*paragraphs, f"Loose {loose} end of the line here."]) + "\n"
     book = make_book(tmp_path / "book", {"one.md": CHAPTER_ONE, "two.md": two})
     served = Preview(book, port=0, pdf=True)
     served.start()
@@ -262,9 +264,25 @@ def test_the_pdf_follows_in_the_background_with_its_warnings_beside_their_chapte
         assert link is not None and link.startswith("/_out/test-book.pdf?v=")
         pdf = book / "build" / "test-book.pdf"
         assert page.request.get(served.url.rstrip("/") + link).body() == pdf.read_bytes()
-        # The layout warnings stand beside chapter two, with their page.
-        notes = page.locator("#ch02 .folio-notes").inner_text()
-        assert "L006" in notes and re.search(r"page \d+", notes)
+
+        # Each page of chapter two after its first is marked where it begins in the text, with a
+        # link to that page of the PDF: the text after the mark is the text the page starts with.
+        bodies = pdf_body_text_by_page(pdf, book)
+        marks = page.locator("#ch02 .folio-page")
+        assert marks.count() >= 2
+        for index in range(marks.count()):
+            number = int(marks.nth(index).get_attribute("data-page") or 0)
+            after = marks.nth(index).evaluate(FOLLOWING_LETTERS)
+            assert after and letters(bodies[number - 1]).startswith(after), number
+            label = page.locator(f'#ch02 .folio-page-label[data-page="{number}"]')
+            assert (label.get_attribute("href") or "").endswith(f"#page={number}")
+
+        # The layout warnings stand beside the page they concern, at the height of its mark.
+        (warned,) = {w["page"] for w in served.pdf_status.warnings if w["code"] == "L006"}
+        aside = page.locator(f'#ch02 .folio-page-notes[data-page="{warned}"]')
+        assert "L006" in aside.inner_text() and f"page {warned}" in aside.inner_text()
+        mark_top = page.locator(f'#ch02 .folio-page[data-page="{warned}"]').evaluate("m => m.getBoundingClientRect().top")
+        assert abs(aside.evaluate("a => a.getBoundingClientRect().top") - mark_top) < 40
         assert page.locator("#ch01 .folio-notes").count() == 0
 
         before = page.locator(".folio-bar").get_attribute("data-pdf-version")
@@ -281,6 +299,25 @@ def test_the_pdf_follows_in_the_background_with_its_warnings_beside_their_chapte
         served.stop()
     assert served._pdf is not None and served._pdf._process is not None
     assert served._pdf._process.poll() is not None  # the worker is gone
+
+    # A new preview shows the last PDF and its warnings at once, before it builds one of its own.
+    again = Preview(book, port=0, pdf=True)
+    assert again.pdf_status.state == "built" and again.pdf_status.file == "test-book.pdf"
+    assert any(w["code"] == "L006" for w in again.pdf_status.warnings)
+
+
+# The first 40 letters and digits of the text after an element, in document order.
+FOLLOWING_LETTERS = """mark => {
+  const walker = document.createTreeWalker(mark.closest('.chapter'), NodeFilter.SHOW_TEXT);
+  walker.currentNode = mark;
+  let text = '';
+  for (let node; (node = walker.nextNode()) && text.length < 40; ) text += node.data;
+  return [...text].filter(c => /[\\p{L}\\p{N}]/u.test(c)).join('').toLowerCase().slice(0, 40);
+}"""
+
+
+def letters(text: str) -> str:
+    return "".join(c for c in text if c.isalnum()).lower()
 
 
 def test_ctrl_c_stops_it_cleanly(book: Path) -> None:
