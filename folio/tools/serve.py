@@ -10,8 +10,9 @@ reader stays where they were.
 
 The PDF follows in the background, in a process of its own that stays warm (WeasyPrint imported
 once, its caches kept): `build(..., ("pdf",), validate=False)` after each change, the newest change
-only when edits come faster than layouts. Its layout warnings are shown beside the chapter (and page)
-they concern; the link to the PDF names the build it comes from.
+only when edits come faster than layouts. The page marks where each of its pages begins (found in
+the text by the page's first words) and shows the layout warnings beside the page they concern; the
+link to the PDF names the build it comes from. /_folio/state tells the page's version and the PDF's.
 
 A manuscript that does not build shows its findings, with file and line, instead of the book; the
 server keeps running and the book comes back once the file is fixed.
@@ -46,9 +47,10 @@ from urllib.parse import quote, unquote, urlsplit
 
 from folio.errors import EXIT_OK, ConfigError, FolioError, ManuscriptError
 from folio.formats.output import write_atomic
+from folio.project.config import BOOK_FILE
 
 HOST = "127.0.0.1"
-DEFAULT_PORT = 8000
+DEFAULT_PORT = 8000  # folio/cli.py says so in --help
 POLL = 0.1
 """Seconds between two looks at the files: well under the second an edit may take to show."""
 SETTLE = 0.05
@@ -59,35 +61,24 @@ KEEP_ALIVE = 15.0
 log = logging.getLogger(__name__)
 
 
-def add_arguments(parser: argparse.ArgumentParser) -> None:
-    """`folio serve`'s arguments (the command line is folio/cli.py)."""
-    parser.add_argument(
-        "--project", type=Path, default=Path("."), metavar="DIR", help="the book's folder, holding manuscript/ (default: .)"
-    )
-    parser.add_argument(
-        "--port", type=int, default=DEFAULT_PORT, metavar="N", help=f"port on 127.0.0.1 (default: {DEFAULT_PORT}; 0: any free port)"
-    )
-    parser.add_argument("--out", type=Path, metavar="DIR", help="output folder, where the PDF is rebuilt (default: PROJECT/build)")
-    parser.add_argument("--no-pdf", dest="pdf", action="store_false", help="show the page only; do not rebuild the PDF in the background")
-
-
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C, which stops the server and its PDF process and exits 0."""
     preview = Preview(args.project, args.out, port=args.port, pdf=args.pdf, say=_say)
     # Ctrl-C, and a polite kill, stop it the same way: even where the shell that started it in the
     # background left SIGINT ignored (Python then installs no handler of its own).
-    for stop in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(stop, _interrupt)
+    previous = {stop: signal.signal(stop, _interrupt) for stop in (signal.SIGINT, signal.SIGTERM)}
     try:
         url = preview.start()
-        print(f"Folio preview of {preview.root.name}: {url}  (Ctrl-C stops it)", flush=True)
+        print(f"Folio preview of {preview.title}: {url}  (Ctrl-C stops it)", flush=True)
         while True:
             time.sleep(3600)
     except KeyboardInterrupt:
-        pass
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not break off the stopping
+        print("\nfolio serve: stopped", flush=True)
     finally:
         preview.stop()
-    print("\nfolio serve: stopped", flush=True)
+        for stop, handler in previous.items():
+            signal.signal(stop, handler)
     return EXIT_OK
 
 
@@ -169,14 +160,16 @@ class Preview:
     # Running
 
     def start(self) -> str:
-        """Make the page, start serving it and watching the files; the URL of the page."""
-        self._watcher.changed()  # the files as they are now
-        self.refresh()
+        """Take the port, make the page, start serving it and watching the files; the page's URL."""
+        if not (self.root / BOOK_FILE).is_file():
+            raise ConfigError(f"{self.root / BOOK_FILE}: no book.yaml here (hint: pass --project DIR, the folder that holds manuscript/)")
         try:
-            self._server = _Server((HOST, self.port), _Handler, self)
+            self._server = _Server((HOST, self.port), _Handler, self)  # requests wait until it serves
         except OSError as exc:
             raise ConfigError(f"cannot serve on {HOST}:{self.port}: {exc.strerror} (hint: choose another port with --port N)") from None
         self.port = self._server.server_address[1]
+        self._watcher.changed()  # the files as they are now
+        self.refresh()
         self._threads = [
             threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="folio-serve", daemon=True),
             threading.Thread(target=self._watch, name="folio-watch", daemon=True),
@@ -197,7 +190,8 @@ class Preview:
         with self._changed:
             self._changed.notify_all()
         if self._server:
-            self._server.shutdown()
+            if self._threads:  # shutdown() waits for serve_forever(), which must have started
+                self._server.shutdown()
             self._server.server_close()
         if self._pdf:
             self._pdf.close()
@@ -539,7 +533,8 @@ class PdfBuilder:
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        self._thread.join(timeout=5)
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
 
     def _loop(self) -> None:
         while True:
@@ -598,6 +593,7 @@ class PdfBuilder:
 def pdf_worker(project_dir: str, out_dir: str) -> None:
     """The worker's loop: a line in, a PDF built, a line of JSON out (its own prints go to stderr)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    os.nice(10)  # the page first: the server and the browser get the cores before the PDF does
     replies, sys.stdout = sys.stdout, sys.stderr
     import weasyprint  # noqa: F401  (imported once, before the first build asks for it)
 

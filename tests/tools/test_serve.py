@@ -10,6 +10,7 @@ import io
 import os
 import re
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -23,7 +24,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from folio.tools.serve import CHROMIUM, Preview, chapter_of, measure_preview, safe_path
 
-from helpers import CHAPTER_ONE, REPO, make_book, pdf_body_text_by_page
+from helpers import CHAPTER_ONE, REPO, make_book, pdf_body_text_by_page, run_folio
 
 PROSE = "The river rose in the night and the town woke to water in the streets. " * 12
 
@@ -376,3 +377,13 @@ def test_measure_preview_times_an_edit_in_the_browser(browser: Browser, book: Pa
     assert figures["chapters"] == 2 and len(figures["html_runs"]) == 1
     assert 0 < figures["html_seconds"] < 30
     assert "Preview mark" not in (book / "manuscript" / "chapters" / "two.md").read_text(encoding="utf-8")  # put back
+
+
+def test_no_book_or_a_taken_port_is_a_usage_error(tmp_path: Path, book: Path) -> None:
+    code, _, err = run_folio(["serve", "--project", str(tmp_path / "nowhere")])
+    assert code == 2 and "no book.yaml here" in err and "Traceback" not in err
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        code, _, err = run_folio(["serve", "--project", str(book), "--port", str(taken.getsockname()[1])])
+    assert code == 2 and "cannot serve on 127.0.0.1" in err and "--port" in err
