@@ -1,7 +1,9 @@
 """folio serve: the live preview, tested in a real browser (Debian's Chromium driven by Playwright)
-on small books: an edit shows without a reload and keeps the reader's place, an error shows its
-file and line and a fix brings the book back, the PDF follows in the background with its layout
-warnings beside their chapter, nothing outside the project is served, and Ctrl-C stops it cleanly."""
+on small books: the page is the book in the print typography (fonts, notes, figures, tables,
+math); an edit shows without a reload and keeps the reader's place; a saved stylesheet restyles
+it; an error shows its file and line and a fix brings the book back; the PDF follows in the
+background, its pages marked in the text with their layout warnings beside them; nothing outside
+the project is served; Ctrl-C stops it cleanly."""
 
 from __future__ import annotations
 
