@@ -131,6 +131,15 @@ def test_an_edit_appears_in_the_open_page_without_a_reload(page: Page, book: Pat
     assert "Second claim" not in page.inner_text("body")
 
 
+def test_an_edit_replaces_only_the_chapter_it_changed(page: Page, book: Path) -> None:
+    """The other chapters' elements stay as they are: the browser lays out again what changed."""
+    page.evaluate("for (const id of ['ch01', 'ch02']) document.getElementById(id).kept = true")
+    edit(book / "manuscript" / "chapters" / "two.md", "Paragraph 3.", "Paragraph three, saved.")
+    shows(page, "Paragraph three, saved.")
+    assert page.evaluate("document.getElementById('ch01').kept") is True
+    assert page.evaluate("document.getElementById('ch02').kept") is None
+
+
 def test_the_scroll_position_is_kept(page: Page, book: Path) -> None:
     page.evaluate("window.scrollTo(0, 2400)")
     page.wait_for_function("window.scrollY === 2400")
