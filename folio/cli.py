@@ -80,6 +80,13 @@ def parser() -> argparse.ArgumentParser:
     new.add_arguments(commands.add_parser("new", help="make a starter book in a new folder"))
     importer.add_arguments(commands.add_parser("import", help="make a Folio project from a single-file Pandoc manuscript"))
     bench.add_arguments(commands.add_parser("bench", help="time Folio against Pandoc + WeasyPrint on books of 1 to 160 chapters"))
+
+    # folio serve: a live preview on 127.0.0.1 (folio/tools/serve.py, imported only to serve).
+    serve = commands.add_parser("serve", help="preview the book in a browser; it follows each save (127.0.0.1 only)")
+    serve.add_argument("--project", type=Path, default=Path("."), metavar="DIR", help="the book's folder, holding manuscript/ (default: .)")
+    serve.add_argument("--port", type=int, default=8000, metavar="N", help="port on 127.0.0.1 (default: 8000; 0: any free port)")
+    serve.add_argument("--out", type=Path, metavar="DIR", help="output folder, where the PDF is rebuilt (default: PROJECT/build)")
+    serve.add_argument("--no-pdf", dest="pdf", action="store_false", help="show the page only; do not rebuild the PDF in the background")
     return top
 
 
@@ -97,6 +104,7 @@ def main(argv: list[str] | None = None) -> int:
         "new": cmd_new,
         "import": cmd_import,
         "bench": cmd_bench,
+        "serve": cmd_serve,
     }[args.command]
     try:
         return command(args)
@@ -276,6 +284,12 @@ def cmd_bench(args: argparse.Namespace) -> int:
     from folio.tools import bench
 
     return bench.run(args)
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    from folio.tools import serve
+
+    return serve.run(args)
 
 
 if __name__ == "__main__":
