@@ -272,9 +272,14 @@ def test_a_running_head_too_long_without_a_short_title_is_a_warning(tmp_path):
     assert line.startswith("manuscript/chapters/one.md:1: warning: M013 running head of 'A Chapter Whose Title Is Far Too Long")
     assert "add short_title: to the chapter's front matter" in line
     assert run_folio(["check", "--project", str(root), "--strict"])[0] == 1
-    # Built anyway, the head stays on one line, as wide as the warning said (fontTools' measure
-    # against the glyphs WeasyPrint set: within 1%).
+    # The head sticks out into the margin, which the preflight fails (T001), so the build, which
+    # preflights what it makes, writes nothing (issue 10: the build and the preflight agree).
     code, _, err = run_folio(["build", "pdf", "--project", str(root)])
+    assert code == 1 and "M013" in err and "error: T001" in err and "past the left margin" in err
+    assert not (root / "build" / "test-book.pdf").exists()
+    # Built anyway (--no-validate), the head stays on one line, as wide as the warning said
+    # (fontTools' measure against the glyphs WeasyPrint set: within 1%).
+    code, _, err = run_folio(["build", "pdf", "--project", str(root), "--no-validate"])
     assert code == 0 and "M013" in err
     from folio.render import running_heads
     from folio.render.fonts import font_faces
