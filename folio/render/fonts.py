@@ -149,6 +149,7 @@ def instance_at_default_cheaply() -> None:
                     del font[tag]
             _mark_overlaps(font)
             del font["fvar"]
+            font.recalcBBoxes = False  # the font's own bounds stand (recounting them would read every slot)
         else:
             font = real(font, location, **options)
         font.recalcTimestamp = False
@@ -167,7 +168,9 @@ def _mark_overlaps(font: Any) -> None:
     from fontTools.ttLib.tables._g_l_y_f import OVERLAP_COMPOUND, flagOverlapSimple
 
     glyf = font["glyf"]
-    for name in font.getGlyphOrder():
+    for name, raw in glyf.glyphs.items():
+        if not hasattr(raw, "data"):
+            continue  # an empty slot (a subset keeps every glyph id): left as it is, and not compiled again
         glyph = glyf[name]
         if glyph.isComposite():
             glyph.components[0].flags |= OVERLAP_COMPOUND

@@ -34,13 +34,19 @@ LINK_SCHEME = "folio-anchor:"
 DOCUMENT_WIDE = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata")
 
 
-def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, link_scheme: str = LINK_SCHEME) -> bytes:
+def join(
+    parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, link_scheme: str = LINK_SCHEME, unique_ids: bool = True
+) -> bytes:
     """The parts as one PDF. `blank_before[i]`: a blank page goes before part i (the verso left
     empty when the previous part ends on a recto and part i must open on one).
 
     A link to a place in another part cannot be an internal link when the part is laid out
     (WeasyPrint drops a link to an anchor it does not have), so it is laid out as a link to
-    `link_scheme` + the anchor's name; the join makes it an internal link to that name."""
+    `link_scheme` + the anchor's name; the join makes it an internal link to that name.
+
+    Element ids (table headers') that two parts share are renamed (`unique_ids`), which takes a
+    walk of every part's tree: a caller whose parts' ids are unique already (`prefix_ids`, run
+    where each part is laid out) says so with `unique_ids=False`."""
     blank_before = list(blank_before or [False] * len(parts))
     if len(blank_before) != len(parts):
         raise ValueError("one blank_before flag per part")
@@ -48,7 +54,7 @@ def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, 
     try:
         out = Pdf.new()
         _copy_document_wide(sources[0], out)
-        tree = _Tree(out) if all("/StructTreeRoot" in src.Root for src in sources) else None
+        tree = _Tree(out, unique_ids) if all("/StructTreeRoot" in src.Root for src in sources) else None
         outline = _Outline(out)
         dests: dict[str, pikepdf.Object] = {}
         labels: list[tuple[int, pikepdf.Object]] = []
@@ -134,8 +140,9 @@ def _add_blank_page(out: Pdf) -> None:
 class _Tree:
     """One structure tree growing part by part."""
 
-    def __init__(self, out: Pdf):
+    def __init__(self, out: Pdf, unique_ids: bool = True):
         self.out = out
+        self.unique_ids = unique_ids
         self.root = out.make_indirect(Dictionary(Type=Name.StructTreeRoot))
         self.document = out.make_indirect(Dictionary(Type=Name.StructElem, S=Name.Document, P=self.root, K=Array()))
         self.root.K = Array([self.document])
@@ -155,7 +162,8 @@ class _Tree:
                 if isinstance(element, Dictionary):
                     element.P = self.document
                 self.document.K.append(element)
-        self._unique_ids(root)
+        if self.unique_ids:
+            self._unique_ids(root)
         # Renumber: every key of this part moves past the keys used so far.
         base, top = self.next_key, -1
         entries = {int(key): value for key, value in NumberTree(root.ParentTree).items()} if "/ParentTree" in root else {}
@@ -182,7 +190,7 @@ class _Tree:
         """Element ids (WeasyPrint gives table headers ids made of their object numbers, and cells
         point at them by /Headers) kept unique across parts: an id another part already has is
         renamed, here and in the /Headers that name it."""
-        elements = [element for element, _, mcid in _walk_tree(root) if mcid is None]
+        elements = [element for element in _elements(root) if "/ID" in element or "/A" in element]
         renamed: dict[str, str] = {}
         for element in elements:
             if "/ID" in element:
@@ -219,8 +227,9 @@ class _Tree:
 class _Outline:
     """One outline: each part's top-level items, one after the other."""
 
-    def __init__(self, out: Pdf):
+    def __init__(self, out: Pdf, unique_ids: bool = True):
         self.out = out
+        self.unique_ids = unique_ids
         self.items: list[pikepdf.Object] = []
         self.count = 0
 
@@ -246,6 +255,21 @@ class _Outline:
         if "/Next" in self.items[-1]:
             del self.items[-1].Next
         self.out.Root.Outlines = root
+
+
+def prefix_ids(pdf: Pdf, prefix: str) -> None:
+    """Every element id of a part (WeasyPrint's table headers, `NUMBER-ROW-COLUMN`, made of object
+    numbers that another part may use too) and the /Headers that name them, prefixed: unique in
+    the joined book without a walk of every tree at the join."""
+    root = pdf.Root.get("/StructTreeRoot")
+    if root is None:
+        return
+    for element in _elements(root):
+        if "/ID" in element:
+            element.ID = pikepdf.String(prefix + str(element.ID))
+        for attributes in _as_list(element.get("/A")):
+            if isinstance(attributes, Dictionary) and "/Headers" in attributes:
+                attributes.Headers = Array([pikepdf.String(prefix + str(h)) for h in attributes.Headers])
 
 
 def furniture_as_artifacts(pdf: Pdf) -> None:
@@ -353,6 +377,21 @@ def structure_problems(pdf: Pdf) -> list[str]:
                 if key not in parents or parents[key].objgen not in in_tree:
                     problems.append(f"page {number}: annotation's StructParent {key} leads to no element in the tree")
     return problems
+
+
+def _elements(root: pikepdf.Object) -> Iterator[pikepdf.Object]:
+    """Every structure element under the root (a lighter walk than `_walk_tree`: no pages, no content)."""
+    stack = [kid for kid in _as_list(root.get("/K")) if isinstance(kid, Dictionary)]
+    while stack:
+        element = stack.pop()
+        if "/S" not in element:
+            continue  # a marked-content or object reference
+        yield element
+        kids = element.get("/K")
+        if isinstance(kids, Array):
+            stack += [kid for kid in kids if isinstance(kid, Dictionary)]
+        elif isinstance(kids, Dictionary):
+            stack.append(kids)
 
 
 def _walk_tree(root: pikepdf.Object) -> Iterator[tuple[pikepdf.Object, pikepdf.Object | None, int | None]]:

@@ -52,18 +52,20 @@ import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache
+from functools import cache, partial
 from html import escape
 from html.parser import HTMLParser
 from importlib.metadata import version
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
+import pikepdf
+
 import folio
 from folio.formats.output import write_atomic
 from folio.project.config import Project
 from folio.render.document import base_url, body_space_width, book_html, design_folders, reproducible
-from folio.render.join import LINK_SCHEME, furniture_as_artifacts, join
+from folio.render.join import LINK_SCHEME, furniture_as_artifacts, join, prefix_ids
 from folio.render.layout import Line, Page, number_folios, roman
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
@@ -292,7 +294,7 @@ def assemble(parts: list[Part], laid: list[PartLayout]) -> Laid:
         warnings += [w for w in layout.warnings if w not in warnings]
         findings += [(code, starts[i] + page - 1, message) for code, page, message in layout.findings]
     number_folios(pages)
-    data = join([layout.data for layout in laid], blanks)
+    data = join([layout.data for layout in laid], blanks, unique_ids=False)  # each part's ids prefixed where it was laid out
     return Laid(data, pages, warnings, findings)
 
 
@@ -351,8 +353,16 @@ class _Book:
             for anchor in page.anchors:
                 anchors.setdefault(anchor, number)
         laid = weasy.write(trial, variant="pdf/ua-1", space_width=body_space_width(project))
-        data = reproducible(laid.data, furniture_as_artifacts)
+        prefix = f"{part.chapters[0] if part.chapters else 'front'}-"
+        data = reproducible(laid.data, partial(_finish, prefix=prefix, ids="<th" in part.html))
         return PartLayout(first, data, laid.pages, laid.warnings, anchors, placed.findings, numbers)
+
+
+def _finish(pdf: pikepdf.Pdf, prefix: str, ids: bool) -> None:
+    """A part's PDF made ready for the join: its page furniture artifacts, its element ids its own."""
+    furniture_as_artifacts(pdf)
+    if ids:
+        prefix_ids(pdf, prefix)
 
 
 def _prepared(html: str, part: Part, first: int, numbers: dict[str, str]) -> str:

@@ -29,9 +29,6 @@ from folio.project import contain
 from folio.render.fonts import instance_at_default_cheaply
 from folio.render.layout import ALNUM, PX, Line, Page, number_folios
 
-# HOOK(parts): variable fonts embedded at their default weight without fontTools' instancer (render/fonts.py)
-instance_at_default_cheaply()
-
 __all__ = ["Laid", "ProjectFetcher", "Trial", "boxes", "lay_out", "read_pages", "trial", "write"]
 
 
@@ -83,6 +80,7 @@ def trial(html: str, *, allowed: list[Path], base_url: str | None = None, hint: 
 
 def write(laid: Trial, *, variant: str | None = None, space_width: float | None = None, hint: str = HINT) -> Laid:
     """A layout written as a PDF, its pages read back when `space_width` is given."""
+    instance_at_default_cheaply()  # HOOK(parts): variable fonts embedded without fontTools' instancer where it can (render/fonts.py)
     with _captured_warnings() as warnings:
         try:
             data = laid.document.write_pdf(pdf_variant=variant) if variant else laid.document.write_pdf()

@@ -67,6 +67,8 @@ def test_joined_book_is_the_single_pass_book(three: Pair):
     assert joined[3] == joined[5] == joined[7] == ""  # the blank versos
     assert "3 Three 5" in joined[2]  # the contents page, laid out after the chapters, gives their folios
     assert three.joined_warnings == three.single_warnings
+    # Each part embeds its own font subsets; object streams keep the rest as small as one pass's.
+    assert three.joined.stat().st_size < 2.5 * three.single.stat().st_size
 
 
 def test_outline_and_links_are_the_single_pass_ones(three: Pair):
