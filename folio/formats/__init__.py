@@ -82,7 +82,7 @@ REGISTRY: dict[str, Format] = {
         Format("draft", "{slug}-draft.pdf", "review draft", "editors and fact-checkers: line numbers, version stamp, changes, comments",
                "folio.formats.draft", frozenset({REVIEW}), default=True, lays_out=True),
         Format("docx", "{slug}-review.docx", "Word review copy", "editors in Word: tracked changes, comments, endnotes",
-               "folio.formats.docx", frozenset({REVIEW})),
+               "folio.formats.docx", frozenset({REVIEW, PRINT})),  # HOOK(finish): images at their printed size
     ]
 }  # fmt: skip
 

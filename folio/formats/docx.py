@@ -6,22 +6,28 @@ fragments back into a document and its DOCX writer makes Word of it:
 - editorial changes (and, with --against, the redline) become Word tracked changes, and comments
   Word comments: the draft's spans are renamed to the ones Pandoc's writer knows;
 - each chapter's notes become Word endnotes, numbered from 1 in each chapter as in the book: every
-  chapter is a section of its own, and endnote numbering restarts with each section.
+  chapter is a section of its own, and endnote numbering restarts with each section;
+- images are embedded at the size the print edition gives them, a figure's caption below it once.
 """
 
 from __future__ import annotations
 
+import base64
 import copy
 import io
 import re
 import zipfile
 
 from lxml import etree
+from PIL import Image
 
+from folio.checks.resolution import Placed, placed_images
 from folio.errors import ConfigError
 from folio.formats import Inputs, Rendered
 from folio.project.config import Project
+from folio.project.manuscript import IMAGE_TYPES
 from folio.project.stamp import Stamp
+from folio.render.images import print_size
 from folio.text.fragment import EPUB, NS, XHTML, Fragment
 from folio.text.pandoc import html_to_docx
 from folio.tools import version
@@ -41,21 +47,27 @@ RENAMES = [
     (b"relationships/footnotes", b"relationships/endnotes"),
 ]
 W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+DATA_URL_NAME = re.compile(rb'descr="data:[^"]*"')
+"""Pandoc names a picture by its source: for an image carried as a data: URL, nothing useful."""
 
 
 def render(inputs: Inputs) -> Rendered:
     author, date = _author(inputs.project)
-    return Rendered(docx(inputs.project, inputs.review, author, date))
+    printed = placed_images(inputs.print.data) if inputs.print is not None else []
+    return Rendered(docx(inputs.project, inputs.review, author, date, printed))
 
 
-def docx(project: Project, fragments: list[Fragment], author: str, date: str) -> bytes:
-    """The book as one Word document, a chapter a section, its marks as tracked changes by `author`."""
+def docx(project: Project, fragments: list[Fragment], author: str, date: str, printed: list[Placed] | None = None) -> bytes:
+    """The book as one Word document, a chapter a section, its marks as tracked changes by `author`;
+    its images at the size `printed` (the print PDF's images, in order) gives them."""
     book = project.config
     chapters = []
+    unplaced = list(printed or [])
     for fragment in fragments:
         chapter = fragment.chapter
         heading = f"{chapter.label}: {chapter.title}" if chapter.label else chapter.title
-        chapters.append(f'<section class="chapter"><h1>{_escape(heading)}</h1>{_tracked(fragment.html, author, date)}</section>')
+        html = _images(_tracked(fragment.html, author, date), project, unplaced)
+        chapters.append(f'<section class="chapter"><h1>{_escape(heading)}</h1>{html}</section>')
     html = (
         f'<html xmlns="{XHTML}" lang="{book.language}"><head><meta charset="utf-8"/><title>{_escape(book.title)}</title>'
         f'<meta name="author" content="{_escape(book.author)}"/></head><body>{"".join(chapters)}</body></html>'
@@ -94,6 +106,39 @@ def _tracked(html: str, author: str, date: str) -> str:
     for mark in root.xpath(".//h:span[@class='critic-mark']", namespaces=NS):
         mark.attrib.clear()
         mark.set("class", "mark")  # a highlight without a comment: Word highlights it
+    return etree.tostring(root, encoding="unicode")
+
+
+def _images(html: str, project: Project, unplaced: list[Placed]) -> str:
+    """Each image of the manuscript carried inside the HTML (a data: URL: Pandoc runs sandboxed
+    and reads no file but its input) at its printed size, so Word shows the printed book's
+    figures; a figure's caption stays Word's caption, below it. The printed size is the print
+    PDF's (the next image there with the same pixels: the layout may have shrunk a figure with a
+    long caption, render/floats.py), else the print design's rule (render/images.py)."""
+    root = etree.fromstring(html)
+    manuscript = project.manuscript_dir.resolve()
+    geometry = project.geometry()
+    measure = geometry.width - geometry.inner - geometry.outer
+    block_height = geometry.height - geometry.top - geometry.bottom
+    for img in root.iter(f"{{{XHTML}}}img"):
+        source = (manuscript / img.get("src", "")).resolve()
+        kind = IMAGE_TYPES.get(source.suffix.lower())
+        if not source.is_relative_to(manuscript) or not source.is_file() or kind is None:
+            continue
+        data = source.read_bytes()
+        if kind != "image/svg+xml":
+            with Image.open(io.BytesIO(data)) as picture:
+                pixels = picture.size
+            figure = img.getparent() is not None and etree.QName(img.getparent()).localname == "figure"
+            font_size = float(project.config.print.font_size)
+            width, height = print_size(pixels, measure, block_height, font_size, figure, img.attrib.pop("style", ""))
+            placed = next((p for p in unplaced if p.pixels == pixels), None)
+            if placed is not None:
+                unplaced.remove(placed)
+                width, height = placed.size
+            img.set("width", f"{width / 72:.3f}in")
+            img.set("height", f"{height / 72:.3f}in")
+        img.set("src", f"data:{kind};base64,{base64.b64encode(data).decode('ascii')}")
     return etree.tostring(root, encoding="unicode")
 
 
@@ -148,7 +193,7 @@ def endnotes(docx: bytes, stamp: Stamp) -> bytes:
                 for old, new in RENAMES:
                     data = data.replace(old, new)
             if info.filename == "word/document.xml":
-                data = _sections(data)
+                data = _sections(DATA_URL_NAME.sub(b'descr=""', data))
             if info.filename == "docProps/core.xml":
                 data = re.sub(rb"(<dcterms:(?:created|modified)[^>]*>)[^<]*", lambda m: m[1] + stamp.iso.encode(), data)
             name = info.filename.replace("footnotes.xml", "endnotes.xml")

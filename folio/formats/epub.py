@@ -143,10 +143,19 @@ def epub(project: Project, fragments: list[Fragment], print_pages: list[Page], c
     images = _package_images(trees, project.manuscript_dir)
     href_of = {item.fragment.chapter.id: item.href for item in chapters}
     page_list = [(page, f"{href_of[page.chapter]}#{page.id}") for page in page_targets if page.chapter in href_of]
-    image = cover(project, cover_cache)  # HOOK(press)
+    bibliography = _first_reference_list(trees)
+    image = cover(project, cover_cache)
     # File names without the brackets of "EBGaramond[wght].ttf", which are not allowed in EPUB URLs.
     fonts = {re.sub(r"[^\w.-]", "", face.path.name): face.path for face in font_faces(book.print.font)} if book.epub_fonts else {}
-    context = {"book": book, "chapters": chapters, "page_list": page_list, "cover": image, "fonts": fonts, "images": images}
+    context = {
+        "book": book,
+        "chapters": chapters,
+        "page_list": page_list,
+        "cover": image,
+        "fonts": fonts,
+        "images": images,
+        "bibliography": bibliography,
+    }
     modified = stamp.iso
     files: dict[str, str | bytes] = {
         "META-INF/container.xml": CONTAINER,
@@ -167,6 +176,16 @@ def epub(project: Project, fragments: list[Fragment], print_pages: list[Page], c
     for href, root in trees.items():
         files[f"OEBPS/{href}"] = '<?xml version="1.0" encoding="utf-8"?>\n<!DOCTYPE html>\n' + etree.tostring(root, encoding="unicode")
     return _zip(files, stamp)
+
+
+def _first_reference_list(trees: dict[str, etree._Element]) -> str:
+    """Where the landmarks' "bibliography" entry goes: the book's reference list (`references: book`)
+    or, with a list in each chapter, the first of them, as the notes entry goes to the first notes."""
+    for href, root in trees.items():
+        for section in root.iter(f"{{{XHTML}}}section"):
+            if section.get("role") == "doc-bibliography" and section.get("id"):
+                return f"{href}#{section.get('id')}"
+    return ""
 
 
 def _package_images(trees: dict[str, etree._Element], manuscript: Path) -> list[Image]:

@@ -20,6 +20,7 @@ Grey and CMYK images are left alone (they are allowed everywhere).
 from __future__ import annotations
 
 import io
+import re
 import zlib
 from functools import cache
 from pathlib import Path
@@ -50,6 +51,35 @@ def epub_image(data: bytes, suffix: str) -> bytes:
             smaller = smaller.convert("RGB")
         smaller.save(buffer, kind, **options)
         return buffer.getvalue()
+
+
+PRINT_PPI = 300
+"""An image's natural printed size: its pixels at print resolution (print.css: image-resolution)."""
+
+
+def print_size(
+    pixels: tuple[int, int], measure: float, block_height: float, font_size: float, figure: bool, style: str = ""
+) -> tuple[float, float]:
+    """(width, height) in points at which the print design sets an image, for products that are
+    not laid out by it (the Word copy): templates/print.css's rule, in numbers. Its natural size at
+    300 ppi, or the width or height the author asked for (`style`, as Pandoc writes
+    {width=50%} or {height=1.5in}); never wider than the measure, and in a figure its picture at
+    most 60% of the text block's height less two caption lines; aspect kept."""
+    width, height = pixels[0] * 72 / PRINT_PPI, pixels[1] * 72 / PRINT_PPI
+    scale = 1.0
+    for key, natural, whole in (("width", width, measure), ("height", height, block_height)):
+        asked = re.search(rf"(?<![-\w]){key}:\s*([\d.]+)(%|in|cm|mm|pt|px)", style)
+        if asked:
+            value = float(asked[1]) * (whole / 100 if asked[2] == "%" else UNITS[asked[2]])
+            scale = value / natural
+    scale = min(scale, measure / width)
+    if figure:
+        small = font_size - 1.5
+        scale = min(scale, (block_height * 0.6 - 2 * (small + 3)) / height)
+    return width * scale, height * scale
+
+
+UNITS = {"in": 72.0, "cm": 72 / 2.54, "mm": 72 / 25.4, "pt": 1.0, "px": 0.75}
 
 
 def press_colour(pdf: pikepdf.Pdf, standard: str, cmyk_profile: Path) -> int:

