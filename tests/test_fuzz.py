@@ -184,6 +184,12 @@ def book(draw: st.DrawFn) -> tuple[str, list[str]]:
         ["---\ntitle: One\n---\n\nText [@alpha2020].\n"],
     )
 )
+@example(  # a NUL written as itself in a chapter's front matter once stopped the YAML reader with a traceback
+    (
+        "title: T\nauthor: A\nslug: fuzz\nidentifier: urn:uuid:00000000-0000-4000-8000-00000000f022\nchapters:\n  - chapters/01.md\n",
+        ['---\ntitle: "nul\x00"\n---\n\nText [@alpha2020].\n'],
+    )
+)
 def test_any_manuscript_builds_or_is_refused_cleanly(generated: tuple[str, list[str]]) -> None:
     config, chapters = generated
     with tempfile.TemporaryDirectory(prefix="folio-fuzz-") as folder:

@@ -98,6 +98,10 @@ def parse(text: str, path: Path, first_line: int = 1) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + first_line) if mark else first_line
         raise YamlError(path, line, f"not valid YAML: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:  # a control character written as itself, not escaped
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        line = text[: exc.position].count("\n") + first_line
+        raise YamlError(path, line, f"not valid YAML: control character U+{character:04X} (hint: delete it)") from None
     _shift(data, first_line - 1)
     return data
 
