@@ -56,6 +56,7 @@ WORDS = st.sampled_from(
         "e\u0301\u0302\u0303", "a\u0308\u0308\u0308",  # stacked combining marks
         "zero\u200bwidth", "join\u200dd", "\u200f", "\u200e", "\ufeff", "soft\u00adhyphen",
         "👩\u200d🔬", "🏳️\u200d🌈", "x\u034f",
+        "nul\x00", "esc\x1b[31m", "vt\x0b",  # control characters, pasted from a database or a terminal
         "AT&T", "a<b", "5 > 3", "100%", "C++", "snake_case", "*", "#", "|", "\\", "`",
     ]
 )  # fmt: skip
@@ -134,8 +135,9 @@ def chapter(draw: st.DrawFn, number: int) -> str:
     return f'---\ntitle: "{title}"\nnumber: {number}\n---\n\n' + "\n\n".join(blocks) + "\n"
 
 
-YAML_TEXT = st.one_of(
-    plain.map(lambda t: '"' + t.replace("\\", "/").replace('"', "'") + '"'),
+QUOTED = plain.map(lambda t: '"' + t.replace("\\", "/").replace('"', "'") + '"')
+YAML_TEXT = st.one_of(  # mostly text that builds; now and then a hostile escape
+    *[QUOTED] * 6,
     st.sampled_from(['"A \\ud800 lone surrogate"', '"\\udfff"', '"RTL \\u202e override"', '"tab\\tand\\u0000nul"', "'plain'"]),
 )
 
@@ -173,6 +175,19 @@ def book(draw: st.DrawFn) -> tuple[str, list[str]]:
         'title: "A \\ud800 lone surrogate"\nauthor: A\nslug: fuzz\nidentifier: urn:uuid:00000000-0000-4000-8000-00000000f022\n'
         "chapters:\n  - chapters/01.md\n",
         ["---\ntitle: One\n---\n\nText [@alpha2020].\n"],
+    )
+)
+@example(  # a NUL in book.yaml once reached the EPUB, which EPUBCheck then refused (V001)
+    (
+        'title: T\nsubtitle: "tab\\tand\\u0000nul"\nauthor: A\nslug: fuzz\nidentifier: urn:uuid:00000000-0000-4000-8000-00000000f022\n'
+        "chapters:\n  - chapters/01.md\n",
+        ["---\ntitle: One\n---\n\nText [@alpha2020].\n"],
+    )
+)
+@example(  # a NUL written as itself in a chapter's front matter once stopped the YAML reader with a traceback
+    (
+        "title: T\nauthor: A\nslug: fuzz\nidentifier: urn:uuid:00000000-0000-4000-8000-00000000f022\nchapters:\n  - chapters/01.md\n",
+        ['---\ntitle: "nul\x00"\n---\n\nText [@alpha2020].\n'],
     )
 )
 def test_any_manuscript_builds_or_is_refused_cleanly(generated: tuple[str, list[str]]) -> None:

@@ -109,6 +109,7 @@ CODES = {
     # containment: a build reads only the project (folio/project/contain.py)
     "S001": Code(ERROR, "file outside the project (absolute path, ../, a symbolic link leading out, or a file:// URL)"),
     "S002": Code(ERROR, "remote (http or https) image: an image must be a file inside the project"),
+    "S003": Code(ERROR, "control character that no output can hold (XML forbids it; a terminal may obey it)"),
     # limits: sizes past which a build would hang or exhaust memory (folio/checks/limits.py)
     "Z001": Code(ERROR, "chapter file bigger than the limit (2 MB)"),
     "Z002": Code(ERROR, "table with more rows than the limit (1,000)"),

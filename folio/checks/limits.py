@@ -10,6 +10,8 @@ as a finding on the file and line that crossed it (README.md, "Limits"):
 - Z002: a table of more than 1,000 rows (about 25 printed pages of one table);
 - Z003: an image of more than 40 megapixels (an 8 x 10 in plate at 600 ppi is 29), read from the
   image's header, never decoded (Pillow's decompression-bomb guard stops only at 179).
+
+And S003, a control character in a chapter's text, which no output can hold.
 """
 
 from __future__ import annotations
@@ -17,16 +19,20 @@ from __future__ import annotations
 import re
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PIL import Image
 
 from folio.checks.findings import Finding
 
+if TYPE_CHECKING:
+    from folio.project.manuscript import Chapter
+
 CHAPTER_BYTES = 2 * 1024 * 1024
 TABLE_ROWS = 1000
 IMAGE_PIXELS = 40_000_000
 
-PIPE_ROW = re.compile(r"^[ \t]*\|.*\|?[ \t]*$")
+PIPE_ROW = re.compile(r"^[ \t]*\|.*\|")  # two bars at least: "| a line" alone is a line block, a poem's line
 GRID_RULE = re.compile(r"^[ \t]*\+[-=:+]+\+[ \t]*$")
 RULE_ONLY = re.compile(r"^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]*(\|[ \t]*:?-{3,}:?[ \t]*)*\|?[ \t]*$")
 
@@ -60,6 +66,24 @@ def table_rows(path: Path, text: str, first_line: int = 1) -> list[Finding]:
             message = f"table of {rows:,} rows, more than the limit of {TABLE_ROWS:,}"
             findings.append(Finding("Z002", path, first_line + start, 1, message, hint))
         cells = rules = 0
+    return findings
+
+
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f]")
+"""Characters XML 1.0 forbids (every C0 control but tab and line breaks): a NUL pasted from a
+database export, an escape sequence copied from a terminal. No EPUB, ONIX record or Word file can
+hold them, and Pandoc passes them through."""
+
+
+def control_characters(chapter: Chapter) -> list[Finding]:
+    """S003 for the first control character on each line of the chapter's body."""
+    findings, lines = [], set()
+    for match in CONTROL.finditer(chapter.body):
+        line, col = chapter.position_of(match.start())
+        if line not in lines:
+            lines.add(line)
+            message = f"control character U+{ord(match[0]):04X} in the text"
+            findings.append(Finding("S003", chapter.path, line, col, message, "delete it: no book can print it"))
     return findings
 
 

@@ -264,4 +264,5 @@ def lint_markup(chapter: Chapter, manuscript: Path) -> list[Finding]:
             hint = "scale it down: 300 ppi at its printed size is all print needs"
             findings.append(Finding("Z003", chapter.path, *where, f"{match[2]}: {too_big}", hint))
     findings += limits.table_rows(chapter.path, chapter.masked_body, chapter.body_line)
+    findings += limits.control_characters(chapter)
     return findings

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -60,13 +61,19 @@ def _construct_timestamp_as_text(loader: _Loader, node: yaml.ScalarNode) -> str:
     return str(loader.construct_scalar(node))
 
 
+# Characters no output can hold: YAML's escapes make them ("\ud800", "\0"), but half of a UTF-16
+# pair is no character at all (Python fails on it deep inside whatever writes it out), and XML 1.0
+# (the EPUB, the ONIX record, Word) forbids the control characters but tab and line breaks.
+_NOT_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+
+
 def _construct_text(loader: _Loader, node: yaml.ScalarNode) -> str:
-    # YAML's "\ud800" escape makes half of a UTF-16 pair, which is no character: no file (the EPUB,
-    # the PDF) can hold it, and Python fails on it deep inside whatever writes it out.
     text = str(loader.construct_scalar(node))
-    lone = next((c for c in text if "\ud800" <= c <= "\udfff"), None)
-    if lone is not None:
-        problem = f"'\\u{ord(lone):04x}' is half of a UTF-16 surrogate pair, not a character (hint: write the character itself)"
+    bad = _NOT_TEXT.search(text)
+    if bad:
+        code = f"\\u{ord(bad[0]):04x}"
+        what = "half of a UTF-16 surrogate pair" if "\ud800" <= bad[0] <= "\udfff" else "a control character"
+        problem = f"'{code}' is {what}, not a character a book can hold (hint: write the character itself, or leave it out)"
         raise yaml.constructor.ConstructorError(None, None, problem, node.start_mark)
     return text
 
@@ -91,6 +98,10 @@ def parse(text: str, path: Path, first_line: int = 1) -> Any:
         mark = exc.problem_mark or exc.context_mark
         line = (mark.line + first_line) if mark else first_line
         raise YamlError(path, line, f"not valid YAML: {exc.problem or exc}") from None
+    except yaml.reader.ReaderError as exc:  # a control character written as itself, not escaped
+        character = exc.character if isinstance(exc.character, int) else ord(exc.character)
+        line = text[: exc.position].count("\n") + first_line
+        raise YamlError(path, line, f"not valid YAML: control character U+{character:04X} (hint: delete it)") from None
     _shift(data, first_line - 1)
     return data
 

@@ -94,3 +94,15 @@ def test_an_image_within_the_limit_passes(tmp_path):
     assert limits.image_pixels(tmp_path / "plate.png") is None
     huge_png(tmp_path / "wide.png", 40_001, 1000)
     assert "40 megapixels" in (limits.image_pixels(tmp_path / "wide.png") or "")
+
+
+def test_a_control_character_in_the_text_is_refused_where_it_stands(tmp_path):
+    """A NUL or an escape sequence: XML forbids them, so the EPUB would not parse (it once exited 3)."""
+    chapter = CHAPTER + "\nA NUL \x00 here and an escape \x1b[31m there, \x00 twice.\n\nA tab\tis fine.\n"
+    root = make_book(tmp_path / "book", {"one.md": chapter})
+    out = tmp_path / "out"
+    code, stderr, _ = build(root, out)
+    assert code == 1
+    assert "one.md:7:7: error: S003 control character U+0000 in the text" in stderr
+    assert stderr.count("S003") == 1  # once a line
+    assert not out.exists()
