@@ -524,17 +524,20 @@ class PdfBuilder:
     def close(self) -> None:
         self._closing = True
         self._wanted.set()
+        self._end_worker()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+
+    def _end_worker(self) -> None:
+        """The worker leads its own process group, with the layout processes it forks: all end."""
         process = self._process
         if process and process.poll() is None:
-            # The worker leads its own process group, with the layout processes it forks.
             os.killpg(process.pid, signal.SIGTERM)
             try:
                 process.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 os.killpg(process.pid, signal.SIGKILL)
                 process.wait()
-        if self._thread.is_alive():
-            self._thread.join(timeout=5)
 
     def _loop(self) -> None:
         while True:
@@ -543,11 +546,14 @@ class PdfBuilder:
                 return
             self._wanted.clear()
             version = self._version
-            self._started(version)
-            result = self._build()
-            if self._closing:
-                return
-            self._done(version, result)
+            try:
+                self._started(version)
+                result = self._build()
+                if self._closing:
+                    return
+                self._done(version, result)
+            except Exception as exc:  # never let one failure stop the PDF following the text
+                log.error("folio serve: %s", "".join(traceback.format_exception(exc)))
 
     def _build(self) -> dict[str, Any]:
         try:
@@ -559,11 +565,12 @@ class PdfBuilder:
         except OSError as exc:
             line = ""
             log.info("folio serve: PDF worker: %s", exc)
-        if not line:
-            self._process = None
+        try:
+            result: dict[str, Any] = json.loads(line)
+            return result
+        except ValueError:  # it stopped, or its replies are garbled: the next build starts a new one
+            self._end_worker()
             return {"ok": False, "error": f"the PDF process stopped (its log: {self.log_path})"}
-        result: dict[str, Any] = json.loads(line)
-        return result
 
     @property
     def log_path(self) -> Path:
@@ -594,7 +601,11 @@ def pdf_worker(project_dir: str, out_dir: str) -> None:
     """The worker's loop: a line in, a PDF built, a line of JSON out (its own prints go to stderr)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     os.nice(10)  # the page first: the server and the browser get the cores before the PDF does
-    replies, sys.stdout = sys.stdout, sys.stderr
+    # The replies keep the pipe; anything else written to stdout, by Python or by a C library,
+    # goes to the log instead.
+    replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    os.dup2(2, 1)
+    sys.stdout = sys.stderr
     import weasyprint  # noqa: F401  (imported once, before the first build asks for it)
 
     for _ in sys.stdin:

@@ -297,12 +297,16 @@ def test_the_pdf_follows_in_the_background_its_pages_marked_and_warnings_beside_
         assert abs(aside.evaluate("a => a.getBoundingClientRect().top") - mark_top) < 40
         assert page.locator("#ch01 .folio-notes").count() == 0
 
+        # A worker that died between builds is replaced by the next build.
+        assert served._pdf is not None and served._pdf._process is not None
+        os.killpg(served._pdf._process.pid, signal.SIGKILL)
         before = page.locator(".folio-bar").get_attribute("data-pdf-version")
         edit(book / "manuscript" / "chapters" / "one.md", "Second claim", "A claim the PDF must learn")
         page.wait_for_function(
             "v => { const b = document.querySelector('.folio-bar'); return b.dataset.pdfState === 'built' && b.dataset.pdfVersion !== v; }",
             arg=before,
         )
+        assert page.locator(".folio-bar").get_attribute("data-pdf-state") == "built"
         with pdfplumber.open(pdf) as document:
             assert "A claim the PDF must learn" in " ".join(p.extract_text() for p in document.pages)
         assert page.locator("a.folio-pdf").get_attribute("href") != link
