@@ -136,6 +136,7 @@ def preflight(
                 layout = plumber.pages[number - 1]
                 _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report, one_sided)
                 _check_images(layout, number, report)
+                layout.close()  # a page's glyphs are not kept: memory stays that of one page, whatever the book's length
         _check_image_colour(pdf, report)
     if not report.even:
         report.add(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")

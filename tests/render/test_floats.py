@@ -110,7 +110,12 @@ def test_a_table_wider_than_the_measure_is_set_smaller_until_it_fits(tmp_path):
 
 def test_a_table_too_wide_even_at_8_pt_is_reported(tmp_path):
     root = wide_table_book(tmp_path, 8)
+    # Its glyphs run past the trim, which the preflight fails (T002): the build, which preflights
+    # what it makes, writes nothing (issue 10: the build and the preflight agree)...
     code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(root / "out"), "pdf"])
-    assert code == 0
+    assert code == 1 and "error: T002" in stderr and not (root / "out" / "test-book.pdf").exists()
     assert "warning: L009 table #ch01-tbl-wide is wider than the measure even at 8 pt" in stderr
+    # ... and built anyway (--no-validate), the table is set at the floor.
+    code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(root / "out"), "pdf", "--no-validate"])
+    assert code == 0
     assert table_glyphs(root / "out" / "test-book.pdf")[0] == pytest.approx(8, abs=0.01)
