@@ -16,8 +16,9 @@ from functools import cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from folio import __version__, progress  # HOOK(speed): progress
+from folio import __version__, progress
 from folio.errors import ToolError
+from folio.formats.output import write_atomic
 from folio.text import markup
 
 if TYPE_CHECKING:
@@ -89,11 +90,8 @@ def chapter_to_html(body: str, id_prefix: str, language: str, citeproc: Citeproc
     if cached and cached.is_file():
         return Conversion(cached.read_text(encoding="utf-8"), [])
     output, warnings = run(command, markup.read_html_blocks(markup.strip_liquid(body)))
-    if cached and not warnings:
-        cached.parent.mkdir(parents=True, exist_ok=True)
-        temp = cached.with_suffix(".tmp")
-        temp.write_text(output, encoding="utf-8")
-        temp.replace(cached)
+    if cached and not warnings:  # a temporary file of its own: the preview and a build may convert at once
+        write_atomic(cached, output.encode("utf-8"))
     return Conversion(output, warnings)
 
 
