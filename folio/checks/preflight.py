@@ -14,6 +14,7 @@ import contextlib
 import io
 import json
 import re
+from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -109,12 +110,14 @@ def preflight(
     data: bytes | None = None,
     positions: bool = True,
     one_sided: bool = False,
+    pages: Collection[int] | None = None,
 ) -> Report:
     """Check a PDF for print. trim: (width, height) in points or None; bleed in points; margins: top,
     bottom, inner, outer (the inner on the left of every page if one_sided, else of odd pages).
     `data`: check these bytes, reported as `pdf_path` (the build checks a PDF before writing it).
     `positions=False` leaves out the checks that need each glyph's and image's place on the page
-    (pdfminer reads every content stream: the slow part), for a file whose pages were checked so already."""
+    (pdfminer reads every content stream: the slow part), for a file whose pages were checked so already;
+    `pages` limits them to these page numbers (the build knows the others' findings from its cache)."""
     report = Report(pdf_path)
     source: Path | io.BytesIO = io.BytesIO(data) if data is not None else pdf_path
     try:
@@ -132,7 +135,7 @@ def preflight(
         _check_fonts(pdf, report)
         for number, page in enumerate(pdf.pages, start=1):
             trim_box = _check_boxes(page, number, trim, bleed, report)
-            if plumber is not None:
+            if plumber is not None and (pages is None or number in pages):
                 layout = plumber.pages[number - 1]
                 _check_glyphs(layout, number, trim_box, _box(page.mediabox)[1], margins, report, one_sided)
                 _check_images(layout, number, report)

@@ -334,4 +334,5 @@ def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
     from folio.formats.pdf import preflight_findings
 
     assert inputs.print is not None
-    return preflight_findings(inputs.project, rendered.data, path, bleed=inputs.project.geometry().bleed, print_data=inputs.print.data)
+    bleed, cache = inputs.project.geometry().bleed, inputs.out / ".cache" / "preflight"
+    return preflight_findings(inputs.project, rendered.data, path, bleed=bleed, print_data=inputs.print.data, cache=cache)

@@ -48,3 +48,39 @@ def test_a_book_the_preflight_passes_builds(tmp_path: Path) -> None:
     for name, press in (("test-book.pdf", []), ("test-book-press.pdf", ["--press"])):
         code, report, _ = run_folio(["preflight", str(out / name), "--project", str(root), *press])
         assert code == 0, report
+
+
+def test_the_build_reads_again_only_the_pages_that_changed(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """Where each glyph sits is the slow part of the preflight: a page's findings are kept under a key
+    of what places its glyphs, so the next build reads only pages whose content changed, and a page
+    known to fail still fails from the cache."""
+    import folio.checks.preflight
+
+    read: list[int] = []
+    real = folio.checks.preflight._check_glyphs
+
+    def counting(layout, number, *args, **kwargs):  # type: ignore[no-untyped-def]
+        read.append(number)
+        return real(layout, number, *args, **kwargs)
+
+    monkeypatch.setattr(folio.checks.preflight, "_check_glyphs", counting)
+    root = make_book(tmp_path / "book", {"01.md": CHECKSUM.format(digits=DIGITS)})
+    out = tmp_path / "out"
+    build = ["build", "--project", str(root), "--out", str(out), "pdf", "--jobs", "1"]
+    code, _, stderr = run_folio(build)
+    assert code == 1 and "test-book.pdf:page 5: error: T002" in stderr
+    pages = len(read)
+    assert pages >= 5 and len(list((out / ".cache" / "preflight").glob("*.json"))) == pages
+
+    read.clear()
+    code, _, stderr = run_folio(build)
+    assert code == 1 and "test-book.pdf:page 5: error: T002" in stderr  # known from the cache
+    assert read == []
+
+    chapter = root / "manuscript" / "chapters" / "01.md"
+    chapter.write_text(CHECKSUM.format(digits=DIGITS[:12]), encoding="utf-8")  # the chapter's pages change
+    for entry in sorted((out / ".cache" / "preflight").glob("*.json"))[:1]:
+        entry.write_text("[[", encoding="utf-8")  # a damaged entry is read again, never trusted
+    code, _, stderr = run_folio(build)
+    assert code == 0, stderr
+    assert 5 in read and len(read) < pages  # the title, copyright and contents pages are not read again

@@ -161,7 +161,9 @@ def test_the_press_file_lays_nothing_out(book: Press, tmp_path: Path, monkeypatc
     counts = []
     for formats in (["pdf"], ["pdf", "press"]):
         documents.clear()
-        code, _, stderr = run_folio(["build", "--project", str(book.root), "--out", str(tmp_path / "-".join(formats)), "--jobs", "1", *formats])
+        code, _, stderr = run_folio(
+            ["build", "--project", str(book.root), "--out", str(tmp_path / "-".join(formats)), "--jobs", "1", *formats]
+        )
         assert code == 0, stderr
         counts.append(len(documents))
     assert counts[0] == counts[1] > 0
