@@ -25,7 +25,7 @@ from folio.errors import EXIT_OK, ConfigError, UnreadableFileError
 from folio.project import yamlfile
 from folio.project.config import BOOK_FILE
 from folio.project.manuscript import FRONT_MATTER, mask_code
-from folio.text import pandoc
+from folio.text import dialects, pandoc
 from folio.text.markup import LIQUID
 from folio.tools.new import MAKEFILE, book_yaml
 
@@ -142,8 +142,6 @@ def import_manuscript(
     return result
 
 
-LIQUID_FIGURE = re.compile(r"\{%-?\s*include\s+figure\.html\s+(.*?)-?%\}", re.S)
-LIQUID_ARGUMENT = re.compile(r"(\w+)=(?:\"([^\"]*)\"|'([^']*)')")
 KRAMDOWN_MATH = re.compile(r"\\\\\((.+?)\\\\\)|\\\\\[(.+?)\\\\\]", re.S)
 IMPORT_BLOCKS = ("div", "p", "ul", "ol", "table", "blockquote", "figure", "section", "aside", "dl", "pre", *(f"h{n}" for n in range(1, 7)))
 
@@ -164,35 +162,25 @@ def translate(body: str, source: Path, manuscript: Path, slug: str, result: Impo
 
 
 def _liquid_figures(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int) -> str:
-    masked = mask_code(body)
+    """Jekyll's figure includes as Markdown figures (text/dialects.py reads them, as the build
+    does), each image copied into the project at images/<slug>/; one not found is listed."""
     pieces, last = [], 0
-    for match in LIQUID_FIGURE.finditer(masked):
-        arguments = {m[1]: m[2] if m[2] is not None else m[3] for m in LIQUID_ARGUMENT.finditer(body[match.start(1) : match.end(1)])}
-        filename = arguments.get("filename", "")
-        found = _jekyll_image(source, slug, filename) if filename else None
-        line = body[: match.start()].count("\n") + first_line
-        if found is None:
-            result.not_carried.append(f"line {line}: Liquid figure {filename or '(no filename)'}: image not found; left as it was")
+    for figure in dialects.figures(body, source, stems=(slug,)):
+        if figure.dialect != "jekyll":
             continue
-        relative = Path("images") / found.parent.name / found.name
+        line = body[: figure.start].count("\n") + first_line
+        if figure.image is None:
+            result.not_carried.append(f"line {line}: Liquid figure {figure.name or '(no filename)'}: image not found; left as it was")
+            continue
+        relative = Path("images") / figure.image.parent.name / figure.image.name
         (manuscript / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(found, manuscript / relative)
+        shutil.copyfile(figure.image, manuscript / relative)
         result.copied.append(relative.as_posix())
-        caption = arguments.get("caption", "").strip() or filename  # kept as written, line breaks too
-        pieces += [body[last : match.start()], f"![{caption}]({relative.as_posix()})"]
-        last = match.end()
+        if not (figure.caption or figure.alt):
+            figure.caption = figure.name
+        pieces += [body[last : figure.start], dialects.as_markdown(figure, relative.as_posix())]
+        last = figure.end
     return "".join([*pieces, body[last:]])
-
-
-def _jekyll_image(source: Path, slug: str, filename: str) -> Path | None:
-    """Where Jekyll finds an included figure: images/<page slug>/<filename> at the site's root,
-    some folders above the page."""
-    for folder in [source.parent, *source.parent.parents][:5]:
-        for stem in dict.fromkeys([slug, source.stem]):
-            candidate = folder / "images" / stem / filename
-            if candidate.is_file():
-                return candidate
-    return None
 
 
 def _html_blocks(body: str, result: Imported, first_line: int) -> str:
