@@ -124,5 +124,5 @@ def as_markdown(figure: Figure, path: str) -> str:
     caption = figure.caption or figure.alt
     target = f"<{path}>" if re.search(r"[\s()<>]", path) else path
     alt = figure.alt if figure.alt and figure.alt != caption else ""
-    attributes = "{alt=\"" + alt.replace("\\", "\\\\").replace('"', '\\"') + "\"}" if alt else ""
+    attributes = '{alt="' + alt.replace("\\", "\\\\").replace('"', '\\"') + '"}' if alt else ""
     return f"![{caption}]({target}){attributes}"
