@@ -228,7 +228,7 @@ def test_every_figure_of_the_case_is_printed_and_in_the_epub(built):
 IMPORTS = {
     "poisot-links-species": ("manuscript.md", ["--metadata-file", "metadata.json", "--bibliography", "references.json"], 5, 7),
     "ph-radiocarbon": ("fr/lecons/calibration-radiocarbone-avec-r.md", [], 1, 9),  # Jekyll's figures found in images/<slug>/
-    "aosa-sampler": ("sampler/sampler.markdown", ["--split-level", "2"], 7, 0),  # the bio before the first heading, and 6 sections
+    "aosa-sampler": ("sampler/sampler.markdown", ["--split-level", "2"], 7, 1),  # the bio, 6 sections; \\aosafigure's image
 }
 """Each single-file case: its file, the options it needs, the chapters and images it gives."""
 

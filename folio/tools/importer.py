@@ -22,7 +22,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from folio.errors import EXIT_OK, ConfigError, UnreadableFileError
-from folio.project import yamlfile
+from folio.project import contain, yamlfile
 from folio.project.config import BOOK_FILE
 from folio.project.manuscript import FRONT_MATTER, mask_code
 from folio.text import dialects, pandoc
@@ -149,7 +149,8 @@ IMPORT_BLOCKS = ("div", "p", "ul", "ol", "table", "blockquote", "figure", "secti
 def translate(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int = 1) -> str:
     """Other tools' dialects, turned into the Markdown Folio reads: Jekyll's figure includes into
     figures (their images found as Jekyll finds them, in images/<slug>/), kramdown's \\(math\\)
-    into $math$, and HTML blocks that Folio refuses into Markdown (Pandoc's HTML reader)."""
+    into $math$, AOSA's \\aosafigure into figures, and HTML blocks that Folio refuses into
+    Markdown (Pandoc's HTML reader)."""
     body = _liquid_figures(body, source, manuscript, slug, result, first_line)
     masked = mask_code(body)
     pieces, last = [], 0
@@ -162,20 +163,24 @@ def translate(body: str, source: Path, manuscript: Path, slug: str, result: Impo
 
 
 def _liquid_figures(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int) -> str:
-    """Jekyll's figure includes as Markdown figures (text/dialects.py reads them, as the build
-    does), each image copied into the project at images/<slug>/; one not found is listed."""
+    """Figures in another tool's dialect as Markdown figures (text/dialects.py reads them, as the
+    build does): a Jekyll include's image copied into the project at images/<slug>/, an
+    \\aosafigure's at its path beside the manuscript (the image list copies it); one not found is listed."""
     pieces, last = [], 0
     for figure in dialects.figures(body, source, stems=(slug,)):
-        if figure.dialect != "jekyll":
-            continue
         line = body[: figure.start].count("\n") + first_line
-        if figure.image is None:
-            result.not_carried.append(f"line {line}: Liquid figure {figure.name or '(no filename)'}: image not found; left as it was")
+        what = "Liquid figure" if figure.dialect == "jekyll" else "\\aosafigure"
+        inside = figure.image is not None and contain.inside(figure.image, source.parent)
+        if figure.image is None or (figure.dialect == "aosa" and not inside):
+            result.not_carried.append(f"line {line}: {what} {figure.name or '(no filename)'}: image not found; left as it was")
             continue
-        relative = Path("images") / figure.image.parent.name / figure.image.name
-        (manuscript / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(figure.image, manuscript / relative)
-        result.copied.append(relative.as_posix())
+        if figure.dialect == "aosa":
+            relative = figure.image.resolve().relative_to(source.parent.resolve())
+        else:
+            relative = Path("images") / figure.image.parent.name / figure.image.name
+            (manuscript / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(figure.image, manuscript / relative)
+            result.copied.append(relative.as_posix())
         if not (figure.caption or figure.alt):
             figure.caption = figure.name
         pieces += [body[last : figure.start], dialects.as_markdown(figure, relative.as_posix())]
