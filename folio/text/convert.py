@@ -37,7 +37,7 @@ def convert(
     config = project.config
     prepare = prepare or book_text(project)
     citeproc = citestyle.settings(project)
-    labels, _ = crossref.collect(chapters)
+    labels, _ = crossref.collect(chapters, project.manuscript_dir)  # HOOK(dialects): dialect figures count
     # HOOK(dialects): Jekyll's figure includes and \aosafigure read as Markdown figures (text/dialects.py)
     manuscript = project.manuscript_dir
     texts = {

@@ -13,6 +13,7 @@ from PIL import Image
 
 from folio.checks.book import check_book
 from folio.project.config import load_project
+from folio.text.convert import convert
 from folio.text.dialects import read_figures
 
 from helpers import NS, make_book, normalise, run_folio
@@ -110,3 +111,17 @@ def test_aosafigure_is_read_as_a_figure_when_its_image_is_beside_the_chapter(tmp
     found = [f for f in check_book(load_project(root)).findings if f.code == "R001"]
     assert [(f.line, f.col) for f in found] == [(8, 1)]
     assert "\\aosafigure pics/decay.png dropped: image not found (looked in manuscript/chapters/pics/)" in found[0].message
+
+
+def test_a_reference_counts_the_dialect_figures_before_it(tmp_path):
+    """`@fig:x` names the number its caption prints: a Jekyll figure before it counts (crossref.py)."""
+    body = f"See @fig:second.\n\n{INCLUDE}\n\n![Second](images/one/decay.png){{#fig:second}}\n"
+    root = make_book(tmp_path / "book", {"one.md": HEAD + body}, extra="figures: numbered\n")
+    picture(root / "manuscript" / "images" / "one" / "decay.png")
+    project = load_project(root)
+    (fragment,), _ = convert(project, check_book(project).chapters, None)
+    html = etree.fromstring(f'<div xmlns="http://www.w3.org/1999/xhtml">{fragment.html}</div>')
+    reference = html.xpath("//h:a[contains(@href, 'fig:second')]", namespaces=NS)
+    labels = [" ".join("".join(c.itertext()).split()) for c in html.xpath("//h:figcaption", namespaces=NS)]
+    assert "".join(reference[0].itertext()) == "Figure\u00a01.2"
+    assert labels[0].startswith("Figure 1.1 Figure 1 :") and labels[1] == "Figure 1.2 Second"
