@@ -336,7 +336,13 @@ def _dialect_figures(chapter: Chapter, manuscript: Path) -> tuple[list[tuple[int
     the others a warning that says where the image was looked for (R002, R001), since the build
     drops them. Their spans, which the other checks then skip, and the findings."""
     spans, findings = [], []
-    for figure in dialects.figures(chapter.body, chapter.path, manuscript):
+    found = dialects.figures(chapter.body, chapter.path, manuscript)
+    for start, end, label in dialects.references(chapter.body, [f for f in found if f.image is not None]):
+        spans.append((start, end))
+        message = f"\\aosafigref{{{label}}} read as a link to its figure"
+        hint = "nothing to do; in Markdown, label the figure {#fig:name} and write @fig:name"
+        findings.append(Finding("R020", chapter.path, *_at(chapter, start), message, hint))
+    for figure in found:
         where = _at(chapter, figure.start)
         spans.append((figure.start, figure.end))
         if figure.image is not None:

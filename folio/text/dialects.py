@@ -24,6 +24,9 @@ from folio.project.manuscript import IMAGE_TYPES, mask_code
 JEKYLL_FIGURE = re.compile(r"\{%-?\s*include\s+figure\.html\s+(.*?)-?%\}", re.S)
 LIQUID_ARGUMENT = re.compile(r"(\w+)=(?:\"([^\"]*)\"|'([^']*)')")
 AOSA_FIGURE = re.compile(r"(?<!\\)\\aosafigure(?:\[[^\]\n]*\])?\{([^{}\n]*)\}\{([^{}]*)\}\{([^{}\n]*)\}")
+AOSA_REFERENCE = re.compile(r"(?<!\\)\\aosafigref\{([^{}\n]+)\}")
+ID = re.compile(r"\w[\w.:-]*")
+"""A label that can be a Pandoc id as it is."""
 JEKYLL_LEVELS = 5
 """How many folders up from a page Jekyll's site root may be (images/ is at the root)."""
 
@@ -44,6 +47,8 @@ class Figure:
     """The image file found, or None."""
     looked: list[Path] = field(default_factory=list)
     """Where it was looked for, in order (what the check says when it is not found)."""
+    label: str = ""
+    """The macro's label (\\aosafigure's last argument), the figure's id when it can be one."""
 
     @property
     def what(self) -> str:
@@ -68,7 +73,8 @@ def figures(body: str, source: Path, top: Path | None = None, stems: tuple[str, 
     for match in AOSA_FIGURE.finditer(masked):
         name = body[match.start(1) : match.end(1)].strip()
         caption = " ".join(body[match.start(2) : match.end(2)].split())
-        figure = Figure(match.start(), match.end(), "aosa", name, caption, "")
+        label = body[match.start(3) : match.end(3)].strip()
+        figure = Figure(match.start(), match.end(), "aosa", name, caption, "", label=label if ID.fullmatch(label) else "")
         if name:
             candidate = source.parent / name
             figure.looked = [candidate.parent]
@@ -103,19 +109,29 @@ def _usable(candidate: Path, top: Path | None) -> bool:
 
 def read_figures(body: str, source: Path, manuscript: Path) -> str:
     """The text with each dialect figure whose image is in the manuscript folder written as a
-    Markdown figure (paths are relative to manuscript/). Each keeps its lines, so what follows
-    stays on its line; the rest is left for the markup filter, which drops it (checks/markup.py
-    has warned)."""
-    pieces, last = [], 0
-    for figure in figures(body, source, manuscript):
-        if figure.image is None:
-            continue
+    Markdown figure (paths are relative to manuscript/), and each \\aosafigref to one of them as
+    a link to it whose text is "Figure" (text/figures.py numbers it when figures are numbered).
+    Each keeps its lines, so what follows stays on its line; the rest is left for the markup
+    filter, which drops it (checks/markup.py has warned)."""
+    found = [f for f in figures(body, source, manuscript) if f.image is not None]
+    replacements = []
+    for figure in found:
+        assert figure.image is not None
         original = body[figure.start : figure.end]
         markdown = as_markdown(figure, figure.image.relative_to(manuscript).as_posix())
-        markdown += "\n" * max(0, original.count("\n") - markdown.count("\n"))
-        pieces += [body[last : figure.start], markdown]
-        last = figure.end
+        replacements.append((figure.start, figure.end, markdown + "\n" * max(0, original.count("\n") - markdown.count("\n"))))
+    replacements += [(start, end, f"[Figure](#{label})") for start, end, label in references(body, found)]
+    pieces, last = [], 0
+    for start, end, text in sorted(replacements):
+        pieces += [body[last:start], text]
+        last = end
     return "".join([*pieces, body[last:]])
+
+
+def references(body: str, found: list[Figure]) -> list[tuple[int, int, str]]:
+    """(start, end, label) of each \\aosafigref (outside code) to one of these figures."""
+    labels = {f.label for f in found if f.label}
+    return [(m.start(), m.end(), m[1].strip()) for m in AOSA_REFERENCE.finditer(mask_code(body)) if m[1].strip() in labels]
 
 
 def as_markdown(figure: Figure, path: str) -> str:
@@ -124,5 +140,6 @@ def as_markdown(figure: Figure, path: str) -> str:
     caption = figure.caption or figure.alt
     target = f"<{path}>" if re.search(r"[\s()<>]", path) else path
     alt = figure.alt if figure.alt and figure.alt != caption else ""
-    attributes = '{alt="' + alt.replace("\\", "\\\\").replace('"', '\\"') + '"}' if alt else ""
-    return f"![{caption}]({target}){attributes}"
+    attributes = [f"#{figure.label}"] if figure.label else []
+    attributes += ['alt="' + alt.replace("\\", "\\\\").replace('"', '\\"') + '"'] if alt else []
+    return f"![{caption}]({target})" + ("{" + " ".join(attributes) + "}" if attributes else "")

@@ -101,16 +101,19 @@ def test_the_markdown_figure_keeps_the_lines_and_code_is_left_alone(tmp_path):
 
 
 def test_aosafigure_is_read_as_a_figure_when_its_image_is_beside_the_chapter(tmp_path):
-    body = "Text.\n\n\\aosafigure[180pt]{pics/decay.png}{Damage Distribution}{500l.sampler.damage}\n"
+    body = "Like \\aosafigref{500l.sampler.damage}.\n\n\\aosafigure[180pt]{pics/decay.png}{Damage Distribution}{500l.sampler.damage}\n"
     root = book(tmp_path, body, image="chapters/pics/decay.png")
-    assert findings(root, "R001", "R020") == [("R020", 8, 1)]
+    assert findings(root, "R001", "R020") == [("R020", 6, 6), ("R020", 8, 1)]
     manuscript = root / "manuscript"
     text = read_figures(body, manuscript / "chapters" / "one.md", manuscript)
-    assert text == "Text.\n\n![Damage Distribution](chapters/pics/decay.png)\n"
+    figure = "![Damage Distribution](chapters/pics/decay.png){#500l.sampler.damage}"
+    assert text == f"Like [Figure](#500l.sampler.damage).\n\n{figure}\n"
+    fragment = convert(load_project(root), check_book(load_project(root)).chapters, None)[0][0].html
+    assert '<a href="#ch01-500l.sampler.damage">Figure</a>' in fragment and '<figure id="ch01-500l.sampler.damage">' in fragment
     (manuscript / "chapters" / "pics" / "decay.png").unlink()
     found = [f for f in check_book(load_project(root)).findings if f.code == "R001"]
-    assert [(f.line, f.col) for f in found] == [(8, 1)]
-    assert "\\aosafigure pics/decay.png dropped: image not found (looked in manuscript/chapters/pics/)" in found[0].message
+    assert [(f.line, f.col) for f in found] == [(6, 6), (8, 1)]  # the reference too: its figure is gone
+    assert "\\aosafigure pics/decay.png dropped: image not found (looked in manuscript/chapters/pics/)" in found[1].message
 
 
 def test_a_reference_counts_the_dialect_figures_before_it(tmp_path):
