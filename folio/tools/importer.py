@@ -165,8 +165,9 @@ def translate(body: str, source: Path, manuscript: Path, slug: str, result: Impo
 def _liquid_figures(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int) -> str:
     """Figures in another tool's dialect as Markdown figures (text/dialects.py reads them, as the
     build does): a Jekyll include's image copied into the project at images/<slug>/, an
-    \\aosafigure's at its path beside the manuscript (the image list copies it); one not found is listed."""
-    pieces, last = [], 0
+    \\aosafigure's at its path beside the manuscript (the image list copies it), and each
+    \\aosafigref to it a link; one whose image is not found is listed."""
+    replacements, carried = [], []
     for figure in dialects.figures(body, source, stems=(slug,)):
         line = body[: figure.start].count("\n") + first_line
         what = "Liquid figure" if figure.dialect == "jekyll" else "\\aosafigure"
@@ -183,8 +184,13 @@ def _liquid_figures(body: str, source: Path, manuscript: Path, slug: str, result
             result.copied.append(relative.as_posix())
         if not (figure.caption or figure.alt):
             figure.caption = figure.name
-        pieces += [body[last : figure.start], dialects.as_markdown(figure, relative.as_posix())]
-        last = figure.end
+        carried.append(figure)
+        replacements.append((figure.start, figure.end, dialects.as_markdown(figure, relative.as_posix())))
+    replacements += [(start, end, f"[Figure](#{label})") for start, end, label in dialects.references(body, carried)]
+    pieces, last = [], 0
+    for start, end, text in sorted(replacements):
+        pieces += [body[last:start], text]
+        last = end
     return "".join([*pieces, body[last:]])
 
 
