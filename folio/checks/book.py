@@ -65,7 +65,7 @@ def check_book(project: Project, cache_dir: Path | None = None, *, strict: bool 
     findings += [f for chapter in chapters for f in lint_markup(chapter, project.manuscript_dir)]
     findings += [f for chapter in chapters for f in marks.lint(chapter)]
     findings += headings.lint_book(project, chapters)
-    labels, label_findings = crossref.collect(chapters)
+    labels, label_findings = crossref.collect(chapters, project.manuscript_dir)  # HOOK(dialects): dialect figures count
     findings += label_findings + crossref.check(chapters, labels)
     if not any(f.code == "C007" for f in reference_findings):
         findings += citations.check(cited, references, bool(project.bibliographies))

@@ -100,6 +100,7 @@ CODES = {
     "R004": Code(ERROR, "HTML comment never closed"),
     "R005": Code(ERROR, "HTML element not closed in the paragraph it opens in"),
     "R006": Code(NOTE, "HTML block read as Markdown (paragraphs, lists, emphasis, links): converted, not refused"),
+    "R020": Code(NOTE, "figure in another tool's dialect (Jekyll figure include, \\aosafigure, \\aosafigref) read as Folio's own"),
     # links
     "U001": Code(ERROR, "URL that cannot be made valid"),
     "U002": Code(WARNING, "link to a path, which no reader can follow: dropped, its text kept"),

@@ -6,7 +6,9 @@ fits the element, except in an HTML block (an alert box pasted from a web page) 
 elements that Markdown can say, which the build reads through Pandoc's HTML reader into the
 document (folio/text/markup.py:read_html_blocks) and this check names in a note; raw TeX and
 Jekyll Liquid tags, which only their own tools run, are warnings that say what the build does
-with them; a link whose URL cannot be made valid is an error.
+with them, except the figures written in such a dialect (a Jekyll figure include, \\aosafigure)
+whose image is in the manuscript folder, which the build reads as figures (text/dialects.py) and
+this check names in a note; a link whose URL cannot be made valid is an error.
 Positions are the chapter file's, with code, comments and math blanked so they are not scanned.
 """
 
@@ -14,9 +16,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from folio.checks import limits
 from folio.checks.findings import Finding
+from folio.text import dialects
 from folio.text.urls import is_path, url_problem
 
 if TYPE_CHECKING:
@@ -294,10 +299,14 @@ def readable(masked: str, block: HtmlBlock) -> list[str]:
     return needed
 
 
-def lint(chapter: Chapter) -> list[Finding]:
-    """Every raw HTML tag, raw TeX command, Liquid tag and unusable URL in the chapter."""
+def lint(chapter: Chapter, manuscript: Path | None = None) -> list[Finding]:
+    """Every raw HTML tag, raw TeX command, Liquid tag and unusable URL in the chapter. Figures in
+    another tool's dialect are looked for in `manuscript` (by default the chapter's folder): each
+    whose image is there is read as a figure (a note), the others are dropped (a warning)."""
     masked = chapter.masked_body
-    findings = _unclosed_comment(chapter, masked)
+    spans, findings = _dialect_figures(chapter, manuscript or chapter.path.parent)
+    masked = blank_spans(masked, spans)
+    findings += _unclosed_comment(chapter, masked)
     masked = blank(masked, COMMENT)
     findings += _read_blocks(chapter, masked)
     masked = blank_blocks(masked, [b for b in html_blocks(masked) if readable(masked, b)])
@@ -311,9 +320,65 @@ def lint(chapter: Chapter) -> list[Finding]:
 
 def blank_blocks(text: str, blocks: list[HtmlBlock]) -> str:
     """The text with these blocks blanked, lines and columns kept."""
-    for block in blocks:
-        text = text[: block.start] + re.sub(r"[^\n]", " ", text[block.start : block.end]) + text[block.end :]
+    return blank_spans(text, [(block.start, block.end) for block in blocks])
+
+
+def blank_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """The text with these (start, end) spans blanked, lines and columns kept."""
+    for start, end in spans:
+        text = text[:start] + re.sub(r"[^\n]", " ", text[start:end]) + text[end:]
     return text
+
+
+def _dialect_figures(chapter: Chapter, manuscript: Path) -> tuple[list[tuple[int, int]], list[Finding]]:
+    """Jekyll's figure includes and \\aosafigure macros (text/dialects.py): those whose image is
+    in the manuscript folder, which the build reads as figures, each named in a note (R020); for
+    the others a warning that says where the image was looked for (R002, R001), since the build
+    drops them. Their spans, which the other checks then skip, and the findings."""
+    spans, findings = [], []
+    found = dialects.figures(chapter.body, chapter.path, manuscript)
+    for start, end, label in dialects.references(chapter.body, [f for f in found if f.image is not None]):
+        spans.append((start, end))
+        message = f"\\aosafigref{{{label}}} read as a link to its figure"
+        hint = "nothing to do; in Markdown, label the figure {#fig:name} and write @fig:name"
+        findings.append(Finding("R020", chapter.path, *_at(chapter, start), message, hint))
+    for figure in found:
+        where = _at(chapter, figure.start)
+        spans.append((figure.start, figure.end))
+        if figure.image is not None:
+            shown = figure.image.relative_to(manuscript).as_posix()
+            message = f"{figure.what} read as a figure: ![{_short(figure.caption or figure.alt)}]({shown})"
+            hint = f"nothing to do; in Markdown it is ![caption]({shown})"
+            findings.append(Finding("R020", chapter.path, *where, message, hint))
+            if too_big := limits.image_pixels(figure.image):
+                findings.append(Finding("Z003", chapter.path, *where, f"{shown}: {too_big}", "scale it down"))
+            continue
+        looked = ", ".join(_shown(folder, manuscript) for folder in figure.looked) or "nowhere inside the manuscript folder"
+        if figure.dialect == "aosa":
+            message = f"raw TeX \\aosafigure {figure.name or '(no image)'} dropped: image not found (looked in {looked})"
+            hint = "put the image beside the chapter at that path, or write ![caption](path)"
+            findings.append(Finding("R001", chapter.path, *where, message, hint))
+            continue
+        if not figure.name:
+            message, hint = "Jekyll figure include with no filename= dropped", "write the figure as ![caption](path)"
+        else:
+            message = f"Jekyll figure include {figure.name} dropped: image not found (looked in {looked})"
+            hint = f"put {figure.name} in images/{chapter.path.stem}/ in the manuscript folder, or write ![caption](path)"
+        findings.append(Finding("R002", chapter.path, *where, message, hint))
+    return spans, findings
+
+
+def _shown(path: Path, manuscript: Path) -> str:
+    """A folder as the author knows it: from the manuscript folder's parent (the project)."""
+    try:
+        return path.resolve().relative_to(manuscript.resolve().parent).as_posix() + "/"
+    except ValueError:
+        return str(path)
+
+
+def _short(text: str) -> str:
+    text = " ".join(text.split())
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _read_blocks(chapter: Chapter, masked: str) -> list[Finding]:
@@ -452,11 +517,12 @@ def _tex(chapter: Chapter, masked: str) -> list[Finding]:
 
 
 def _liquid(chapter: Chapter, masked: str) -> list[Finding]:
+    """Liquid tags other than figure includes (those are _dialect_figures')."""
     findings = []
-    for match in LIQUID.finditer(masked):
+    for match in LIQUID.finditer(blank(masked, dialects.JEKYLL_FIGURE)):
         text = " ".join(match[0].split())
         shown = text if len(text) <= 60 else text[:57] + "..."
-        hint = "Folio does not run Jekyll; write the figure as ![caption](path)" if "figure" in text else "Folio does not run Jekyll"
+        hint = "Folio does not run Jekyll"
         findings.append(Finding("R002", chapter.path, *_at(chapter, match.start()), f"Liquid tag {shown} dropped", hint))
     return findings
 

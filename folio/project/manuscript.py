@@ -239,7 +239,7 @@ def lint_markup(chapter: Chapter, manuscript: Path) -> list[Finding]:
     the manuscript folder."""
     from folio.checks import markup  # raw HTML and TeX, Liquid tags and URLs have a module of their own
 
-    findings = markup.lint(chapter)
+    findings = markup.lint(chapter, manuscript)  # HOOK(dialects): figures in other dialects are looked for in manuscript/
     for match in IMAGE.finditer(chapter.masked_body):
         if not match[1].strip():
             hint = "describe the image between the brackets: ![A map of Syria](map.png)"

@@ -18,7 +18,7 @@ from folio.checks.findings import Finding
 from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import FRONT_MATTER, Chapter
-from folio.text import citestyle, critic, crossref, figures, redline
+from folio.text import citestyle, critic, crossref, dialects, figures, redline
 from folio.text.fragment import Fragment, build_fragment
 from folio.text.links import resolve_links
 from folio.text.math import gather_line_breaks, unconverted_math
@@ -37,8 +37,13 @@ def convert(
     config = project.config
     prepare = prepare or book_text(project)
     citeproc = citestyle.settings(project)
-    labels, _ = crossref.collect(chapters)
-    texts = {chapter.path: crossref.rewrite(prepare(chapter), labels, chapter.language) for chapter in chapters}
+    labels, _ = crossref.collect(chapters, project.manuscript_dir)  # HOOK(dialects): dialect figures count
+    # HOOK(dialects): Jekyll's figure includes and \aosafigure read as Markdown figures (text/dialects.py)
+    manuscript = project.manuscript_dir
+    texts = {
+        chapter.path: crossref.rewrite(dialects.read_figures(prepare(chapter), chapter.path, manuscript), labels, chapter.language)
+        for chapter in chapters
+    }
     # An in-text style with one list for the book: every chapter sees every source, in book order.
     keys, preludes = citestyle.preludes(citeproc, [texts[chapter.path] for chapter in chapters])
     lead = dict(zip([chapter.path for chapter in chapters], preludes, strict=True))

@@ -29,10 +29,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from folio.checks.findings import Finding, closest
 from folio.project.manuscript import Chapter, mask_code
+from folio.text import dialects
 from folio.text.words import word
 
 if TYPE_CHECKING:
@@ -91,8 +93,10 @@ def _label(reference: str) -> str:
     return reference[0].lower() + reference[1:]
 
 
-def collect(chapters: list[Chapter]) -> tuple[dict[str, Target], list[Finding]]:
-    """Every label in the book, numbered; a label defined twice is an error (X002)."""
+def collect(chapters: list[Chapter], manuscript: Path | None = None) -> tuple[dict[str, Target], list[Finding]]:
+    """Every label in the book, numbered; a label defined twice is an error (X002). With the
+    manuscript folder, the figures written in another tool's dialect that the build reads as
+    figures (text/dialects.py) are counted too."""
     labels: dict[str, Target] = {}
     findings: list[Finding] = []
     for chapter in chapters:
@@ -109,6 +113,8 @@ def collect(chapters: list[Chapter]) -> tuple[dict[str, Target], list[Finding]]:
                 if kind_of(match[1]) == "figure":
                     unlabelled -= {start for start, end in figures if start <= block.start() < end}
                 events.append((block.start(1) + match.start(1), block.start(), match))
+        if manuscript is not None:  # HOOK(dialects): a Jekyll include or \\aosafigure is a figure too
+            unlabelled |= {f.start for f in dialects.figures(chapter.body, chapter.path, manuscript) if f.image and (f.caption or f.alt)}
         events += [(start, start, None) for start in unlabelled]
         for offset, block_start, labelled in sorted(events, key=lambda event: event[0]):
             if labelled is None:

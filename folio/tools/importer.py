@@ -22,10 +22,10 @@ from typing import Any
 from urllib.parse import unquote
 
 from folio.errors import EXIT_OK, ConfigError, UnreadableFileError
-from folio.project import yamlfile
+from folio.project import contain, yamlfile
 from folio.project.config import BOOK_FILE
 from folio.project.manuscript import FRONT_MATTER, mask_code
-from folio.text import pandoc
+from folio.text import dialects, pandoc
 from folio.text.markup import LIQUID
 from folio.tools.new import MAKEFILE, book_yaml
 
@@ -142,8 +142,6 @@ def import_manuscript(
     return result
 
 
-LIQUID_FIGURE = re.compile(r"\{%-?\s*include\s+figure\.html\s+(.*?)-?%\}", re.S)
-LIQUID_ARGUMENT = re.compile(r"(\w+)=(?:\"([^\"]*)\"|'([^']*)')")
 KRAMDOWN_MATH = re.compile(r"\\\\\((.+?)\\\\\)|\\\\\[(.+?)\\\\\]", re.S)
 IMPORT_BLOCKS = ("div", "p", "ul", "ol", "table", "blockquote", "figure", "section", "aside", "dl", "pre", *(f"h{n}" for n in range(1, 7)))
 
@@ -151,7 +149,8 @@ IMPORT_BLOCKS = ("div", "p", "ul", "ol", "table", "blockquote", "figure", "secti
 def translate(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int = 1) -> str:
     """Other tools' dialects, turned into the Markdown Folio reads: Jekyll's figure includes into
     figures (their images found as Jekyll finds them, in images/<slug>/), kramdown's \\(math\\)
-    into $math$, and HTML blocks that Folio refuses into Markdown (Pandoc's HTML reader)."""
+    into $math$, AOSA's \\aosafigure into figures, and HTML blocks that Folio refuses into
+    Markdown (Pandoc's HTML reader)."""
     body = _liquid_figures(body, source, manuscript, slug, result, first_line)
     masked = mask_code(body)
     pieces, last = [], 0
@@ -164,35 +163,35 @@ def translate(body: str, source: Path, manuscript: Path, slug: str, result: Impo
 
 
 def _liquid_figures(body: str, source: Path, manuscript: Path, slug: str, result: Imported, first_line: int) -> str:
-    masked = mask_code(body)
-    pieces, last = [], 0
-    for match in LIQUID_FIGURE.finditer(masked):
-        arguments = {m[1]: m[2] if m[2] is not None else m[3] for m in LIQUID_ARGUMENT.finditer(body[match.start(1) : match.end(1)])}
-        filename = arguments.get("filename", "")
-        found = _jekyll_image(source, slug, filename) if filename else None
-        line = body[: match.start()].count("\n") + first_line
-        if found is None:
-            result.not_carried.append(f"line {line}: Liquid figure {filename or '(no filename)'}: image not found; left as it was")
+    """Figures in another tool's dialect as Markdown figures (text/dialects.py reads them, as the
+    build does): a Jekyll include's image copied into the project at images/<slug>/, an
+    \\aosafigure's at its path beside the manuscript (the image list copies it), and each
+    \\aosafigref to it a link; one whose image is not found is listed."""
+    replacements, carried = [], []
+    for figure in dialects.figures(body, source, stems=(slug,)):
+        line = body[: figure.start].count("\n") + first_line
+        what = "Liquid figure" if figure.dialect == "jekyll" else "\\aosafigure"
+        inside = figure.image is not None and contain.inside(figure.image, source.parent)
+        if figure.image is None or (figure.dialect == "aosa" and not inside):
+            result.not_carried.append(f"line {line}: {what} {figure.name or '(no filename)'}: image not found; left as it was")
             continue
-        relative = Path("images") / found.parent.name / found.name
-        (manuscript / relative).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(found, manuscript / relative)
-        result.copied.append(relative.as_posix())
-        caption = arguments.get("caption", "").strip() or filename  # kept as written, line breaks too
-        pieces += [body[last : match.start()], f"![{caption}]({relative.as_posix()})"]
-        last = match.end()
+        if figure.dialect == "aosa":
+            relative = figure.image.resolve().relative_to(source.parent.resolve())
+        else:
+            relative = Path("images") / figure.image.parent.name / figure.image.name
+            (manuscript / relative).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(figure.image, manuscript / relative)
+            result.copied.append(relative.as_posix())
+        if not (figure.caption or figure.alt):
+            figure.caption = figure.name
+        carried.append(figure)
+        replacements.append((figure.start, figure.end, dialects.as_markdown(figure, relative.as_posix())))
+    replacements += [(start, end, f"[Figure](#{label})") for start, end, label in dialects.references(body, carried)]
+    pieces, last = [], 0
+    for start, end, text in sorted(replacements):
+        pieces += [body[last:start], text]
+        last = end
     return "".join([*pieces, body[last:]])
-
-
-def _jekyll_image(source: Path, slug: str, filename: str) -> Path | None:
-    """Where Jekyll finds an included figure: images/<page slug>/<filename> at the site's root,
-    some folders above the page."""
-    for folder in [source.parent, *source.parent.parents][:5]:
-        for stem in dict.fromkeys([slug, source.stem]):
-            candidate = folder / "images" / stem / filename
-            if candidate.is_file():
-                return candidate
-    return None
 
 
 def _html_blocks(body: str, result: Imported, first_line: int) -> str:

@@ -142,3 +142,18 @@ def test_other_tools_dialects_become_folios_markdown(tmp_path):
     assert "2 Jekyll Liquid tag(s) such as {% include toc.html %}" in out
     code, _, err = run_folio(["build", "epub", "--project", str(target)])
     assert code == 0, err
+
+
+def test_an_aosa_figure_and_its_reference_become_markdown(tmp_path):
+    """AOSA's \\aosafigure (its image beside the chapter) becomes a figure, copied in; \\aosafigref a link to it."""
+    (tmp_path / "ch" / "pics").mkdir(parents=True)
+    (tmp_path / "ch" / "pics" / "d.png").write_bytes(png())
+    page = tmp_path / "ch" / "ch.markdown"
+    body = "# One\n\nLike \\aosafigref{ch.d}.\n\n\\aosafigure[180pt]{pics/d.png}{A curve}{ch.d}\n\n\\aosafigure{pics/no.png}{Gone}{ch.no}\n"
+    page.write_text(body, encoding="utf-8")
+    code, out, err = run_folio(["import", str(page), str(tmp_path / "p")])
+    assert code == 0, err
+    text = (tmp_path / "p" / "manuscript" / "chapters" / "01-one.md").read_text(encoding="utf-8")
+    assert "Like [Figure](#ch.d).\n\n![A curve](pics/d.png){#ch.d}\n" in text and "\\aosafigure{pics/no.png}" in text
+    assert (tmp_path / "p" / "manuscript" / "pics" / "d.png").is_file()
+    assert "line 7: \\aosafigure pics/no.png: image not found" in out
