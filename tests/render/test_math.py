@@ -10,6 +10,8 @@ from lxml import etree
 from folio.render.fonts import code_face, font_faces, x_height
 from folio.render.math import draw, math_scale, print_math, warm
 
+from helpers import REPO
+
 INLINE = (
     '<p>Text <math display="inline" xmlns="http://www.w3.org/1998/Math/MathML" alttext="x_i^2"><semantics><msubsup><mi>x</mi>'
     '<mi>i</mi><mn>2</mn></msubsup><annotation encoding="application/x-tex">x_i^2</annotation></semantics></math> more.</p>'
@@ -71,3 +73,17 @@ def test_warm_draws_before_the_layout_needs_it():
     assert draw.cache_info().misses == 2
     print_math(INLINE + DISPLAY, "EB Garamond")
     assert draw.cache_info().misses == 2
+
+
+def test_a_chapter_without_formulas_does_not_load_the_math_renderer():
+    """Importing ziamath costs about 0.7 s: a book with no formula never pays it."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from folio.render.math import print_math; "
+        "html = '<p>No formula here.</p>'; assert print_math(html, 'EB Garamond') == html; "
+        "print('ziamath' in sys.modules)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert done.stdout.strip() == "False"
