@@ -48,6 +48,7 @@ from urllib.parse import quote, unquote, urlsplit
 from folio.errors import EXIT_OK, ConfigError, FolioError, ManuscriptError
 from folio.formats.output import write_atomic
 from folio.project.config import BOOK_FILE
+from folio.project.manuscript import IMAGE_TYPES
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000  # folio/cli.py says so in --help
@@ -387,7 +388,6 @@ class Preview:
         """The file a request path names, if the preview serves it: a font of the page, a product
         in the output folder, or an image in the manuscript folder. Else None (a 404)."""
         from folio.formats import REGISTRY
-        from folio.project.manuscript import IMAGE_TYPES
 
         path = safe_path(url_path)
         if path is None:
@@ -769,12 +769,7 @@ CONTENT_TYPES = {
     ".xml": "application/xml",
     ".ttf": "font/ttf",
     ".otf": "font/otf",
-    ".png": "image/png",
-    ".jpg": "image/jpeg",
-    ".jpeg": "image/jpeg",
-    ".gif": "image/gif",
-    ".svg": "image/svg+xml",
-    ".webp": "image/webp",
+    **IMAGE_TYPES,
 }
 
 
