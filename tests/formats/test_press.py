@@ -18,7 +18,7 @@ from folio.formats.press import cmyk_of, press_file
 from folio.project.config import Margins, load_project
 from folio.render.weasy import lay_out
 
-from helpers import link_targets, make_book, outline, page_texts, run_folio
+from helpers import content_streams, link_targets, make_book, outline, page_texts, run_folio
 
 RED_SQUARE = '<svg xmlns="http://www.w3.org/2000/svg" width="200" height="120"><rect width="200" height="120" fill="#d01010"/></svg>'
 
@@ -123,7 +123,7 @@ def test_colours_are_cmyk_greys_black_ink_only(book: Press) -> None:
     """No RGB anywhere; the text in black ink alone; the red SVG through the press profile."""
     fills = set()
     with pikepdf.open(book.press) as pdf:
-        for _, stream in _content_streams(pdf):
+        for _, stream in content_streams(pdf):
             for instruction in pikepdf.parse_content_stream(stream):
                 operator = str(instruction.operator)
                 assert operator not in ("rg", "RG"), "RGB colour in a PDF/X-1a file"
@@ -168,21 +168,3 @@ def test_the_press_file_lays_nothing_out(book: Press, tmp_path: Path, monkeypatc
         counts.append(len(documents))
     assert counts[0] == counts[1] > 0
     assert (tmp_path / "pdf-press" / "test-book-press.pdf").read_bytes() == book.press.read_bytes()  # and the same bytes
-
-
-def _content_streams(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Object]]:
-    """Every page, and every form XObject and tiling pattern drawn from one, once each."""
-    found, seen = [], set()
-
-    def visit(where: str, stream: pikepdf.Object) -> None:
-        found.append((where, stream))
-        resources = stream.get("/Resources", {})
-        for name, child in [*resources.get("/XObject", {}).items(), *resources.get("/Pattern", {}).items()]:
-            drawn = child.get("/Subtype") == "/Form" or child.get("/PatternType") == 1
-            if drawn and child.objgen not in seen:
-                seen.add(child.objgen)
-                visit(f"{where} {name}", child)
-
-    for number, page in enumerate(pdf.pages, start=1):
-        visit(f"page {number}", page)
-    return found
