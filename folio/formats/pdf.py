@@ -11,10 +11,14 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-from collections.abc import Iterator
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from functools import lru_cache
+from functools import cache, lru_cache, partial
 from pathlib import Path
+from typing import Any
 
 from folio import __version__
 from folio.checks.findings import Finding
@@ -46,14 +50,16 @@ def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
     size, I004/I005) and an odd page count (the digital edition may have one; the printer's file
     is made even)."""
     cache = inputs.out / ".cache" / "preflight"
-    return preflight_findings(inputs.project, rendered.data, path, bleed=0.0, print_data=rendered.data, cache=cache)
+    return preflight_findings(
+        inputs.project, rendered.data, path, bleed=0.0, print_data=rendered.data, cache=cache, jobs=inputs.options.jobs
+    )
 
 
 BUILD_OWN = {"I001", "P001"}
 
 
 def preflight_findings(
-    project: Project, data: bytes, path: Path, *, bleed: float, print_data: bytes, cache: Path | None = None
+    project: Project, data: bytes, path: Path, *, bleed: float, print_data: bytes, cache: Path | None = None, jobs: int = 0
 ) -> list[Finding]:
     """The preflight's findings on `data` (a PDF made from the print layout), reported as `path`.
     Where each glyph sits is read once a build, from the print layout (`print_data`): the printer's
@@ -63,19 +69,18 @@ def preflight_findings(
     geometry = project.geometry()
     trim, margins = (geometry.width, geometry.height), Margins(geometry.top, geometry.bottom, geometry.inner, geometry.outer)
     structure = preflight(path, trim=trim, bleed=bleed, margins=margins, data=data, positions=False).findings
-    placed = [replace(f, path=path) for f in _positions(print_data, trim, margins, cache)]
+    placed = [replace(f, path=path) for f in _positions(print_data, trim, margins, cache, jobs)]
     return [f for f in [*structure, *placed] if f.code not in BUILD_OWN]
 
 
 @lru_cache(maxsize=1)
-def _positions(print_data: bytes, trim: tuple[float, float], margins: Margins, cache: Path | None) -> tuple[Finding, ...]:
-    """The glyph findings (T001, T002) on the print layout's pages: pdfminer's reading of every page
-    is the slow part of a preflight (about 0.1 s a page), so it is done once for the PDF and the
+def _positions(print_data: bytes, trim: tuple[float, float], margins: Margins, cache: Path | None, jobs: int) -> tuple[Finding, ...]:
+    """The glyph findings (T001, T002) on the print layout's pages: reading where every glyph sits
+    is the slow part of a preflight (some 10 ms a page), so it is done once for the PDF and the
     printer's file, and only for the pages that changed: each page's findings are kept in `cache`
     (OUT/.cache/preflight) under a key of what places its glyphs (its content, the fonts and forms
-    it draws, its side of the spread, the page design), so an edit reads the pages it moved."""
-    from folio.checks.preflight import preflight
-
+    it draws, its side of the spread, the page design), so an edit reads the pages it moved. Many
+    pages (a cold build) are read side by side in `jobs` processes (0: one per core)."""
     keys = _page_keys(print_data, (trim, margins))
     known: dict[int, list[Finding]] = {}
     for number, key in enumerate(keys, start=1):
@@ -84,13 +89,34 @@ def _positions(print_data: bytes, trim: tuple[float, float], margins: Margins, c
             known[number] = [Finding(code, Path("print.pdf"), 0, 0, message, page=number) for code, message in entry]
     todo = [number for number in range(1, len(keys) + 1) if number not in known]
     if todo:
-        report = preflight(Path("print.pdf"), trim=trim, bleed=0.0, margins=margins, data=print_data, pages=set(todo))
+        found = _read_pages(print_data, trim, margins, todo, jobs or os.cpu_count() or 1)
         for number in todo:
-            known[number] = [f for f in report.findings if f.page == number and f.code in GLYPHS]
+            known[number] = [f for f in found if f.page == number and f.code in GLYPHS]
             if cache:
                 entry_data = json.dumps([[f.code, f.message] for f in known[number]]).encode("utf-8")
                 write_atomic(cache / f"{keys[number - 1]}.json", entry_data)
     return tuple(f for number in sorted(known) for f in known[number])
+
+
+PAGES_A_JOB = 24  # fewer pages than this are read in this process: a worker costs more than it saves
+
+
+def _read_pages(print_data: bytes, trim: tuple[float, float], margins: Margins, pages: list[int], jobs: int) -> list[Finding]:
+    """The preflight's findings on these pages, read in up to `jobs` worker processes."""
+    from folio.checks.preflight import preflight
+
+    read = partial(preflight, Path("print.pdf"), trim=trim, bleed=0.0, margins=margins, data=print_data)
+    workers = min(jobs, len(pages) // PAGES_A_JOB)
+    if workers <= 1:
+        return read(pages=set(pages)).findings
+    shares = [set(pages[i::workers]) for i in range(workers)]  # interleaved: long and short pages alike
+    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
+        reports = list(pool.map(_read_share, [read] * workers, shares))
+    return [f for report in reports for f in report]
+
+
+def _read_share(read: Callable[..., Any], pages: set[int]) -> list[Finding]:
+    return list(read(pages=pages).findings)
 
 
 def _page_keys(data: bytes, design: object) -> list[str]:
@@ -123,7 +149,7 @@ def _page_keys(data: bytes, design: object) -> list[str]:
     keys = []
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
-            hasher = hashlib.sha256(f"{PREFLIGHT_CACHE} {__version__} {number % 2} {design!r}".encode())
+            hasher = hashlib.sha256(f"{PREFLIGHT_CACHE} {__version__} {_checker()} {number % 2} {design!r}".encode())
             contents = page.obj.get("/Contents")
             for stream in contents if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []:
                 hasher.update(stream.read_raw_bytes())
@@ -145,5 +171,15 @@ def _read_entry(path: Path) -> list[list[str]] | None:
     return None
 
 
-PREFLIGHT_CACHE = "1"  # bump when what an entry holds changes
+PREFLIGHT_CACHE = "2"  # bump when what an entry holds changes
+
+
+@cache
+def _checker() -> str:
+    """The preflight's code, hashed: a change to how glyphs are read or judged reads every page again."""
+    from folio.checks import preflight
+
+    return hashlib.sha256(Path(preflight.__file__).read_bytes()).hexdigest()
+
+
 GLYPHS = {"T001", "T002"}

@@ -334,3 +334,22 @@ def test_a_draft_is_checked_against_the_drafts_page_and_passes(tmp_path: Path) -
     assert code == 1 and "G001" in out  # the print trim is not the draft's page
     code, out, _ = run_folio(["preflight", str(book), "--project", str(root), "--json"])
     assert code == 0 and json.loads(out)["design"] == "the print trim (book.yaml print:): 432 x 648 pt (6 x 9 in)"
+
+
+def test_many_pages_are_read_side_by_side_with_the_same_findings(tmp_path: Path) -> None:
+    """A build's preflight reads a long book's pages in worker processes (formats/pdf.py): the
+    findings are those of reading them in one process, page for page."""
+    from folio.formats.pdf import PAGES_A_JOB, _read_pages
+
+    paragraph = "<p>" + "A line of the book that fills its measure and runs on to the next one. " * 12 + "</p>"
+    path = write_html_pdf(tmp_path / "long.pdf", paragraph * 160)
+    data = path.read_bytes()
+    with pikepdf.open(path) as pdf:
+        count = len(pdf.pages)
+    assert count >= 2 * PAGES_A_JOB  # enough for two workers
+    swapped = Margins(MARGINS.top, MARGINS.bottom, inner=MARGINS.outer, outer=MARGINS.inner)  # every line in a margin
+    pages = list(range(1, count + 1))
+    alone = _read_pages(data, TRIM, swapped, pages, jobs=1)
+    side_by_side = _read_pages(data, TRIM, swapped, pages, jobs=2)
+    assert {f.page for f in alone} == set(pages)
+    assert sorted((f.page, f.code, f.message) for f in side_by_side) == sorted((f.page, f.code, f.message) for f in alone)
