@@ -20,6 +20,7 @@ made what a printer expects:
 
 from __future__ import annotations
 
+import hashlib
 import io
 import uuid
 from functools import cache
@@ -31,6 +32,7 @@ from PIL import Image, ImageCms
 
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
+from folio.formats.output import write_atomic
 from folio.project.config import PageGeometry, Project
 from folio.render import images
 from folio.render.layout import Page
@@ -58,15 +60,16 @@ def render(inputs: Inputs) -> Rendered:
     laid = inputs.print
     assert laid is not None
     geometry = inputs.project.geometry()
-    data = press_file(laid.data, inputs.project)
+    data = press_file(laid.data, inputs.project, inputs.out / ".cache" / "press")
     pages = list(laid.pages)
     if len(pages) % 2:
         pages.append(Page(len(pages) + 1, None))  # the blank page press_file adds
     return Rendered(data, pages, geometry, list(laid.warnings), list(laid.findings))
 
 
-def press_file(print_pdf: bytes, project: Project) -> bytes:
-    """The print PDF's pages made a printer's file for this project's press settings."""
+def press_file(print_pdf: bytes, project: Project, cache: Path | None = None) -> bytes:
+    """The print PDF's pages made a printer's file for this project's press settings. `cache`
+    (OUT/.cache/press) keeps each page's content as converted, so an edit converts the pages it changed."""
     settings = project.config.print
     geometry = project.geometry()
     profile = Path(settings.cmyk_profile)
@@ -76,8 +79,10 @@ def press_file(print_pdf: bytes, project: Project) -> bytes:
         _untag(pdf)
         converted: set[tuple[int, int]] = set()
         marks = _marks_form(pdf, geometry)
+        contents = _Contents(cache, profile)
         for page in pdf.pages:
-            _place_on_sheet(pdf, page, geometry, marks, profile, converted)
+            _place_on_sheet(pdf, page, geometry, marks, contents, converted)
+        contents.forget_the_rest()
         images.press_colour(pdf, settings.press_standard, profile)
         _declare_pdfx(pdf, project)
         out = io.BytesIO()
@@ -108,7 +113,7 @@ def _add_blank_page(pdf: pikepdf.Pdf) -> None:
 
 
 def _place_on_sheet(
-    pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry, marks: Any, profile: Path, converted: set[tuple[int, int]]
+    pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry, marks: Any, contents: _Contents, converted: set[tuple[int, int]]
 ) -> None:
     """The page on its sheet: boxes, its content in CMYK clipped to the bleed, the marks on top."""
     x0, y0, x1, y1 = (float(v) for v in page.trimbox)
@@ -122,8 +127,7 @@ def _place_on_sheet(
     resources = page.obj.get("/Resources")
     if not isinstance(resources, pikepdf.Dictionary):
         resources = page.obj.Resources = pikepdf.Dictionary()
-    _convert_resources(resources, profile, converted)
-    content = _cmyk(pikepdf.parse_content_stream(page), profile)
+    _convert_resources(resources, contents.profile, converted)
     clip = [
         _op("q"),
         _op("re", x0 - bleed, y0 - bleed, x1 - x0 + 2 * bleed, y1 - y0 + 2 * bleed),
@@ -133,8 +137,54 @@ def _place_on_sheet(
     if "/XObject" not in resources:
         resources.XObject = pikepdf.Dictionary()
     resources.XObject[MARKS] = marks  # pages may share one resource dictionary: the same form for all
-    drawn = [*clip, *content, _op("Q"), _op("q"), _op("Do", MARKS), _op("Q")]
-    page.obj.Contents = pdf.make_stream(pikepdf.unparse_content_stream(drawn))
+    after = [_op("Q"), _op("q"), _op("Do", MARKS), _op("Q")]
+    drawn = [pikepdf.unparse_content_stream(clip), contents.converted(page), pikepdf.unparse_content_stream(after)]
+    page.obj.Contents = pdf.make_stream(b"\n".join(part for part in drawn if part))
+
+
+@cache
+def _converter_key(profile: Path) -> str:
+    """What converts a content stream: this module's code and the profile (by its size and time)."""
+    stat = profile.stat() if profile.is_file() else None
+    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
+    return f"{code}\n{profile}\n{stat and (stat.st_size, stat.st_mtime_ns)}\n"
+
+
+class _Contents:
+    """Pages' content streams in CMYK, kept in `cache` (a file per page, named by a hash of the
+    content as laid out, of the profile and of this code) when there is one: reading and writing a
+    content stream again is most of the printer's file's time. Each file starts with the sha256 of
+    the rest: one that does not match is made again, never used."""
+
+    def __init__(self, cache: Path | None, profile: Path):
+        self.cache, self.profile = cache, profile
+        self.used: set[str] = set()
+
+    def converted(self, page: pikepdf.Page) -> bytes:
+        found = page.obj.get("/Contents")
+        streams = list(found) if isinstance(found, pikepdf.Array) else [found] if found is not None else []
+        digest = hashlib.sha256(_converter_key(self.profile).encode())
+        for stream in streams:
+            digest.update(stream.read_bytes() + b"\n")
+        name = f"{digest.hexdigest()}.content"
+        self.used.add(name)
+        if self.cache is not None:
+            try:
+                entry = (self.cache / name).read_bytes()
+            except OSError:
+                entry = b""
+            if len(entry) >= 32 and hashlib.sha256(entry[32:]).digest() == entry[:32]:
+                return entry[32:]
+        data = pikepdf.unparse_content_stream(_cmyk(pikepdf.parse_content_stream(page), self.profile))
+        if self.cache is not None:
+            write_atomic(self.cache / name, hashlib.sha256(data).digest() + data)
+        return data
+
+    def forget_the_rest(self) -> None:
+        """Only this book's pages are kept."""
+        for entry in self.cache.glob("*.content") if self.cache is not None and self.cache.is_dir() else []:
+            if entry.name not in self.used:
+                entry.unlink(missing_ok=True)
 
 
 def _marks_form(pdf: pikepdf.Pdf, geometry: PageGeometry) -> pikepdf.Stream:
@@ -335,4 +385,5 @@ def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
 
     assert inputs.print is not None
     bleed, cache = inputs.project.geometry().bleed, inputs.out / ".cache" / "preflight"
-    return preflight_findings(inputs.project, rendered.data, path, bleed=bleed, print_data=inputs.print.data, cache=cache)
+    print_data, jobs = inputs.print.data, inputs.options.jobs
+    return preflight_findings(inputs.project, rendered.data, path, bleed=bleed, print_data=print_data, cache=cache, jobs=jobs)

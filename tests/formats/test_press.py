@@ -168,3 +168,22 @@ def test_the_press_file_lays_nothing_out(book: Press, tmp_path: Path, monkeypatc
         counts.append(len(documents))
     assert counts[0] == counts[1] > 0
     assert (tmp_path / "pdf-press" / "test-book-press.pdf").read_bytes() == book.press.read_bytes()  # and the same bytes
+
+
+def test_the_converted_pages_are_kept_and_a_damaged_one_is_made_again(book: Press, tmp_path: Path) -> None:
+    """The press file's pages are converted once (OUT/.cache/press); the file made from the cache is
+    the same, byte for byte, and a cache entry that does not match its checksum is not used."""
+    project = load_project(book.root)
+    print_pdf = book.pdf.read_bytes()
+    cache = tmp_path / "press-cache"
+    first = press_file(print_pdf, project, cache)
+    entries = sorted(cache.glob("*.content"))
+    assert entries and first == press_file(print_pdf, project) == book.press.read_bytes()
+    damaged = entries[0]
+    data = damaged.read_bytes()
+    damaged.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit of the content changed
+    assert press_file(print_pdf, project, cache) == first
+    assert damaged.read_bytes() == data  # made again
+    (cache / "stale.content").write_bytes(b"from a page the book no longer has")
+    press_file(print_pdf, project, cache)
+    assert sorted(cache.glob("*.content")) == entries  # only this book's pages are kept
