@@ -134,7 +134,7 @@ def instance_at_default_cheaply() -> None:
     real_glyph = instancer._instantiateGvarGlyph
 
     def instantiate_glyph(name: str, glyf: Any, gvar: Any, *args: Any, **options: Any) -> None:
-        if glyf[name].numberOfContours == 0 and not gvar.variations.get(name):
+        if not gvar.variations.get(name) and _empty(glyf, name):
             gvar.variations.pop(name, None)  # as the instancer leaves a glyph with no variations left
             return
         real_glyph(name, glyf, gvar, *args, **options)
@@ -162,17 +162,42 @@ def instance_at_default_cheaply() -> None:
     weasy_fonts.instantiateVariableFont = instantiate
 
 
+def _empty(glyf: Any, name: str) -> bool:
+    """A glyph with no outline, read from its bytes where it has not been decoded (decoding each of
+    the thousands of slots a subset keeps is what made the instancer slow)."""
+    raw = glyf.glyphs.get(name)
+    if raw is not None and hasattr(raw, "data"):
+        return len(raw.data) < 2 or raw.data[:2] == b"\x00\x00"
+    return bool(glyf[name].numberOfContours == 0)
+
+
 def _mark_overlaps(font: Any) -> None:
     """What the instancer also does: flag every outline as one whose contours may overlap (a
-    variable font's do), so that rasterisers (FreeType) render them as they render the instancer's."""
+    variable font's do), so that rasterisers (FreeType) render them as they render the instancer's.
+    The flag is set in each glyph's bytes (its first point's or first component's flags), so no
+    glyph is decoded and compiled again: that would cost more than the rest of the embedding."""
     from fontTools.ttLib.tables._g_l_y_f import OVERLAP_COMPOUND, flagOverlapSimple
 
     glyf = font["glyf"]
     for name, raw in glyf.glyphs.items():
-        if not hasattr(raw, "data"):
-            continue  # an empty slot (a subset keeps every glyph id): left as it is, and not compiled again
-        glyph = glyf[name]
-        if glyph.isComposite():
-            glyph.components[0].flags |= OVERLAP_COMPOUND
-        elif glyph.numberOfContours > 0:
-            glyph.flags[0] |= flagOverlapSimple
+        data = getattr(raw, "data", None)
+        if data is None:
+            glyph = glyf[name]  # already decoded (or an empty slot, which has no flags)
+            if glyph.numberOfContours == 0:
+                continue
+            if glyph.isComposite():
+                glyph.components[0].flags |= OVERLAP_COMPOUND
+            else:
+                glyph.flags[0] |= flagOverlapSimple
+            continue
+        if len(data) < 12:
+            continue  # an empty slot (a subset keeps every glyph id)
+        contours = int.from_bytes(data[:2], "big", signed=True)
+        if contours < 0:
+            at, flag = 10, OVERLAP_COMPOUND  # the first component's flags, two bytes
+            value = int.from_bytes(data[at : at + 2], "big") | flag
+            raw.data = data[:at] + value.to_bytes(2, "big") + data[at + 2 :]
+        elif contours > 0:
+            instructions = int.from_bytes(data[10 + 2 * contours : 12 + 2 * contours], "big")
+            at = 12 + 2 * contours + instructions  # the first point's flags, one byte
+            raw.data = data[:at] + bytes([data[at] | flagOverlapSimple]) + data[at + 1 :]

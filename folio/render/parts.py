@@ -426,7 +426,8 @@ VOID = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "met
 
 
 class _TopLevel(HTMLParser):
-    """Where the body starts and ends, and each top-level element of the body: (start, end, classes)."""
+    """Where the body starts and ends, each top-level element of the body, and each element directly
+    inside one of class `mainmatter`: (start, end, classes). One pass over the book."""
 
     def __init__(self, html: str):
         super().__init__(convert_charrefs=True)
@@ -436,12 +437,24 @@ class _TopLevel(HTMLParser):
         self.body_open = -1
         self.depth = 0
         self.children: list[tuple[int, int, list[str]]] = []
+        self.inner: dict[int, list[tuple[int, int, list[str]]]] = {}
+        """For each top-level `mainmatter` element (by its start), the elements directly inside it."""
         self.feed(html)
         self.close()
 
     def _offset(self) -> int:
         line, column = self.getpos()
         return self.lines[line - 1] + column
+
+    def _open(self, start: int, attrs: list[tuple[str, str | None]]) -> None:
+        """An element starts at this depth: note it if it is one we keep."""
+        classes = (dict(attrs).get("class") or "").split()
+        if self.depth == 0:
+            self.children.append((start, -1, classes))
+            if "mainmatter" in classes:
+                self.inner[start] = []
+        elif self.depth == 1 and self.children[-1][0] in self.inner:
+            self.inner[self.children[-1][0]].append((start, -1, classes))
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         start = self._offset()
@@ -450,11 +463,9 @@ class _TopLevel(HTMLParser):
             return
         if self.body_open < 0 or self.body is not None:
             return
-        if self.depth == 0:
-            classes = (dict(attrs).get("class") or "").split()
-            self.children.append((start, -1, classes))
+        self._open(start, attrs)
         if tag in VOID:
-            self._close_child(start + len(self.get_starttag_text() or ""))
+            self._close(start + len(self.get_starttag_text() or ""))
         else:
             self.depth += 1
 
@@ -462,9 +473,8 @@ class _TopLevel(HTMLParser):
         start = self._offset()
         if self.body_open < 0 or self.body is not None:
             return
-        if self.depth == 0:
-            self.children.append((start, -1, (dict(attrs).get("class") or "").split()))
-        self._close_child(start + len(self.get_starttag_text() or ""))
+        self._open(start, attrs)
+        self._close(start + len(self.get_starttag_text() or ""))
 
     def handle_endtag(self, tag: str) -> None:
         start = self._offset()
@@ -476,12 +486,19 @@ class _TopLevel(HTMLParser):
         if tag in VOID:
             return
         self.depth -= 1
-        self._close_child(self.html.index(">", start) + 1)
+        self._close(self.html.index(">", start) + 1)
 
-    def _close_child(self, end: int) -> None:
-        if self.depth == 0 and self.children and self.children[-1][1] < 0:
-            start, _, classes = self.children[-1]
-            self.children[-1] = (start, end, classes)
+    def _close(self, end: int) -> None:
+        """The element open at the current depth ends at `end`."""
+        if self.depth == 0:
+            elements = self.children
+        elif self.depth == 1 and self.children and self.children[-1][0] in self.inner:
+            elements = self.inner[self.children[-1][0]]
+        else:
+            return
+        if elements and elements[-1][1] < 0:
+            start, _, classes = elements[-1]
+            elements[-1] = (start, end, classes)
 
 
 def split_parts(html: str) -> list[Part]:
@@ -490,7 +507,8 @@ def split_parts(html: str) -> list[Part]:
     of `.mainmatter` in a `.mainmatter` element of its own. What follows a chapter up to the next
     one (back matter Folio makes) goes with it."""
     parsed = _TopLevel(html)
-    if parsed.body is None or any(end < 0 for _, end, _ in parsed.children):
+    elements = [*parsed.children, *itertools.chain.from_iterable(parsed.inner.values())]
+    if parsed.body is None or any(end < 0 for _, end, _ in elements):
         raise ValueError("the book's HTML has no closed <body> or an element left open")
     body_start, body_end = parsed.body
     bodies: list[tuple[str, bool, bool]] = []  # (the part's body, opens on a recto, in the main matter)
@@ -500,7 +518,7 @@ def split_parts(html: str) -> list[Part]:
             bodies.append((html[cut:start], recto, False))
             open_tag = html[start : html.index(">", start) + 1]
             inner_start, inner_end = start + len(open_tag), html.rindex("</", start, end)
-            cuts = [a for a, _, inner in _children(html, inner_start, inner_end) if "chapter" in inner][1:]
+            cuts = [a for a, _, inner in parsed.inner[start] if "chapter" in inner][1:]
             for a, b in itertools.pairwise([inner_start, *cuts, inner_end]):
                 bodies.append((open_tag + html[a:b] + html[inner_end:end], True, True))
             cut, after_main = end, True  # what follows the main matter goes with its last chapter
@@ -521,14 +539,6 @@ def split_parts(html: str) -> list[Part]:
         contents = 'role="doc-toc"' in body
         parts.append(Part(head + _links_across(body) + tail, bool(opens_recto), main, chapters, contents))
     return parts
-
-
-def _children(html: str, start: int, end: int) -> list[tuple[int, int, list[str]]]:
-    """The elements directly inside html[start:end], as (start, end, classes)."""
-    wrapper = "<body>"
-    parsed = _TopLevel(wrapper + html[start:end] + "</body>")
-    shift = start - len(wrapper)
-    return [(a + shift, b + shift, classes) for a, b, classes in parsed.children]
 
 
 START_TAG = re.compile(r"<[a-zA-Z][^>]*>")
