@@ -16,12 +16,15 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from multiprocessing.util import Finalize
 from pathlib import Path
+from shutil import rmtree
 from typing import Any
 from urllib.parse import unquote, urlparse
 
 import weasyprint
 from weasyprint.formatting_structure import boxes
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from folio.errors import ConfigError
@@ -72,7 +75,8 @@ def trial(html: str, *, allowed: list[Path], base_url: str | None = None, hint: 
     """Lay `html` out, to look at (render/floats.py reads its boxes) and, if it stays, to write."""
     with _captured_warnings() as warnings:
         try:
-            document = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ProjectFetcher(allowed)).render()
+            html_doc = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ProjectFetcher(allowed))
+            document = html_doc.render(font_config=_Fonts())
         except FatalURLFetchingError as exc:
             raise _refused(exc, hint) from None
     return Trial(document, warnings)
@@ -88,6 +92,19 @@ def write(laid: Trial, *, variant: str | None = None, space_width: float | None 
             raise _refused(exc, hint) from None
     pages = read_pages(laid.document, space_width) if space_width is not None else []
     return Laid(bytes(data), pages, laid.warnings + warnings)
+
+
+class _Fonts(FontConfiguration):  # type: ignore[misc]
+    """WeasyPrint's font configuration, whose folder of @font-face files (a few MB in the system's
+    temporary folder) is removed when the process ends too: WeasyPrint removes it only when the
+    configuration is collected, which a layout worker's exit skips, leaving a folder a build."""
+
+    def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> Any:
+        fresh = self._folder is None
+        added = super().add_font_face(rule_descriptors, url_fetcher)
+        if fresh and self._folder is not None:
+            Finalize(self, rmtree, args=(self._folder,), kwargs={"ignore_errors": True}, exitpriority=0)
+        return added
 
 
 def _refused(exc: FatalURLFetchingError, hint: str) -> ConfigError:

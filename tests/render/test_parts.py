@@ -3,8 +3,11 @@ cache: the same book as the single pass, and only what changed is laid out again
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pikepdf
@@ -278,3 +281,17 @@ def test_the_build_lays_out_the_print_pdf_by_parts_from_the_cache(tmp_path: Path
     single = single_pass(project, check_book(project, tmp_path / ".cache").fragments)
     (tmp_path / "single.pdf").write_bytes(single.data)
     assert page_texts(out / "test-book.pdf") == page_texts(tmp_path / "single.pdf")
+
+
+def test_the_layout_workers_leave_nothing_in_the_temporary_folder(tmp_path: Path):
+    """WeasyPrint keeps @font-face files in a folder of the system's temporary folder that it
+    removes only when its font configuration is collected; a layout worker ends without that,
+    and every build left its fonts behind (some 2 MB a worker)."""
+    root = make_book(tmp_path, {"one.md": CHAPTER_ONE, "two.md": CHAPTER_TWO, "three.md": THIRD})
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(root), "--out", str(tmp_path / "out"), "--jobs", "2", "--quiet"]
+    done = subprocess.run(command, env={**os.environ, "TMPDIR": str(temporary)}, capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+    assert (tmp_path / "out" / "test-book.pdf").is_file()
+    assert [p.name for p in temporary.iterdir() if p.name.startswith("weasyprint-")] == []
