@@ -56,6 +56,9 @@ POLL = 0.1
 """Seconds between two looks at the files: well under the second an edit may take to show."""
 SETTLE = 0.05
 """An editor may write a file in more than one step: wait until two looks agree."""
+WAKE = 0.25
+"""Seconds the main thread sleeps at a time: Python runs a signal's handler in the main thread, at
+its next instruction, so Ctrl-C takes at most this long even when another thread received it."""
 KEEP_ALIVE = 15.0
 """Seconds between comments on an idle event stream, so that a closed page is noticed."""
 
@@ -71,8 +74,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         url = preview.start()
         print(f"Folio preview of {preview.title}: {url}  (Ctrl-C stops it)", flush=True)
-        while True:
-            time.sleep(3600)
+        while True:  # short sleeps: a signal the kernel hands to another thread does not wake this one
+            time.sleep(WAKE)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C does not break off the stopping
         print("\nfolio serve: stopped", flush=True)
