@@ -105,9 +105,10 @@ fuzz: | $(READY)
 	FOLIO_FUZZ_EXAMPLES=200 $(BIN)/pytest -q tests/test_fuzz.py --hypothesis-show-statistics
 
 # Speed and memory on books of 1 to 160 chapters, beside the naive Pandoc + WeasyPrint pipeline
-# (folio bench; `make bench CHAPTERS=1,10` for a quick run). Writes $(OUT)/bench.json.
+# and the preview's waits in Chromium (folio bench; `make bench CHAPTERS=1,10` for a quick run).
+# Writes $(OUT)/bench.json.
 CHAPTERS ?= 1,10,40,160
-bench: | $(READY)
+bench: | $(READY) $(NODE_READY)
 	$(FOLIO) bench --project . --chapters $(CHAPTERS) --out $(OUT)/bench.json
 
 clean:

@@ -9,7 +9,10 @@ bibliography. Then, each in a fresh process:
 - `folio build pdf` from cold (no output, no cache): the print PDF and, as the repository's book
   asks, the printer's file; again with nothing changed; again after one sentence changed in one
   chapter;
-- `folio build` (every default format) from cold, and again with nothing changed.
+- `folio build` (every default format) from cold, and again with nothing changed;
+- `folio serve` on the built book, in Debian's Chromium: save -> the page shows the edit, and
+  save -> the page links the PDF that holds it (serve.py's measure_preview; its own runs, at
+  least three, whose median is shown; the memory of a preview is not sampled).
 Each row gives seconds (the median of --runs), pages of its PDF, seconds per page, the peak memory
 of the whole process tree (sampled from /proc: the sum of the processes' RSS, which counts pages
 that forked workers share once per worker, and their PSS, which shares them out), and the ratios
@@ -125,10 +128,27 @@ def bench_book(project: Path, chapter: Path, size: int, runs: int) -> list[Row]:
         row("folio build pdf, one sentence changed", [*folio_cmd, "pdf"], pdf, lambda: change_one_sentence(edited))
         row("folio build (everything), cold", folio_cmd, pdf, cold)
         row("folio build (everything), nothing changed", folio_cmd, pdf)
+        rows.extend(preview_rows(root, size, runs))
         for r in rows:
             r.x_baseline = round(r.seconds / base.seconds, 3) if base.seconds else 0.0
             r.x_baseline_per_page = round(r.per_page / base.per_page, 3) if base.per_page and r.per_page else 0.0
         return rows
+
+
+PREVIEW_PAGE = "folio serve: save -> the page shows it"
+PREVIEW_PDF = "folio serve: save -> its PDF linked"
+
+
+def preview_rows(root: Path, size: int, runs: int) -> list[Row]:
+    """The preview's two waits on this book, in a real browser, from the build's warm cache."""
+    from folio.tools.serve import measure_preview
+
+    figures = measure_preview(root, max(runs, 3))
+    rows = []
+    for what, key in ((PREVIEW_PAGE, "html_seconds"), (PREVIEW_PDF, "pdf_seconds")):
+        rows.append(Row(size, what, figures[key], figures["pages"], 0.0, 0.0))
+        print(f"{size:4d} chapters  {what:44} {figures[key]:8.2f} s", file=sys.stderr, flush=True)
+    return rows
 
 
 def make_book(root: Path, project: Path, chapter: Path, size: int) -> list[Path]:
@@ -279,10 +299,14 @@ def table(rows: list[Row]) -> str:
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r.chapters:8d}  {r.what:44} {r.seconds:8.2f} {r.pages:6d} {r.per_page:7.3f} {r.peak_rss_mb:7.0f} {r.peak_pss_mb:7.0f}"
+            f"{r.chapters:8d}  {r.what:44} {r.seconds:8.2f} {r.pages:6d} {r.per_page:7.3f} {_mb(r.peak_rss_mb)} {_mb(r.peak_pss_mb)}"
             f" {r.x_baseline:7.2f} {r.x_baseline_per_page:8.2f}"
         )
     return "\n".join(lines)
+
+
+def _mb(value: float) -> str:
+    return f"{value:7.0f}" if value else f"{'-':>7}"  # a preview's memory is not sampled
 
 
 def targets(rows: list[Row]) -> dict[str, str]:
@@ -307,6 +331,11 @@ def targets(rows: list[Row]) -> dict[str, str]:
     big = get(160, "folio build (everything), cold")
     if everything and big:
         verdicts["peak memory at 160 chapters <= 1.2 x at 40 (RSS)"] = _verdict(big.peak_rss_mb / everything.peak_rss_mb, 1.2)
+    for what, limit in ((PREVIEW_PAGE, 1.0), (PREVIEW_PDF, 2.0)):  # whatever the book's length: every size measured
+        measured = [r for r in rows if r.what == what]
+        if measured:
+            worst = max(measured, key=lambda r: r.seconds)
+            verdicts[f"{what} < {limit:g} s (slowest: {worst.chapters} chapters)"] = _verdict(worst.seconds, limit, "s")
     return verdicts
 
 

@@ -806,7 +806,7 @@ def measure_preview(project_dir: Path, runs: int = 3, *, pdf: bool = True, timeo
     project = load_project(project_dir)
     chapter = project.chapter_paths[len(project.chapter_paths) // 2]
     original = chapter.read_text(encoding="utf-8")
-    preview = Preview(project_dir, pdf=pdf)
+    preview = Preview(project_dir, pdf=pdf, port=0)  # any free port: the bench must not depend on 8000 being free
     started = time.perf_counter()
     url = preview.start()
     first_page = time.perf_counter() - started

@@ -77,3 +77,17 @@ def test_bad_chapter_counts_are_refused(tmp_path):
     code, _, err = run_folio(["bench", "--project", str(REPO), "--chapters", "1,x", "--out", str(tmp_path / "b.json")])
     assert code == 2 and "--chapters '1,x'" in err
     assert not (tmp_path / "b.json").exists()
+
+
+def test_the_preview_targets_hold_at_every_length():
+    """The preview's waits are judged on the slowest book measured ("whatever the book's length")."""
+    rows = [
+        bench.Row(40, bench.PREVIEW_PAGE, 0.6, 161, 0.0, 0.0),
+        bench.Row(40, bench.PREVIEW_PDF, 1.5, 161, 0.0, 0.0),
+        bench.Row(160, bench.PREVIEW_PAGE, 1.2, 641, 0.0, 0.0),
+        bench.Row(160, bench.PREVIEW_PDF, 1.8, 641, 0.0, 0.0),
+    ]
+    verdicts = bench.targets(rows)
+    assert verdicts[f"{bench.PREVIEW_PAGE} < 1 s (slowest: 160 chapters)"].startswith("NOT met (1.20s")
+    assert verdicts[f"{bench.PREVIEW_PDF} < 2 s (slowest: 160 chapters)"].startswith("met (1.80s")
+    assert all(line.split()[-4:-2] == ["-", "-"] for line in bench.table(rows).splitlines()[2:])  # memory not sampled
