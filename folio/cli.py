@@ -1,16 +1,22 @@
 """The command line: one parser for every command, and one place that turns errors into exit codes.
 
-main(argv) -> exit code; Folio's own errors never show a traceback. The formats, their names and
-what each is for come from the registry (folio/formats/__init__.py).
+main(argv) -> exit code; Folio's own errors never show a traceback, nor does Ctrl-C or a polite
+kill (SIGTERM), which stop the worker processes too. The formats, their names and what each is for
+come from the registry (folio/formats/__init__.py).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import multiprocessing
+import os
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
+from typing import Any
 
 from folio import __version__
 from folio.errors import EXIT_MANUSCRIPT, EXIT_OK, EXIT_USAGE, ConfigError, FolioError, ManuscriptError
@@ -106,8 +112,12 @@ def main(argv: list[str] | None = None) -> int:
         "bench": cmd_bench,
         "serve": cmd_serve,
     }[args.command]
+    stopping = _Stopping()
     try:
         return command(args)
+    except KeyboardInterrupt:
+        print("\nfolio: stopped; each output is the new one, whole, or the last one written before", file=sys.stderr)
+        return 128 + stopping.signum
     except ManuscriptError as exc:
         root = (getattr(args, "project", None) or Path(".")).resolve()
         errors = sum(f.is_error for f in exc.findings)
@@ -124,6 +134,36 @@ def main(argv: list[str] | None = None) -> int:
     except FolioError as exc:
         print(f"folio: {exc}", file=sys.stderr)
         return exc.exit_code
+    finally:
+        stopping.restore()
+
+
+class _Stopping:
+    """Ctrl-C (SIGINT) and SIGTERM stop a command the same way: the worker processes it forked
+    (layout, preflight) are ended first, then KeyboardInterrupt unwinds this process, releasing
+    the build's lock. A kill sent to this process alone used to leave its workers running, and
+    Ctrl-C printed a traceback. The forked workers inherit the handler: they leave the stopping
+    to this process (SIGINT) or end at once (SIGTERM, which this process sends them)."""
+
+    def __init__(self) -> None:
+        self.pid, self.signum = os.getpid(), int(signal.SIGINT)
+        self.previous: dict[int, Any] = {}
+        if threading.current_thread() is threading.main_thread():  # where Python allows handlers (tests call main() from others)
+            self.previous = {signum: signal.signal(signum, self._stop) for signum in (signal.SIGINT, signal.SIGTERM)}
+
+    def _stop(self, signum: int, frame: object) -> None:
+        if os.getpid() != self.pid:  # a forked worker
+            if signum == signal.SIGTERM:
+                os._exit(128 + signum)
+            return
+        self.signum = int(signum)
+        for child in multiprocessing.active_children():
+            child.terminate()
+        raise KeyboardInterrupt
+
+    def restore(self) -> None:
+        for signum, handler in self.previous.items():
+            signal.signal(signum, handler)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

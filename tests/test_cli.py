@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 import zipfile
+from pathlib import Path
 
 import pikepdf
+import pytest
 from lxml import etree
 
-from helpers import CHAPTER_ONE, CHAPTER_TWO, make_book, run_folio
+from folio.tools.bench import descendants
+
+from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, make_book, run_folio
 
 
 def test_two_chapter_book_restarts_note_numbers(tmp_path):
@@ -151,3 +160,51 @@ def test_check_json_reports_errors_with_their_places(tmp_path):
     assert code == 1 and not report["ok"]
     (finding,) = [f for f in report["findings"] if f["code"] == "C001"]
     assert finding["location"] == "manuscript/chapters/01-one.md:6:41" and finding["hint"] == "did you mean 'beta2021'?"
+
+
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_build_ends_its_workers_without_a_traceback(tmp_path: Path, signum: int):
+    """A kill sent to the build alone (SIGTERM) used to leave its layout workers running for
+    ever, and Ctrl-C printed a traceback. Either now ends the workers, says so in one line, exits
+    128 + the signal's number and writes no output."""
+    from folio.tools.bench import make_book as bench_book
+
+    bench_book(tmp_path, REPO, REPO / "manuscript" / "chapters" / "35-forged-in-fire.md", 8)
+    command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(tmp_path), "--jobs", "2"]
+    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _forked(build.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the layout workers run
+        assert len(workers) >= 2 and build.poll() is None, "the build lays out in workers"
+        os.kill(build.pid, signum)  # to the build alone, as a supervisor's kill; Ctrl-C reaches the workers too, and is the easier case
+        _, stderr = build.communicate(timeout=30)
+    finally:
+        if build.poll() is None:
+            os.killpg(build.pid, signal.SIGKILL)
+    assert build.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and "folio: stopped" in stderr
+    time.sleep(0.5)
+    assert [pid for pid in workers if _running(pid)] == []
+    assert not (tmp_path / "build" / "axis-of-resentment.pdf").exists()
+
+
+def _forked(pid: int) -> list[int]:
+    """The processes below `pid` that it forked (its command line), not the programs it runs (Pandoc)."""
+    own = Path(f"/proc/{pid}/cmdline").read_bytes()
+    found = []
+    for child in descendants(pid)[1:]:
+        try:
+            if Path(f"/proc/{child}/cmdline").read_bytes() == own:
+                found.append(child)
+        except OSError:
+            continue
+    return found
+
+
+def _running(pid: int) -> bool:
+    """The process exists and is not a zombie (ended, its exit status not yet collected)."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
+    except OSError:
+        return False

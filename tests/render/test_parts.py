@@ -290,8 +290,9 @@ def test_the_layout_workers_leave_nothing_in_the_temporary_folder(tmp_path: Path
     root = make_book(tmp_path, {"one.md": CHAPTER_ONE, "two.md": CHAPTER_TWO, "three.md": THIRD})
     temporary = tmp_path / "tmp"
     temporary.mkdir()
-    command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(root), "--out", str(tmp_path / "out"), "--jobs", "2", "--quiet"]
+    out = tmp_path / "out"
+    command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(root), "--out", str(out), "--jobs", "2", "--quiet"]
     done = subprocess.run(command, env={**os.environ, "TMPDIR": str(temporary)}, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "out" / "test-book.pdf").is_file()
+    assert (out / "test-book.pdf").is_file()
     assert [p.name for p in temporary.iterdir() if p.name.startswith("weasyprint-")] == []
