@@ -182,6 +182,7 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
             if validate:  # "built" means "valid": a product its validator rejects is not written
                 findings += REGISTRY[name].validate(inputs, result, product.path)
             report.products.append(product)
+        findings = told_once(findings, report.products)
         report.warnings, silenced = silence(findings, project.config.allow)
         report.silenced += silenced
         if any(f.fails(strict) for f in report.warnings):
@@ -196,6 +197,21 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
             progress.step()
     report.outputs = [manifest.output_entry(p.format, p.path, p.data, p.pages) for p in report.products]
     return report
+
+
+SAME_PAGES = {"press": "pdf"}
+"""The printer's file is the print PDF's pages on a larger sheet: what is found on a page of both."""
+
+
+def told_once(findings: list[Finding], products: list[Product]) -> list[Finding]:
+    """A finding on a page of the printer's file that the print PDF has too (a loose line, a glyph
+    past the margin) is told once, against the print PDF, when the build makes both."""
+    paths = {product.format: product.path for product in products}
+    for copy, original in SAME_PAGES.items():
+        if copy in paths and original in paths:
+            told = {(f.code, f.page, f.message) for f in findings if f.path == paths[original]}
+            findings = [f for f in findings if f.path != paths[copy] or (f.code, f.page, f.message) not in told]
+    return findings
 
 
 def chapter_report(project: Project, checked: Checked) -> list[dict[str, Any]]:

@@ -132,3 +132,17 @@ def test_a_rebuild_reports_the_pages_whose_breaks_moved(tmp_path):
     )
     code, _, err = run_folio(["build", "pdf", "--project", str(root)])
     assert code == 0 and re.search(r"test-book\.pdf: warning: L007 page breaks moved since the last build on pages 5–\d+", err), err
+
+
+def test_a_page_of_the_print_pdf_and_the_printers_file_is_reported_once(tmp_path):
+    """The printer's file is the print PDF's pages on a larger sheet: a loose line on a page of
+    both is told once, against the print PDF; built alone, the printer's file tells it itself."""
+    long_words = " ".join(["Incomprehensibilities"] * 40)
+    chapter_text = f"---\ntitle: One\n---\n\nA b c {long_words} [@alpha2020] [@beta2021].\n"
+    root = make_book(tmp_path, {"01-one.md": chapter_text}, extra="print:\n  trim: 4in 6in\n")
+    code, _, err = run_folio(["build", "pdf", "press", "--project", str(root)])
+    loose = [line for line in err.splitlines() if "L006" in line]
+    assert code == 0 and loose and all("test-book.pdf" in line for line in loose), err
+    code, _, err = run_folio(["build", "press", "--project", str(root)])
+    loose = [line for line in err.splitlines() if "L006" in line]
+    assert code == 0 and loose and all("test-book-press.pdf" in line for line in loose), err
