@@ -9,19 +9,15 @@ from __future__ import annotations
 
 import argparse
 import json
-import multiprocessing
-import os
-import signal
 import sys
-import threading
 import time
 from pathlib import Path
-from typing import Any
 
 from folio import __version__
 from folio.errors import EXIT_MANUSCRIPT, EXIT_OK, EXIT_USAGE, ConfigError, FolioError, ManuscriptError
 from folio.formats import REGISTRY, default_formats
 from folio.project.config import Margins, length_pt, page_size_pt
+from folio.stopping import Stopping
 
 
 def parser() -> argparse.ArgumentParser:
@@ -112,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
         "bench": cmd_bench,
         "serve": cmd_serve,
     }[args.command]
-    stopping = _Stopping()
+    stopping = Stopping()
     try:
         return command(args)
     except KeyboardInterrupt:
@@ -136,34 +132,6 @@ def main(argv: list[str] | None = None) -> int:
         return exc.exit_code
     finally:
         stopping.restore()
-
-
-class _Stopping:
-    """Ctrl-C (SIGINT) and SIGTERM stop a command the same way: the worker processes it forked
-    (layout, preflight) are ended first, then KeyboardInterrupt unwinds this process, releasing
-    the build's lock. A kill sent to this process alone used to leave its workers running, and
-    Ctrl-C printed a traceback. The forked workers inherit the handler: they leave the stopping
-    to this process (SIGINT) or end at once (SIGTERM, which this process sends them)."""
-
-    def __init__(self) -> None:
-        self.pid, self.signum = os.getpid(), int(signal.SIGINT)
-        self.previous: dict[int, Any] = {}
-        if threading.current_thread() is threading.main_thread():  # where Python allows handlers (tests call main() from others)
-            self.previous = {signum: signal.signal(signum, self._stop) for signum in (signal.SIGINT, signal.SIGTERM)}
-
-    def _stop(self, signum: int, frame: object) -> None:
-        if os.getpid() != self.pid:  # a forked worker
-            if signum == signal.SIGTERM:
-                os._exit(128 + signum)
-            return
-        self.signum = int(signum)
-        for child in multiprocessing.active_children():
-            child.terminate()
-        raise KeyboardInterrupt
-
-    def restore(self) -> None:
-        for signum, handler in self.previous.items():
-            signal.signal(signum, handler)
 
 
 def cmd_build(args: argparse.Namespace) -> int:

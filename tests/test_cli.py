@@ -166,17 +166,20 @@ def test_check_json_reports_errors_with_their_places(tmp_path):
 def test_a_stopped_build_ends_its_workers_without_a_traceback(tmp_path: Path, signum: int):
     """A kill sent to the build alone (SIGTERM) used to leave its layout workers running for
     ever, and Ctrl-C printed a traceback. Either now ends the workers, says so in one line, exits
-    128 + the signal's number and writes no output."""
+    128 + the signal's number and writes no output; the workers leave no font folder behind."""
     from folio.tools.bench import make_book as bench_book
 
     bench_book(tmp_path, REPO, REPO / "manuscript" / "chapters" / "35-forged-in-fire.md", 8)
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
     command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(tmp_path), "--jobs", "2"]
-    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + 60
-        while len(workers := _forked(build.pid)) < 2 and time.monotonic() < deadline:
-            time.sleep(0.05)  # until the layout workers run
-        assert len(workers) >= 2 and build.poll() is None, "the build lays out in workers"
+        while (len(workers := _forked(build.pid)) < 2 or not _font_folders(temporary)) and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the layout workers run, one of them in the middle of a layout (its fonts loaded)
+        assert len(workers) >= 2 and _font_folders(temporary) and build.poll() is None, "the build lays out in workers"
         os.kill(build.pid, signum)  # to the build alone, as a supervisor's kill; Ctrl-C reaches the workers too, and is the easier case
         _, stderr = build.communicate(timeout=30)
     finally:
@@ -186,6 +189,7 @@ def test_a_stopped_build_ends_its_workers_without_a_traceback(tmp_path: Path, si
     assert "Traceback" not in stderr and "folio: stopped" in stderr
     time.sleep(0.5)
     assert [pid for pid in workers if _running(pid)] == []
+    assert _font_folders(temporary) == []  # the workers', removed as they end
     assert not (tmp_path / "build" / "axis-of-resentment.pdf").exists()
 
 
@@ -208,3 +212,8 @@ def _running(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def _font_folders(temporary: Path) -> list[str]:
+    """WeasyPrint's folders of @font-face files, made while a layout runs."""
+    return [p.name for p in temporary.iterdir() if p.name.startswith("weasyprint-")]

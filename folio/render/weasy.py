@@ -13,12 +13,16 @@ cover) goes through `lay_out`, with the same rules:
 from __future__ import annotations
 
 import logging
+import os
+import signal
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing.util import Finalize
 from pathlib import Path
 from shutil import rmtree
+from tempfile import mkdtemp
 from typing import Any
 from urllib.parse import unquote, urlparse
 
@@ -97,14 +101,40 @@ def write(laid: Trial, *, variant: str | None = None, space_width: float | None 
 class _Fonts(FontConfiguration):  # type: ignore[misc]
     """WeasyPrint's font configuration, whose folder of @font-face files (a few MB in the system's
     temporary folder) is removed when the process ends too: WeasyPrint removes it only when the
-    configuration is collected, which a layout worker's exit skips, leaving a folder a build."""
+    configuration is collected, which a layout worker's exit skips, leaving a folder a build.
+    A process ended by a signal removes its folders with `remove_font_folders` first."""
+
+    _folder: Path | None
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pid = os.getpid()
+        _LIVE.add(self)
 
     def add_font_face(self, rule_descriptors: Any, url_fetcher: Any) -> Any:
-        fresh = self._folder is None
-        added = super().add_font_face(rule_descriptors, url_fetcher)
-        if fresh and self._folder is not None:
+        if self._folder is None:
+            # The folder is made and known as one step: a SIGTERM between the two would leave it behind.
+            stop = {signal.SIGTERM, signal.SIGINT}
+            signal.pthread_sigmask(signal.SIG_BLOCK, stop)
+            try:
+                self._folder = Path(mkdtemp(prefix="weasyprint-"))
+            finally:
+                signal.pthread_sigmask(signal.SIG_UNBLOCK, stop)
             Finalize(self, rmtree, args=(self._folder,), kwargs={"ignore_errors": True}, exitpriority=0)
-        return added
+        return super().add_font_face(rule_descriptors, url_fetcher)
+
+
+_LIVE: weakref.WeakSet[_Fonts] = weakref.WeakSet()
+"""The font configurations alive in this process (and, copied by fork, its parent's)."""
+
+
+def remove_font_folders() -> None:
+    """This process's @font-face folders removed now: for a process about to end without Python's
+    exit (a worker ended by SIGTERM), which would not run the finalizers. A forked worker holds
+    copies of its parent's configurations too: their folders are the parent's, and stay."""
+    for fonts in list(_LIVE):
+        if fonts.pid == os.getpid() and fonts._folder:
+            rmtree(fonts._folder, ignore_errors=True)
 
 
 def _refused(exc: FatalURLFetchingError, hint: str) -> ConfigError:

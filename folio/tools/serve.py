@@ -49,6 +49,7 @@ from folio.errors import EXIT_OK, ConfigError, FolioError, ManuscriptError
 from folio.formats.output import write_atomic
 from folio.project.config import BOOK_FILE
 from folio.project.manuscript import IMAGE_TYPES
+from folio.stopping import end_now
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8000  # folio/cli.py says so in --help
@@ -603,6 +604,7 @@ class PdfBuilder:
 def pdf_worker(project_dir: str, out_dir: str) -> None:
     """The worker's loop: a line in, a PDF built, a line of JSON out (its own prints go to stderr)."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, end_now)  # how the server stops it: its layout folders go with it (its forks inherit this)
     os.nice(10)  # the page first: the server and the browser get the cores before the PDF does
     # The replies keep the pipe; anything else written to stdout, by Python or by a C library,
     # goes to the log instead.

@@ -338,8 +338,11 @@ def letters(text: str) -> str:
 
 def test_ctrl_c_stops_it_cleanly(book: Path) -> None:
     """Ctrl-C reaches the terminal's whole process group: the server stops, its PDF worker with it,
-    without a traceback, exit status 0."""
-    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}"}
+    without a traceback, exit status 0, and nothing of the PDF's layouts is left in the temporary
+    folder (the worker, ended by SIGTERM, removes WeasyPrint's font folders first)."""
+    temporary = book.parent / "tmp"
+    temporary.mkdir()
+    env = {**os.environ, "PYTHONPATH": f"{REPO}{os.pathsep}{os.environ.get('PYTHONPATH', '')}", "TMPDIR": str(temporary)}
     command = [sys.executable, "-m", "folio", "serve", "--project", str(book), "--port", "0"]
     server = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True)
     try:
@@ -364,6 +367,7 @@ def test_ctrl_c_stops_it_cleanly(book: Path) -> None:
     assert "stopped" in stdout
     time.sleep(0.2)
     assert not [pid for pid in worker if _alive(pid)]
+    assert [p.name for p in temporary.iterdir() if p.name.startswith("weasyprint-")] == []
 
 
 def _children(pid: int) -> list[int]:
