@@ -16,14 +16,14 @@ import os
 from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
-from functools import cache, lru_cache, partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
 from folio import __version__
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
-from folio.formats.output import write_atomic
+from folio.formats.output import file_hash, write_atomic
 from folio.project.config import Margins, Project
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
@@ -146,10 +146,10 @@ def _page_keys(data: bytes, design: object) -> list[str]:
                 seen.add(xobject.objgen)
                 yield from resources(xobject, seen)
 
-    keys = []
+    keys, checker = [], _checker()
     with pikepdf.open(io.BytesIO(data)) as pdf:
         for number, page in enumerate(pdf.pages, start=1):
-            hasher = hashlib.sha256(f"{PREFLIGHT_CACHE} {__version__} {_checker()} {number % 2} {design!r}".encode())
+            hasher = hashlib.sha256(f"{PREFLIGHT_CACHE} {__version__} {checker} {number % 2} {design!r}".encode())
             contents = page.obj.get("/Contents")
             for stream in contents if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []:
                 hasher.update(stream.read_raw_bytes())
@@ -174,12 +174,11 @@ def _read_entry(path: Path) -> list[list[str]] | None:
 PREFLIGHT_CACHE = "2"  # bump when what an entry holds changes
 
 
-@cache
 def _checker() -> str:
     """The preflight's code, hashed: a change to how glyphs are read or judged reads every page again."""
     from folio.checks import preflight
 
-    return hashlib.sha256(Path(preflight.__file__).read_bytes()).hexdigest()
+    return file_hash(Path(preflight.__file__))
 
 
 GLYPHS = {"T001", "T002"}

@@ -32,7 +32,7 @@ from PIL import Image, ImageCms
 
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
-from folio.formats.output import write_atomic
+from folio.formats.output import file_hash, write_atomic
 from folio.project.config import PageGeometry, Project
 from folio.render import images
 from folio.render.layout import Page
@@ -142,14 +142,6 @@ def _place_on_sheet(
     page.obj.Contents = pdf.make_stream(b"\n".join(part for part in drawn if part))
 
 
-@cache
-def _converter_key(profile: Path) -> str:
-    """What converts a content stream: this module's code and the profile (by its size and time)."""
-    stat = profile.stat() if profile.is_file() else None
-    code = hashlib.sha256(Path(__file__).read_bytes()).hexdigest()
-    return f"{code}\n{profile}\n{stat and (stat.st_size, stat.st_mtime_ns)}\n"
-
-
 class _Contents:
     """Pages' content streams in CMYK, kept in `cache` (a file per page, named by a hash of the
     content as laid out, of the profile and of this code) when there is one: reading and writing a
@@ -159,11 +151,13 @@ class _Contents:
     def __init__(self, cache: Path | None, profile: Path):
         self.cache, self.profile = cache, profile
         self.used: set[str] = set()
+        self.converter = f"{file_hash(Path(__file__))}\n{profile}\n{file_hash(profile)}\n"
+        """What converts a content stream: this module's code and the profile."""
 
     def converted(self, page: pikepdf.Page) -> bytes:
         found = page.obj.get("/Contents")
         streams = list(found) if isinstance(found, pikepdf.Array) else [found] if found is not None else []
-        digest = hashlib.sha256(_converter_key(self.profile).encode())
+        digest = hashlib.sha256(self.converter.encode())
         for stream in streams:
             digest.update(stream.read_bytes() + b"\n")
         name = f"{digest.hexdigest()}.content"

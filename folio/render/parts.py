@@ -52,7 +52,7 @@ import shutil
 from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import asdict, dataclass, field, replace
-from functools import cache, partial
+from functools import partial
 from html import escape
 from html.parser import HTMLParser
 from importlib.metadata import version
@@ -62,7 +62,7 @@ from urllib.parse import unquote, urljoin, urlparse
 import pikepdf
 
 import folio
-from folio.formats.output import write_atomic
+from folio.formats.output import file_hash, write_atomic
 from folio.project.config import Project
 from folio.render.document import base_url, body_space_width, book_html, design_folders, reproducible
 from folio.render.join import LINK_SCHEME, furniture_as_artifacts, join, prefix_ids
@@ -586,26 +586,13 @@ def design_key(project: Project, html: str) -> str:
         digest.update(f"{name}={version(name)}\n".encode())
     digest.update(f"folio={folio.__version__}\n".encode())
     for source in sorted(Path(__file__).parent.glob("*.py")):
-        digest.update(f"{source.name}={_file_hash(source)}\n".encode())
+        digest.update(f"{source.name}={file_hash(source)}\n".encode())
     base = base_url(project)
     for url in sorted(set(URL.findall(html))):
         absolute = urljoin(base, url.strip())
         if absolute.startswith("file:"):
-            digest.update(f"{absolute}={_file_hash(Path(unquote(urlparse(absolute).path)))}\n".encode())
+            digest.update(f"{absolute}={file_hash(Path(unquote(urlparse(absolute).path)))}\n".encode())
     return digest.hexdigest()
-
-
-@cache
-def _file_hash_cached(path: Path, size: int, mtime: int) -> str:
-    return hashlib.sha256(path.read_bytes()).hexdigest()
-
-
-def _file_hash(path: Path) -> str:
-    try:
-        stat = path.stat()
-    except OSError:
-        return "missing"
-    return _file_hash_cached(path, stat.st_size, stat.st_mtime_ns)
 
 
 # The cache ---------------------------------------------------------------------------------------
