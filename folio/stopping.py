@@ -17,7 +17,8 @@ class Stopping:
     (layout, preflight) are ended first, then KeyboardInterrupt unwinds this process, releasing
     the build's lock. A kill sent to this process alone used to leave its workers running, and
     Ctrl-C printed a traceback. The forked workers inherit the handler: they leave the stopping
-    to this process (SIGINT) or end at once (SIGTERM, which this process sends them)."""
+    to this process (SIGINT) or end at once (SIGTERM, which this process sends them). `folio
+    serve` stops on the same KeyboardInterrupt."""
 
     def __init__(self) -> None:
         self.pid, self.signum = os.getpid(), int(signal.SIGINT)

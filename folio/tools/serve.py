@@ -69,9 +69,8 @@ log = logging.getLogger(__name__)
 def run(args: argparse.Namespace) -> int:
     """Serve until Ctrl-C, which stops the server and its PDF process and exits 0."""
     preview = Preview(args.project, args.out, port=args.port, pdf=args.pdf, say=_say)
-    # Ctrl-C, and a polite kill, stop it the same way: even where the shell that started it in the
-    # background left SIGINT ignored (Python then installs no handler of its own).
-    previous = {stop: signal.signal(stop, _interrupt) for stop in (signal.SIGINT, signal.SIGTERM)}
+    # Ctrl-C, and a polite kill, arrive as KeyboardInterrupt (folio/stopping.py, set by cli.main):
+    # even where the shell that started it in the background left SIGINT ignored.
     try:
         url = preview.start()
         print(f"Folio preview of {preview.title}: {url}  (Ctrl-C stops it)", flush=True)
@@ -82,13 +81,7 @@ def run(args: argparse.Namespace) -> int:
         print("\nfolio serve: stopped", flush=True)
     finally:
         preview.stop()
-        for stop, handler in previous.items():
-            signal.signal(stop, handler)
     return EXIT_OK
-
-
-def _interrupt(signum: int, frame: object) -> None:
-    raise KeyboardInterrupt
 
 
 def _say(message: str) -> None:
