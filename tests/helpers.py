@@ -241,3 +241,17 @@ def content_streams(pdf: pikepdf.Pdf) -> list[tuple[str, pikepdf.Object]]:
     for number, page in enumerate(pdf.pages, start=1):
         visit(f"page {number}", page)
     return found
+
+
+def alive(pid: int) -> bool:
+    """The process exists and is not a zombie (ended, its exit status not yet collected)."""
+    try:
+        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+def font_folders(temporary: Path) -> list[str]:
+    """WeasyPrint's folders of @font-face files in this temporary folder, made while a layout runs."""
+    return [p.name for p in temporary.iterdir() if p.name.startswith("weasyprint-")]

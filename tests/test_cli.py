@@ -17,7 +17,7 @@ from lxml import etree
 
 from folio.tools.bench import descendants
 
-from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, make_book, run_folio
+from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, alive, font_folders, make_book, run_folio
 
 
 def test_two_chapter_book_restarts_note_numbers(tmp_path):
@@ -177,9 +177,9 @@ def test_a_stopped_build_ends_its_workers_without_a_traceback(tmp_path: Path, si
     build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + 60
-        while (len(workers := _forked(build.pid)) < 2 or not _font_folders(temporary)) and time.monotonic() < deadline:
+        while (len(workers := _forked(build.pid)) < 2 or not font_folders(temporary)) and time.monotonic() < deadline:
             time.sleep(0.01)  # until the layout workers run, one of them in the middle of a layout (its fonts loaded)
-        assert len(workers) >= 2 and _font_folders(temporary) and build.poll() is None, "the build lays out in workers"
+        assert len(workers) >= 2 and font_folders(temporary) and build.poll() is None, "the build lays out in workers"
         os.kill(build.pid, signum)  # to the build alone, as a supervisor's kill; Ctrl-C reaches the workers too, and is the easier case
         _, stderr = build.communicate(timeout=30)
     finally:
@@ -188,8 +188,8 @@ def test_a_stopped_build_ends_its_workers_without_a_traceback(tmp_path: Path, si
     assert build.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr and "folio: stopped" in stderr
     time.sleep(0.5)
-    assert [pid for pid in workers if _running(pid)] == []
-    assert _font_folders(temporary) == []  # the workers', removed as they end
+    assert [pid for pid in workers if alive(pid)] == []
+    assert font_folders(temporary) == []  # the workers', removed as they end
     assert not (tmp_path / "build" / "axis-of-resentment.pdf").exists()
 
 
@@ -204,16 +204,3 @@ def _forked(pid: int) -> list[int]:
         except OSError:
             continue
     return found
-
-
-def _running(pid: int) -> bool:
-    """The process exists and is not a zombie (ended, its exit status not yet collected)."""
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().split(")")[1].split()[0] != "Z"
-    except OSError:
-        return False
-
-
-def _font_folders(temporary: Path) -> list[str]:
-    """WeasyPrint's folders of @font-face files, made while a layout runs."""
-    return [p.name for p in temporary.iterdir() if p.name.startswith("weasyprint-")]

@@ -117,7 +117,7 @@ def bench_book(project: Path, chapter: Path, size: int, runs: int) -> list[Row]:
         def row(what: str, command: list[str], pdf: Path, before: object = None) -> Row:
             seconds, rss, pss = measure(command, runs, before)
             rows.append(Row(size, what, round(seconds, 3), pdf_pages(pdf), round(rss, 1), round(pss, 1)))
-            print(f"{size:4d} chapters  {what:44} {seconds:8.2f} s", file=sys.stderr, flush=True)
+            _say(size, what, seconds)
             return rows[-1]
 
         base = row("baseline: pandoc --citeproc, weasyprint", baseline_command(root, chapters), root / "baseline.pdf")
@@ -147,8 +147,13 @@ def preview_rows(root: Path, size: int, runs: int) -> list[Row]:
     rows = []
     for what, key in ((PREVIEW_PAGE, "html_seconds"), (PREVIEW_PDF, "pdf_seconds")):
         rows.append(Row(size, what, figures[key], figures["pages"], 0.0, 0.0))
-        print(f"{size:4d} chapters  {what:44} {figures[key]:8.2f} s", file=sys.stderr, flush=True)
+        _say(size, what, figures[key])
     return rows
+
+
+def _say(size: int, what: str, seconds: float) -> None:
+    """One measurement, as it is made (the table comes at the end)."""
+    print(f"{size:4d} chapters  {what:44} {seconds:8.2f} s", file=sys.stderr, flush=True)
 
 
 def make_book(root: Path, project: Path, chapter: Path, size: int) -> list[Path]:

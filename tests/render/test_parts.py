@@ -21,7 +21,7 @@ from folio.render.join import structure_problems
 from folio.render.parts import lay_out_parts, split_parts
 from folio.render.weasy import Laid, Trial
 
-from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, link_targets, make_book, outline, page_texts, run_folio
+from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, font_folders, link_targets, make_book, outline, page_texts, run_folio
 
 THIRD = """\
 ---
@@ -295,4 +295,4 @@ def test_the_layout_workers_leave_nothing_in_the_temporary_folder(tmp_path: Path
     done = subprocess.run(command, env={**os.environ, "TMPDIR": str(temporary)}, capture_output=True, text=True, check=False)
     assert done.returncode == 0, done.stderr
     assert (out / "test-book.pdf").is_file()
-    assert [p.name for p in temporary.iterdir() if p.name.startswith("weasyprint-")] == []
+    assert font_folders(temporary) == []

@@ -26,7 +26,7 @@ from playwright.sync_api import Browser, Page, sync_playwright
 
 from folio.tools.serve import CHROMIUM, Preview, chapter_of, measure_preview, safe_path
 
-from helpers import CHAPTER_ONE, REPO, make_book, pdf_body_text_by_page, run_folio
+from helpers import CHAPTER_ONE, REPO, alive, font_folders, make_book, pdf_body_text_by_page, run_folio
 
 PROSE = "The river rose in the night and the town woke to water in the streets. " * 12
 
@@ -366,8 +366,8 @@ def test_ctrl_c_stops_it_cleanly(book: Path) -> None:
     assert "Traceback" not in stderr + stdout
     assert "stopped" in stdout
     time.sleep(0.2)
-    assert not [pid for pid in worker if _alive(pid)]
-    assert [p.name for p in temporary.iterdir() if p.name.startswith("weasyprint-")] == []
+    assert not [pid for pid in worker if alive(pid)]
+    assert font_folders(temporary) == []
 
 
 def _children(pid: int) -> list[int]:
@@ -381,14 +381,6 @@ def _children(pid: int) -> list[int]:
             if int(fields[1]) == pid:
                 found.append(int(entry.name))
     return found
-
-
-def _alive(pid: int) -> bool:
-    try:
-        state = (Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
 
 
 def test_measure_preview_times_an_edit_in_the_browser(browser: Browser, book: Path) -> None:
