@@ -50,55 +50,60 @@ def join(
     blank_before = list(blank_before or [False] * len(parts))
     if len(blank_before) != len(parts):
         raise ValueError("one blank_before flag per part")
-    sources = [Pdf.open(io.BytesIO(data)) for data in parts]  # kept open while their objects are copied
-    try:
-        out = Pdf.new()
-        _copy_document_wide(sources[0], out)
-        tree = _Tree(out, unique_ids) if all("/StructTreeRoot" in src.Root for src in sources) else None
-        outline = _Outline(out)
-        dests: dict[str, pikepdf.Object] = {}
-        labels: list[tuple[int, pikepdf.Object]] = []
-        for src, blank in zip(sources, blank_before, strict=True):
-            if blank:
-                _add_blank_page(out)
-            first = len(out.pages)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
-                out.pages.extend(src.pages)  # its named destinations are merged below
-            copied = _copy(src, out, src.Root)  # the same copies of pages and annotations as above
-            pages = [out.pages[first + i].obj for i in range(len(src.pages))]
-            for page in pages:
-                _internal_links(page, link_scheme)
-            if tree is not None:
-                tree.add(copied.StructTreeRoot, pages)
-            if "/Outlines" in copied:
-                outline.add(copied.Outlines)
-            if "/Names" in copied and "/Dests" in copied.Names:
-                for name, dest in NameTree(copied.Names.Dests).items():
-                    dests.setdefault(name, dest)  # the first place of a name wins, as in one pass
-            if "/PageLabels" in copied:
-                labels += [(first + int(index), label) for index, label in NumberTree(copied.PageLabels).items()]
+    out = Pdf.new()
+    with Pdf.open(io.BytesIO(parts[0])) as first:
+        _copy_document_wide(first, out)
+        tagged = "/StructTreeRoot" in first.Root
+    tree = _Tree(out, unique_ids) if tagged else None
+    outline = _Outline(out)
+    dests: dict[str, pikepdf.Object] = {}
+    labels: list[tuple[int, pikepdf.Object]] = []
+    version = "1.4"
+    for data, blank in zip(parts, blank_before, strict=True):
+        # Each part is let go of once copied, not closed: the copied streams still read their data
+        # from its bytes, but the objects it parsed are freed (the join's peak memory is the book,
+        # not the book and every part).
+        src = Pdf.open(io.BytesIO(data))
+        version = max(version, src.pdf_version)
+        if blank:
+            _add_blank_page(out)
+        first_page = len(out.pages)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", pikepdf.PageCopyWarning)
+            out.pages.extend(src.pages)  # its named destinations are merged below
+        copied = _copy(src, out, src.Root)  # the same copies of pages and annotations as above
+        pages = [out.pages[first_page + i].obj for i in range(len(src.pages))]
+        for page in pages:
+            _internal_links(page, link_scheme)
         if tree is not None:
-            tree.finish()
-        outline.finish()
-        if dests:
-            names = NameTree.new(out)  # kept in the order a name tree needs
-            for name, dest in dests.items():
-                names[name] = dest
-            out.Root.Names = Dictionary(Dests=names.obj)
-        if labels:
-            numbers = NumberTree.new(out)
-            for index, label in labels:
-                numbers[index] = label
-            out.Root.PageLabels = numbers.obj
-        buffer = io.BytesIO()
-        # Object streams: the merged structure tree is thousands of small dictionaries (without, the file is 3 to 4 times larger).
-        version = max(src.pdf_version for src in sources)
-        out.save(buffer, deterministic_id=True, min_version=version, object_stream_mode=pikepdf.ObjectStreamMode.generate)
-        return buffer.getvalue()
-    finally:
-        for src in sources:
-            src.close()
+            if "/StructTreeRoot" not in copied:
+                raise ValueError("a part without a structure tree joined to tagged ones")
+            tree.add(copied.StructTreeRoot, pages)
+        if "/Outlines" in copied:
+            outline.add(copied.Outlines)
+        if "/Names" in copied and "/Dests" in copied.Names:
+            for name, dest in NameTree(copied.Names.Dests).items():
+                dests.setdefault(name, dest)  # the first place of a name wins, as in one pass
+        if "/PageLabels" in copied:
+            labels += [(first_page + int(index), label) for index, label in NumberTree(copied.PageLabels).items()]
+        del src, copied
+    if tree is not None:
+        tree.finish()
+    outline.finish()
+    if dests:
+        names = NameTree.new(out)  # kept in the order a name tree needs
+        for name, dest in dests.items():
+            names[name] = dest
+        out.Root.Names = Dictionary(Dests=names.obj)
+    if labels:
+        numbers = NumberTree.new(out)
+        for index, label in labels:
+            numbers[index] = label
+        out.Root.PageLabels = numbers.obj
+    buffer = io.BytesIO()
+    # Object streams: the merged structure tree is thousands of small dictionaries (without, the file is 3 to 4 times larger).
+    out.save(buffer, deterministic_id=True, min_version=version, object_stream_mode=pikepdf.ObjectStreamMode.generate)
+    return buffer.getvalue()
 
 
 def _internal_links(page: pikepdf.Object, scheme: str) -> None:
