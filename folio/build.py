@@ -5,7 +5,7 @@
    intact, the build is up to date: it replays that build's report and stops (folio/manifest.py);
 2. the checks (checks/book.py): manuscript, sources, marks; the book converted by Pandoc, its links;
 3. the text the formats need: the book's fragments, the review fragments (text/convert.py);
-4. the layouts and the formats (formats/): laid-out products side by side in worker processes;
+4. the layouts and the formats (formats/): each layout a part at a time in worker processes;
 5. the layout checks on every laid-out product;
 6. writing: nothing is written until every product has been made in memory, and each is written
    atomically, so a build that fails at any stage leaves the previous outputs as they were; then
@@ -18,12 +18,9 @@ of imports) come in with the stages that use them, so that an up-to-date build n
 from __future__ import annotations
 
 import json
-import multiprocessing
-import os
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, Future, ProcessPoolExecutor
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,25 +246,20 @@ def require(project: Project, wanted: list[str]) -> None:
 
 
 def render_all(wanted: list[str], inputs: Inputs) -> dict[str, Rendered]:
-    """Every format, in the order asked. The print layout, when a format needs it, and the formats
-    that are laid out on their own run side by side in worker processes (WeasyPrint keeps one core
-    busy); the formats that need the print layout follow it."""
+    """Every format, in the order asked. The layouts come first, one after the other, each laid
+    out a part at a time in `Options.jobs` worker processes (render/parts.py): the print layout,
+    when a format needs it, then each format laid out on its own (the draft)."""
     chosen = [REGISTRY[name] for name in wanted]
-    alone = [f for f in chosen if f.lays_out and PRINT not in f.needs]
-    needs_print = PRINT in layouts(wanted)
     rendered: dict[str, Rendered] = {}
-    with _executor(len(alone) + needs_print, inputs.options.jobs) as pool:
-        print_layout = pool.submit(lay_out_print, inputs) if needs_print else None
-        futures = {f.name: pool.submit(render_one, f, inputs) for f in alone}
-        if print_layout is not None:
-            inputs.print = print_layout.result()
-            progress.pages(len(inputs.print.pages))
-            progress.step()
-        rendered.update({f.name: render_one(f, inputs) for f in chosen if f not in alone})
-        for name, future in futures.items():
-            rendered[name] = future.result()
-            progress.pages(len(rendered[name].pages))
-            progress.step()
+    if PRINT in layouts(wanted):
+        inputs.print = lay_out_print(inputs)
+        progress.pages(len(inputs.print.pages))
+        progress.step()
+    for f in [f for f in chosen if f.lays_out and PRINT not in f.needs]:
+        rendered[f.name] = render_one(f, inputs)
+        progress.pages(len(rendered[f.name].pages))
+        progress.step()
+    rendered.update({f.name: render_one(f, inputs) for f in chosen if f.name not in rendered})
     return {name: rendered[name] for name in wanted}
 
 
@@ -276,27 +268,6 @@ def layouts(wanted: list[str]) -> list[str]:
     each format laid out on its own."""
     alone = [name for name in wanted if REGISTRY[name].lays_out and PRINT not in REGISTRY[name].needs]
     return [PRINT, *alone] if PRINT in formats.needs(wanted) else alone
-
-
-def _executor(tasks: int, jobs: int = 0) -> Executor:
-    """Worker processes when there is more than one task and more than one worker allowed (`jobs`,
-    0 for one per core); else this process."""
-    workers = min(tasks, jobs or os.cpu_count() or 1)
-    if workers > 1:
-        return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-    return _InProcess()
-
-
-class _InProcess(Executor):
-    """Runs each job at once, in this process."""
-
-    def submit(self, fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> Future[T]:
-        future: Future[T] = Future()
-        try:
-            future.set_result(fn(*args, **kwargs))
-        except BaseException as exc:
-            future.set_exception(exc)
-        return future
 
 
 def lay_out_print(inputs: Inputs) -> Laid:

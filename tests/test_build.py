@@ -14,29 +14,36 @@ import pikepdf
 import pytest
 from rich.console import Console
 
-from folio import build as build_module
-from folio import progress
+from folio import progress, workers
 from folio.cli import main
+from folio.render import parts
 
 from helpers import CHAPTER_ONE, CHAPTER_TWO, NS, chapter_documents, make_book, run_folio
 
 ONIX_BOOK = "publisher: Test Press\n"
 
 
-def test_jobs_sets_the_number_of_layout_workers():
-    assert isinstance(build_module._executor(3, 1), build_module._InProcess)
-    with build_module._executor(3, 2) as pool:
-        assert isinstance(pool, ProcessPoolExecutor) and pool._max_workers == 2
-    with build_module._executor(1, 0) as pool:
-        assert isinstance(pool, build_module._InProcess)  # one task needs no worker
+def test_jobs_sets_the_number_of_workers(monkeypatch):
+    pools = []
+
+    class Counted(ProcessPoolExecutor):
+        def __init__(self, workers, **kwargs):
+            pools.append(workers)
+            super().__init__(workers, **kwargs)
+
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", Counted)
+    assert workers.side_by_side(abs, [-1, -2, -3], 1) == [1, 2, 3] and pools == []  # one job: in this process
+    assert workers.side_by_side(abs, [-1, -2, -3], 2) == [1, 2, 3] and pools == [2]
+    assert workers.side_by_side(abs, [-1], 0) == [1] and pools == [2]  # one item needs no worker
 
 
 def test_one_job_lays_out_in_this_process(tmp_path, monkeypatch):
     def no_workers(*args, **kwargs):
         raise AssertionError("a worker process was started")
 
-    monkeypatch.setattr(build_module, "ProcessPoolExecutor", no_workers)
-    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE})
+    monkeypatch.setattr(workers, "ProcessPoolExecutor", no_workers)
+    monkeypatch.setattr(parts, "ProcessPoolExecutor", no_workers)
+    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO})
     code, _, err = run_folio(["build", "pdf", "draft", "--jobs", "1", "--project", str(root)])
     assert code == 0, err
     assert (root / "build" / "test-book.pdf").is_file() and (root / "build" / "test-book-draft.pdf").is_file()

@@ -1,31 +1,48 @@
 """The editorial review draft: the print pipeline with the draft template, plus what only a draft
-has. Line numbers and change bars go in the margin after layout (WeasyPrint cannot number lines),
-drawn on a second, transparent PDF laid over each page.
+has. Line numbers, change bars, the version and "page X of Y" go in the margin after layout
+(WeasyPrint cannot number lines), drawn on a second, transparent PDF laid over each page.
 
-The draft is laid out once. Comments sit in the margin as floats beside their line; the list of
-comments at the end needs the page and line of each, which only the layout knows, so the list is
-laid out with those two cells empty (its columns of fixed width) and the numbers are drawn into
-them by the same overlay that numbers the lines, at the rows the layout put them in.
+The draft is laid out a part at a time like the print edition (render/parts.py): its pages carry
+no folio of their own, and its chapters open on the next page, so a part is laid out once for
+wherever it lands, and an edit lays out the one chapter it touched. The margin is laid out a
+chapter's pages at a time, each kept under a hash of what it prints: an edit that moves no page
+redraws the margin of its own chapter only.
+
+Comments sit in the margin as floats beside their line; the list of comments at the end needs
+the page and line of each, which only the layout knows, so the list is laid out with those two
+cells empty (its columns of fixed width) and the numbers are drawn into them by the same overlay
+that numbers the lines, at the rows the layout put them in.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 from dataclasses import dataclass
+from functools import partial
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pikepdf
 
 from folio.formats import Inputs, Rendered
+from folio.formats.output import Entries
 from folio.project.config import PageGeometry, Project
 from folio.render import templates
-from folio.render.document import design_folders, lay_out_book, reproducible
+from folio.render.document import design_folders, reproducible
 from folio.render.fonts import font_faces
 from folio.render.layout import Line, Page
+from folio.render.parts import design_key, lay_out_parts
 from folio.render.weasy import lay_out
 from folio.text import citestyle
 from folio.text.fragment import Fragment
 from folio.text.pandoc import bibliography_html
 from folio.tools import version
+from folio.tools.version import Version
+from folio.workers import side_by_side
+
+if TYPE_CHECKING:
+    from folio.checks.book import Checked
 
 
 @dataclass(frozen=True)
@@ -44,25 +61,44 @@ LIST_FONT_SIZE = 9.0  # points: the list's type size (draft.css)
 
 
 def render(inputs: Inputs) -> Rendered:
-    project, checked, fragments = inputs.project, inputs.checked, inputs.review
+    project, fragments, against = inputs.project, inputs.review, inputs.options.against
     geometry = project.draft_geometry()
-    against = inputs.options.against
+    cache = inputs.out / ".cache"
+    laid = lay_out_parts(
+        project, fragments, template="draft.html.j2", geometry=geometry, context=document_context(project, inputs.checked, fragments),
+        folios=False, jobs=inputs.options.jobs, cache_dir=cache,
+    )  # fmt: skip
+    comments = locate_comments(fragments, laid.pages)
+    stamp = Stamp(version.describe(project.manuscript_dir), version.describe_rev(project.root, against) if against else None)
+    margin = Margin(project, geometry, project.config.draft.line_numbers, stamp)
+    margins = margin.pdfs(laid.pages, list_cells(comments, laid.pages, geometry), inputs.options.jobs, cache / "margin")
+    return Rendered.laid_out(laid, geometry, overlay(laid.data, margins))
+
+
+def document_context(project: Project, checked: Checked, fragments: list[Fragment]) -> dict[str, Any]:
+    """What draft.html.j2 lays out besides the chapters: the rows of the comment list (their page
+    and line come after the layout) and the sources no chapter cites."""
     cited = {c.key for c in checked.citations}
     uncited = [ref.id for ref in checked.references if ref.id not in cited]
-    context = {
-        "version": version.describe(project.manuscript_dir),
-        "against": version.describe_rev(project.root, against) if against else None,
+    return {
         "uncited": uncited,
         "uncited_html": bibliography_html(uncited, project.config.language, citestyle.settings(project)),
-        "comments": locate_comments(fragments, []),  # the rows; their page and line come after the layout
+        "comments": locate_comments(fragments, []),
         "columns": COLUMNS,
     }
-    laid = lay_out_book(project, fragments, "draft.html.j2", geometry, context=context)
-    comments = locate_comments(fragments, laid.pages)
-    cells = list_cells(comments, laid.pages, geometry)
-    margin = margin_pdf(project, laid.pages, geometry, project.config.draft.line_numbers, cells)
-    data = reproducible(overlay(reproducible(laid.data), margin))
-    return Rendered.laid_out(laid, geometry, data)
+
+
+@dataclass(frozen=True)
+class Stamp:
+    """What the margin prints at the foot of every page besides its number: the version of the
+    manuscript (and the one a redline is against)."""
+
+    version: Version
+    against: Version | None = None
+
+    @property
+    def text(self) -> str:
+        return f"Version: {self.version.text}" + (f" · changes since {self.against.text}" if self.against else "")
 
 
 @dataclass(frozen=True)
@@ -125,35 +161,78 @@ def locate_comments(fragments: list[Fragment], pages: list[Page]) -> list[Commen
     return located
 
 
-def margin_pdf(project: Project, pages: list[Page], geometry: PageGeometry, every: int, cells: list[Cell] | None = None) -> bytes:
-    """Line numbers, change bars and the comment list's page and line numbers, page for page, on an
-    otherwise empty PDF of the same size."""
-    faces = font_faces(project.config.print.font)
-    by_page: dict[int, list[Cell]] = {}
-    for cell in cells or []:
-        by_page.setdefault(cell.page, []).append(cell)
-    html = templates.render(
-        project.root,
-        "draft-margin.html.j2",
-        pages=[(page, line_numbers(page, every), by_page.get(index, [])) for index, page in enumerate(pages)],
-        page=geometry,
-        faces=faces,
-        book=project.config,
-        list_font_size=LIST_FONT_SIZE,
-    )
-    return lay_out(html, allowed=design_folders(project)).data
+@dataclass(frozen=True)
+class Margin:
+    """The draft's margin overlay: for each page, its line numbers, change bars, stamp, "page X of
+    Y", and in the comment list the page and line of each comment."""
+
+    project: Project
+    geometry: PageGeometry
+    every: int
+    """Number every nth line (0: none)."""
+    stamp: Stamp
+
+    def pdfs(self, pages: list[Page], cells: list[Cell], jobs: int = 0, cache: Path | None = None) -> list[bytes]:
+        """The overlay as PDFs of a run of pages each (a chapter's, or the front matter's), in order:
+        one page for each page of the draft. Each is kept in `cache` under a hash of its HTML and of
+        what lays it out; the ones missing are laid out in up to `jobs` worker processes."""
+        by_page: dict[int, list[Cell]] = {}
+        for cell in cells:
+            by_page.setdefault(cell.page, []).append(cell)
+        runs: list[list[int]] = []
+        for index, page in enumerate(pages):
+            if not runs or page.chapter != pages[runs[-1][-1]].chapter:
+                runs.append([])
+            runs[-1].append(index)
+        htmls = [self.html([(index, pages[index], by_page.get(index, [])) for index in run], len(pages)) for run in runs]
+        entries = Entries(cache, ".margin")  # not .pdf: each starts with its hash
+        design = design_key(self.project, htmls[0]) if htmls else ""  # the same fonts in every run
+        keys = [hashlib.sha256(f"{design}\n{html}".encode()).hexdigest() for html in htmls]
+        found = {key: data for key in keys if (data := entries.get(key)) is not None}
+        missing = list({key: html for key, html in zip(keys, htmls, strict=True) if key not in found}.items())
+        made = side_by_side(partial(_lay_out_margin, design_folders(self.project)), [html for _, html in missing], jobs)
+        for (key, _), data in zip(missing, made, strict=True):
+            entries.put(key, data)
+            found[key] = data
+        entries.forget_the_rest()
+        return [found[key] for key in keys]
+
+    def html(self, pages: list[tuple[int, Page, list[Cell]]], total: int) -> str:
+        """The overlay of these pages (index in the draft, page, comment-list cells on it)."""
+        return templates.render(
+            self.project.root,
+            "draft-margin.html.j2",
+            pages=[(index + 1, page, line_numbers(page, self.every), cells) for index, page, cells in pages],
+            total=total,
+            stamp=self.stamp,
+            page=self.geometry,
+            faces=font_faces(self.project.config.print.font),
+            book=self.project.config,
+            list_font_size=LIST_FONT_SIZE,
+        )
 
 
-def overlay(base: bytes, top: bytes) -> bytes:
-    """Each page of `top` drawn over the same page of `base`. The forms are named by page number
-    (pikepdf's add_overlay names them at random), so the same draft gives the same bytes."""
-    with pikepdf.open(io.BytesIO(base)) as document, pikepdf.open(io.BytesIO(top)) as margin:
-        for number, (page, marks) in enumerate(zip(document.pages, margin.pages, strict=True), start=1):
-            form = document.copy_foreign(marks.as_form_xobject())
-            name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/FolioMargin{number}"))
-            page.contents_add(b"q\n", prepend=True)
-            page.contents_add(b"Q\nq\n" + name.unparse() + b" Do\nQ\n")
-            page.contents_coalesce()
-        out = io.BytesIO()
-        document.save(out)
+def _lay_out_margin(allowed: list[Path], html: str) -> bytes:
+    return reproducible(lay_out(html, allowed=allowed).data)
+
+
+def overlay(base: bytes, tops: list[bytes]) -> bytes:
+    """Each page of the `tops`, one after the other, drawn over the same page of `base`. The forms
+    are named by page number (pikepdf's add_overlay names them at random), so the same draft gives
+    the same bytes."""
+    with pikepdf.open(io.BytesIO(base)) as document:
+        margins = [pikepdf.open(io.BytesIO(top)) for top in tops]
+        try:
+            marks = [page for margin in margins for page in margin.pages]
+            for number, (page, mark) in enumerate(zip(document.pages, marks, strict=True), start=1):
+                form = document.copy_foreign(mark.as_form_xobject())
+                name = page.add_resource(form, pikepdf.Name.XObject, pikepdf.Name(f"/FolioMargin{number}"))
+                page.contents_add(b"q\n", prepend=True)
+                page.contents_add(b"Q\nq\n" + name.unparse() + b" Do\nQ\n")
+                page.contents_coalesce()
+            out = io.BytesIO()
+            document.save(out, deterministic_id=True)
+        finally:
+            for margin in margins:
+                margin.close()
     return out.getvalue()

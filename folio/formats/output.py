@@ -38,3 +38,33 @@ def file_hash(path: Path) -> str:
 @cache
 def _file_hash(path: Path, size: int, mtime: int) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+class Entries:
+    """Cache entries in a folder (None: no cache), a file each, named `KEY` + `suffix`. Each starts
+    with the sha256 of the rest: an entry that does not match (damaged, or cut short) is made
+    again, never used. `forget_the_rest` removes the entries this build did not ask for."""
+
+    def __init__(self, folder: Path | None, suffix: str):
+        self.folder, self.suffix = folder, suffix
+        self.used: set[str] = set()
+
+    def get(self, key: str) -> bytes | None:
+        self.used.add(key + self.suffix)
+        if self.folder is None:
+            return None
+        try:
+            entry = (self.folder / (key + self.suffix)).read_bytes()
+        except OSError:
+            return None
+        return entry[32:] if len(entry) >= 32 and hashlib.sha256(entry[32:]).digest() == entry[:32] else None
+
+    def put(self, key: str, data: bytes) -> None:
+        self.used.add(key + self.suffix)
+        if self.folder is not None:
+            write_atomic(self.folder / (key + self.suffix), hashlib.sha256(data).digest() + data)
+
+    def forget_the_rest(self) -> None:
+        for entry in self.folder.glob(f"*{self.suffix}") if self.folder is not None and self.folder.is_dir() else []:
+            if entry.name not in self.used:
+                entry.unlink(missing_ok=True)

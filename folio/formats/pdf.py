@@ -11,10 +11,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
-import multiprocessing
 import os
 from collections.abc import Callable, Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
@@ -27,6 +25,7 @@ from folio.formats.output import file_hash, write_atomic
 from folio.project.config import Margins, Project
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
+from folio.workers import side_by_side
 
 
 def lay_out_print(project: Project, fragments: list[Fragment], *, jobs: int = 0, cache_dir: Path | None = None) -> Laid:
@@ -110,8 +109,7 @@ def _read_pages(print_data: bytes, trim: tuple[float, float], margins: Margins, 
     if workers <= 1:
         return read(pages=set(pages)).findings
     shares = [set(pages[i::workers]) for i in range(workers)]  # interleaved: long and short pages alike
-    with ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("fork")) as pool:
-        reports = list(pool.map(_read_share, [read] * workers, shares))
+    reports = side_by_side(partial(_read_share, read), shares, workers)
     return [f for report in reports for f in report]
 
 

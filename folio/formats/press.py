@@ -32,7 +32,7 @@ from PIL import Image, ImageCms
 
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
-from folio.formats.output import file_hash, write_atomic
+from folio.formats.output import Entries, file_hash
 from folio.project.config import PageGeometry, Project
 from folio.render import images
 from folio.render.layout import Page
@@ -149,8 +149,8 @@ class _Contents:
     the rest: one that does not match is made again, never used."""
 
     def __init__(self, cache: Path | None, profile: Path):
-        self.cache, self.profile = cache, profile
-        self.used: set[str] = set()
+        self.entries = Entries(cache, ".content")
+        self.profile = profile
         self.converter = f"{file_hash(Path(__file__))}\n{profile}\n{file_hash(profile)}\n"
         """What converts a content stream: this module's code and the profile."""
 
@@ -160,25 +160,16 @@ class _Contents:
         digest = hashlib.sha256(self.converter.encode())
         for stream in streams:
             digest.update(stream.read_bytes() + b"\n")
-        name = f"{digest.hexdigest()}.content"
-        self.used.add(name)
-        if self.cache is not None:
-            try:
-                entry = (self.cache / name).read_bytes()
-            except OSError:
-                entry = b""
-            if len(entry) >= 32 and hashlib.sha256(entry[32:]).digest() == entry[:32]:
-                return entry[32:]
-        data = pikepdf.unparse_content_stream(_cmyk(pikepdf.parse_content_stream(page), self.profile))
-        if self.cache is not None:
-            write_atomic(self.cache / name, hashlib.sha256(data).digest() + data)
+        key = digest.hexdigest()
+        data = self.entries.get(key)
+        if data is None:
+            data = pikepdf.unparse_content_stream(_cmyk(pikepdf.parse_content_stream(page), self.profile))
+            self.entries.put(key, data)
         return data
 
     def forget_the_rest(self) -> None:
         """Only this book's pages are kept."""
-        for entry in self.cache.glob("*.content") if self.cache is not None and self.cache.is_dir() else []:
-            if entry.name not in self.used:
-                entry.unlink(missing_ok=True)
+        self.entries.forget_the_rest()
 
 
 def _marks_form(pdf: pikepdf.Pdf, geometry: PageGeometry) -> pikepdf.Stream:

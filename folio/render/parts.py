@@ -1,5 +1,7 @@
-"""The print layout a part at a time: the front matter and each chapter laid out on its own, in
+"""A book's layout a part at a time: the front matter and each chapter laid out on its own, in
 worker processes, cached, then joined (render/join.py) into the book a single pass would make.
+The print layout is made so, and the review draft too (formats/draft.py), whose pages carry no
+folio of their own (`Part.folios`): each of its parts is laid out once, wherever it lands.
 
 Why it works: every chapter opens on a recto and its notes are its own, so a chapter's pages do
 not depend on the pages before it, except for their folios. Each part is the book's own HTML
@@ -57,13 +59,14 @@ from html import escape
 from html.parser import HTMLParser
 from importlib.metadata import version
 from pathlib import Path
+from typing import Any
 from urllib.parse import unquote, urljoin, urlparse
 
 import pikepdf
 
 import folio
 from folio.formats.output import file_hash, write_atomic
-from folio.project.config import Project
+from folio.project.config import PageGeometry, Project
 from folio.render.document import base_url, body_space_width, book_html, design_folders, reproducible
 from folio.render.join import LINK_SCHEME, furniture_as_artifacts, join, prefix_ids
 from folio.render.layout import Line, Page, number_folios, roman
@@ -87,6 +90,10 @@ class Part:
     """The ids of the chapters in it (whose figures are settled with it)."""
     contents: bool = False
     """It holds the contents page: laid out last, with the folios where the other parts' anchors landed."""
+    folios: bool = True
+    """Its layout prints its folios. The review draft's pages are numbered after layout (in its margin
+    overlay) and its chapters open on any page: a part of it is laid out at no folio (`first` 1),
+    once for wherever it lands."""
 
 
 @dataclass
@@ -111,11 +118,18 @@ def lay_out_parts(
     jobs: int | None = None,
     cache_dir: Path | None = None,
     template: str = "book.html.j2",
+    geometry: PageGeometry | None = None,
+    context: dict[str, Any] | None = None,
+    folios: bool = True,
 ) -> Laid:
-    """The print layout (as render/document.py `lay_out_book` makes it in one pass), made a part at
-    a time in `jobs` worker processes (0 or None: one per core), from `cache_dir` where it can be."""
-    html = book_html(project, fragments, template, project.geometry())
-    parts = split_parts(html)
+    """The book laid out in this template (the print design by default), as render/document.py
+    `lay_out_book` makes it in one pass, made a part at a time in `jobs` worker processes (0 or
+    None: one per core), from `cache_dir` where it can be. `folios=False`: the template prints no
+    folios and opens chapters on any page (the review draft), so its parts do not depend on where
+    they land (`Part.folios`)."""
+    geometry = geometry or project.geometry()
+    html = book_html(project, fragments, template, geometry, context)
+    parts = split_parts(html, folios)
     design = design_key(project, html)
     keys = [hashlib.sha256(f"{design}\n{part.html}".encode()).hexdigest() for part in parts]
     store = LayoutCache(cache_dir / "layout" / template.split(".")[0]) if cache_dir else None
@@ -128,7 +142,7 @@ def lay_out_parts(
         if cached is not None:
             store.keep(keys, book_key)
             return cached
-    with _Workers(_Book(project, fragments, template, parts), jobs) as workers:
+    with _Workers(_Book(project, fragments, template, parts, geometry, context or {}), jobs) as workers:
         sizes = [len(_text(part.html)) for part in parts]
         laid = _Schedule(parts, keys, store, counts, lambda: _guess(parts, sizes, counts, project), workers).run()
     _, firsts, _ = place(parts, counts)
@@ -256,7 +270,7 @@ def place(parts: list[Part], counts: dict[int, int]) -> tuple[list[int], list[in
         if part.main and not main_start:
             main_start = page
         pages.append(page)
-        firsts.append(page - main_start + 1 if part.main else page)
+        firsts.append(1 if not part.folios else page - main_start + 1 if part.main else page)
         blanks.append(blank)
         page += counts[i]
     return pages, firsts, blanks
@@ -329,6 +343,8 @@ class _Book:
     fragments: list[Fragment]
     template: str
     parts: list[Part]
+    geometry: PageGeometry
+    context: dict[str, Any]
 
     def lay_out(self, index: int, first: int, numbers: dict[str, str]) -> PartLayout:
         """Part `index` laid out from folio `first` (the contents page: printing these folios)."""
@@ -342,7 +358,8 @@ class _Book:
             if trial_fragments != mine:
                 changed = {f.chapter.id: f for f in trial_fragments}
                 book = [changed.get(f.chapter.id, f) for f in self.fragments]
-                html = split_parts(book_html(project, book, self.template, project.geometry()))[index].html
+                book_again = book_html(project, book, self.template, self.geometry, self.context)
+                html = split_parts(book_again, part.folios)[index].html
             return weasy.trial(_prepared(html, part, first, numbers), allowed=allowed, base_url=base)
 
         mine = [f for f in self.fragments if f.chapter.id in part.chapters]
@@ -367,6 +384,8 @@ def _finish(pdf: pikepdf.Pdf, prefix: str, ids: bool) -> None:
 
 def _prepared(html: str, part: Part, first: int, numbers: dict[str, str]) -> str:
     """The part's HTML as laid out: its first folio set, and the contents page's folios filled in."""
+    if not part.folios:
+        return html
     counter = "page" if part.main else "fmpage"
     value = first if part.main else first - 1  # print.css increments fmpage on every front page; `page` counts by itself unless reset
     rule = f"<style>@page :first {{ counter-reset: {counter} {value} }}</style>\n</head>"
@@ -501,16 +520,23 @@ class _TopLevel(HTMLParser):
             elements[-1] = (start, end, classes)
 
 
-def split_parts(html: str) -> list[Part]:
+def split_parts(html: str, folios: bool = True) -> list[Part]:
     """The book's HTML as parts, each a document with the book's head: the front matter up to the
     first chapter (title, copyright and contents pages), each front-matter chapter, and each chapter
     of `.mainmatter` in a `.mainmatter` element of its own. What follows a chapter up to the next
-    one (back matter Folio makes) goes with it."""
+    one (back matter Folio makes) goes with it. A top-level element of class `every-page` (a
+    fixed element, which one pass draws on every page) goes at the start of every part.
+    `folios`: the template prints folios and opens chapters on a recto (`Part.folios`)."""
     parsed = _TopLevel(html)
     elements = [*parsed.children, *itertools.chain.from_iterable(parsed.inner.values())]
     if parsed.body is None or any(end < 0 for _, end, _ in elements):
         raise ValueError("the book's HTML has no closed <body> or an element left open")
     body_start, body_end = parsed.body
+    every_page = ""
+    for start, end, classes in parsed.children:
+        if "every-page" in classes:
+            every_page += html[start:end]
+            html = html[:start] + " " * (end - start) + html[end:]  # blanked where it was: the offsets stay
     bodies: list[tuple[str, bool, bool]] = []  # (the part's body, opens on a recto, in the main matter)
     cut, recto, after_main = body_start, False, False
     for start, end, classes in parsed.children:
@@ -537,7 +563,8 @@ def split_parts(html: str) -> list[Part]:
             continue
         chapters = tuple(_chapter_ids(body))
         contents = 'role="doc-toc"' in body
-        parts.append(Part(head + _links_across(body) + tail, bool(opens_recto), main, chapters, contents))
+        document = head + every_page + _links_across(body) + tail
+        parts.append(Part(document, bool(opens_recto) and folios, main, chapters, contents, folios))
     return parts
 
 

@@ -18,7 +18,7 @@ from folio.checks.book import check_book
 from folio.project.config import Project, load_project
 from folio.render.document import book_html, lay_out_book, reproducible
 from folio.render.join import structure_problems
-from folio.render.parts import lay_out_parts, split_parts
+from folio.render.parts import lay_out_parts, place, split_parts
 from folio.render.weasy import Laid, Trial
 
 from helpers import CHAPTER_ONE, CHAPTER_TWO, REPO, font_folders, link_targets, make_book, outline, page_texts, run_folio
@@ -88,6 +88,21 @@ def test_the_book_is_cut_before_each_chapter(tmp_path: Path):
     # the contents page's links all lead to other parts.
     assert 'href="folio-anchor:ch02-part"' in parts[3].html and 'href="#ch03-fn1"' in parts[3].html
     assert 'href="folio-anchor:ch01"' in parts[0].html and 'href="#' not in parts[0].html
+
+
+def test_a_fixed_element_goes_with_every_part_and_a_part_without_folios_opens_anywhere():
+    html = (
+        '<html><head><title>t</title></head><body><div class="draft-mark every-page">DRAFT</div>'
+        '<section class="titlepage">T</section><div class="mainmatter"><section class="chapter" id="a">A</section>'
+        '<section class="chapter" id="b">B</section></div></body></html>'
+    )
+    printed, draft = split_parts(html), split_parts(html, folios=False)
+    for parts in (printed, draft):
+        assert [part.html.count('<div class="draft-mark every-page">DRAFT</div>') for part in parts] == [1, 1, 1]
+        assert [part.chapters for part in parts] == [(), ("a",), ("b",)]
+    # The print design opens a chapter on a recto at its folio; the draft's on the next page, at none.
+    assert place(printed, {0: 2, 1: 1, 2: 1}) == ([1, 3, 5], [1, 1, 3], [False, False, True])
+    assert place(draft, {0: 2, 1: 1, 2: 1}) == ([1, 3, 4], [1, 1, 1], [False, False, False])
 
 
 class Counter:
