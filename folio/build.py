@@ -121,16 +121,19 @@ def build(
     against: str | None = None,
     validate: bool = True,
     jobs: int = 0,
+    press: bool = True,
     listener: progress.Progress | None = None,
 ) -> BuildReport:
     """Build these formats (the registry's defaults when none are named); nothing, and say so,
-    when the last build of the same request made them from the same inputs. `listener` is told
-    what the build does as it goes (progress.py); by default it is only counted."""
+    when the last build of the same request made them from the same inputs. `press=False`: not
+    the printer's file that book.yaml's `print.press` adds to the PDF (the preview's PDF, which
+    the author reads, not the printer). `listener` is told what the build does as it goes
+    (progress.py); by default it is only counted."""
     clock = Stages()
     with progress.listening(listener or progress.Progress()) as counted:
         with clock.stage("reading inputs"):
             project = load_project(project_dir)
-            wanted = wanted_formats(project, requested)
+            wanted = wanted_formats(project, requested, press)
             out = (out_dir or project.root / "build").resolve()
             options = Options(strict, release, against, validate, jobs)
         # One build of OUT at a time (project/lock.py); remote resources as book.yaml says (project/contain.py).
@@ -225,14 +228,14 @@ def chapter_report(project: Project, checked: Checked) -> list[dict[str, Any]]:
     ]
 
 
-def wanted_formats(project: Project, requested: tuple[str, ...]) -> list[str]:
+def wanted_formats(project: Project, requested: tuple[str, ...], press: bool = True) -> list[str]:
     """The formats to make: those asked for, or the defaults; the printer's file with the PDF when
-    book.yaml says print.press."""
+    book.yaml says print.press (and `press` does not say no)."""
     wanted = list(dict.fromkeys(requested or formats.default_formats()))
     unknown = [name for name in wanted if name not in REGISTRY]
     if unknown:
         raise ConfigError(f"unknown format(s): {', '.join(unknown)} (choose from {', '.join(REGISTRY)})")
-    if project.config.print.press and "pdf" in wanted and "press" not in wanted:
+    if press and project.config.print.press and "pdf" in wanted and "press" not in wanted:
         wanted.append("press")
     return wanted
 

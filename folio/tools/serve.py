@@ -9,7 +9,8 @@ open pages by server-sent events. A page fetches the new document and swaps it i
 reader stays where they were.
 
 The PDF follows in the background, in a process of its own that stays warm (WeasyPrint imported
-once, its caches kept): `build(..., ("pdf",), validate=False)` after each change, the newest change
+once, its caches kept): `build(..., ("pdf",), validate=False, press=False)` after each change (the
+print PDF; the printer's file waits for `folio build`), the newest change
 only when edits come faster than layouts. The page marks where each of its pages begins (found in
 the text by the page's first words) and shows the layout warnings beside the page they concern; the
 link to the PDF names the build it comes from. /_folio/state tells the page's version and the PDF's.
@@ -612,13 +613,13 @@ def pdf_worker(project_dir: str, out_dir: str) -> None:
 
 
 def build_pdf(project_dir: Path, out_dir: Path) -> dict[str, Any]:
-    """The print PDF built as `folio build pdf --no-validate` would, and its layout warnings, each
-    with the id of the chapter its page belongs to."""
+    """The print PDF built as `folio build pdf --no-validate` would (without the printer's file),
+    and its layout warnings, each with the id of the chapter its page belongs to."""
     from folio.build import build
 
     started = time.perf_counter()
     try:
-        report = build(project_dir, ("pdf",), out_dir, validate=False)
+        report = build(project_dir, ("pdf",), out_dir, validate=False, press=False)
     except FolioError as exc:
         return {
             "ok": False,

@@ -8,11 +8,13 @@ import re
 import shutil
 import subprocess
 import sys
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 import pikepdf
 import pytest
 
+import folio.render.parts
 import folio.render.weasy
 from folio.checks.book import check_book
 from folio.project.config import Project, load_project
@@ -200,6 +202,37 @@ def test_a_corrupt_cache_entry_is_laid_out_again(tmp_path: Path, monkeypatch: py
     shutil.rmtree(book.parent)
     _, recounted = _lay_out(root)
     assert recounted.data == first.data
+
+
+def test_one_chapter_to_lay_out_is_laid_out_in_this_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """An edit of one chapter: no worker is started for it (a new process costs more than the
+    layout; `folio serve`'s PDF worker has WeasyPrint warm). A cold book: its parts side by side."""
+    root = make_book(tmp_path, {"one.md": CHAPTER_ONE, "two.md": CHAPTER_TWO, "three.md": THIRD})
+    pools: list[int] = []
+
+    class Counted(ProcessPoolExecutor):
+        def __init__(self, workers: int, **kwargs: object):
+            pools.append(workers)
+            super().__init__(workers, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(folio.render.parts, "ProcessPoolExecutor", Counted)
+
+    def lay_out() -> Laid:
+        project = load_project(root)
+        fragments = check_book(project, root / "build" / ".cache").fragments
+        return lay_out_parts(project, fragments, jobs=2, cache_dir=root / "build" / ".cache")
+
+    cold = lay_out()
+    assert pools == [2]
+    chapter = root / "manuscript" / "chapters" / "two.md"
+    chapter.write_text(CHAPTER_TWO.replace("Later claim", "A later claim"), encoding="utf-8")
+    edited = lay_out()
+    assert pools == [2]  # no new workers
+    assert edited.data != cold.data and "A later claim" in "".join(page_texts_of(edited))
+
+
+def page_texts_of(laid: Laid) -> list[str]:
+    return [" ".join(line.text for line in page.lines) for page in laid.pages]
 
 
 def _first_chapter(meta: Path) -> str | None:

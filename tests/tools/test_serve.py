@@ -24,7 +24,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from folio.tools.serve import CHROMIUM, Preview, chapter_of, measure_preview, safe_path
+from folio.tools.serve import CHROMIUM, Preview, build_pdf, chapter_of, measure_preview, safe_path
 
 from helpers import CHAPTER_ONE, REPO, alive, font_folders, make_book, pdf_body_text_by_page, run_folio
 
@@ -255,6 +255,16 @@ def test_safe_path(path: str, relative: str | None) -> None:
 def test_a_page_belongs_to_the_last_chapter_that_starts_on_or_before_it() -> None:
     starts = {"ch01": 5, "ch02": 9, "ch03": 13}
     assert [chapter_of(page, starts) for page in (1, 5, 8, 9, 20)] == ["", "ch01", "ch01", "ch02", "ch03"]
+
+
+def test_the_preview_builds_the_print_pdf_and_leaves_the_printers_file_to_folio_build(tmp_path: Path) -> None:
+    book = make_book(tmp_path / "book", {"one.md": CHAPTER_ONE}, extra="print:\n  press: true\n")
+    result = build_pdf(book, book / "build")
+    assert result["ok"] and result["file"] == "test-book.pdf" and (book / "build" / "test-book.pdf").is_file()
+    assert not (book / "build" / "test-book-press.pdf").exists()
+    code, _, err = run_folio(["build", "pdf", "--project", str(book)])  # the command line makes what book.yaml asks
+    assert code == 0, err
+    assert (book / "build" / "test-book-press.pdf").is_file()
 
 
 @pytest.mark.expect_logs  # WeasyPrint may warn about the loose lines it is made to set
