@@ -14,7 +14,9 @@ in one HTML document.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
+from functools import lru_cache
+from typing import Any
 
 from lxml import etree
 
@@ -67,6 +69,19 @@ class Fragment:
 
 
 def build_fragment(chapter: Chapter, pandoc_html: str, figures_numbered: bool = False) -> Fragment:
+    """The chapter's fragment from Pandoc's HTML. Kept for the next time the same chapter comes
+    with the same HTML: `folio serve` makes every fragment again after each edit, and this is
+    most of a fragment's time (0.25 s of 0.4 s for 160 chapters)."""
+    made = _made(tuple(getattr(chapter, f.name) for f in fields(chapter)), pandoc_html, figures_numbered)
+    return replace(made, chapter=chapter, headings=list(made.headings), notes=list(made.notes), comments=list(made.comments))
+
+
+@lru_cache(maxsize=512)
+def _made(chapter_fields: tuple[Any, ...], pandoc_html: str, figures_numbered: bool) -> Fragment:
+    return _build(Chapter(*chapter_fields), pandoc_html, figures_numbered)
+
+
+def _build(chapter: Chapter, pandoc_html: str, figures_numbered: bool) -> Fragment:
     try:
         root = etree.fromstring(f'<div xmlns="{XHTML}" xmlns:epub="{EPUB}" class="chapter-body">{pandoc_html}</div>')
     except etree.XMLSyntaxError as exc:

@@ -9,7 +9,8 @@ bibliography. Then, each in a fresh process:
 - `folio build pdf` from cold (no output, no cache): the print PDF and, as the repository's book
   asks, the printer's file; again with nothing changed; again after one sentence changed in one
   chapter;
-- `folio build` (every default format) from cold, and again with nothing changed;
+- `folio build` (every default format) from cold, again with nothing changed, and again after one
+  sentence changed (the review draft too is laid out a chapter at a time);
 - `folio serve` on the built book, in Debian's Chromium: save -> the page shows the edit, and
   save -> the page links the PDF that holds it (serve.py's measure_preview; its own runs, at
   least three, whose median is shown; the memory of a preview is not sampled).
@@ -128,6 +129,7 @@ def bench_book(project: Path, chapter: Path, size: int, runs: int) -> list[Row]:
         row("folio build pdf, one sentence changed", [*folio_cmd, "pdf"], pdf, lambda: change_one_sentence(edited))
         row("folio build (everything), cold", folio_cmd, pdf, cold)
         row("folio build (everything), nothing changed", folio_cmd, pdf)
+        row("folio build (everything), one sentence changed", folio_cmd, pdf, lambda: change_one_sentence(edited))
         rows.extend(preview_rows(root, size, runs))
         for r in rows:
             r.x_baseline = round(r.seconds / base.seconds, 3) if base.seconds else 0.0

@@ -10,7 +10,7 @@ from folio.errors import FolioError
 from folio.project.config import styles_dir
 from folio.project.manuscript import Chapter
 from folio.text.citestyle import Citeproc
-from folio.text.fragment import build_fragment
+from folio.text.fragment import _made, build_fragment
 from folio.text.pandoc import chapter_to_html
 
 from helpers import REFERENCES
@@ -65,6 +65,21 @@ def test_unnumbered_chapter_has_unnumbered_sections(tmp_path):
 def test_chapter_without_notes(tmp_path):
     fragment = fragment_for(tmp_path, "Just text.\n\n## S\n\nMore.\n")
     assert fragment.notes == [] and "endnotes" not in fragment.html
+
+
+def test_a_fragment_made_again_from_the_same_chapter_and_html_is_kept_not_made(tmp_path):
+    """`folio serve` makes every fragment again after each edit: the same chapter and Pandoc HTML
+    give the fragment kept from last time, for the new chapter object; any other chapter field
+    (here its number) makes it afresh."""
+    first = fragment_for(tmp_path, BODY)
+    _made.cache_clear()
+    again = fragment_for(tmp_path, BODY)
+    kept = fragment_for(tmp_path, BODY)
+    assert _made.cache_info().hits == 1
+    assert (kept.html, kept.headings, kept.notes) == (again.html, again.headings, again.notes) == (first.html, first.headings, first.notes)
+    assert kept.chapter is not again.chapter and kept.headings is not again.headings  # its own chapter, its own lists
+    renumbered = fragment_for(tmp_path, BODY, number=8)
+    assert _made.cache_info().misses == 2 and renumbered.headings[0].number == "8.1"
 
 
 def test_mismatched_pandoc_output_is_refused(tmp_path):
