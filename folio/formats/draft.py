@@ -173,9 +173,10 @@ class Margin:
     stamp: Stamp
 
     def pdfs(self, pages: list[Page], cells: list[Cell], jobs: int = 0, cache: Path | None = None) -> list[bytes]:
-        """The overlay as PDFs of a run of pages each (a chapter's, or the front matter's), in order:
-        one page for each page of the draft. Each is kept in `cache` under a hash of its HTML and of
-        what lays it out; the ones missing are laid out in up to `jobs` worker processes."""
+        """The overlay as PDFs of a run of pages each (a chapter's, the front matter's, the lists at
+        the end), in order: one page for each page of the draft. Each is kept in `cache` under a
+        hash of its HTML and of what lays it out; the ones missing are laid out in up to `jobs`
+        worker processes."""
         by_page: dict[int, list[Cell]] = {}
         for cell in cells:
             by_page.setdefault(cell.page, []).append(cell)

@@ -137,6 +137,7 @@ def bench_book(project: Path, chapter: Path, size: int, runs: int) -> list[Row]:
         return rows
 
 
+WIDTH = 48  # the column of the runs' names
 PREVIEW_PAGE = "folio serve: save -> the page shows it"
 PREVIEW_PDF = "folio serve: save -> its PDF linked"
 
@@ -155,7 +156,7 @@ def preview_rows(root: Path, size: int, runs: int) -> list[Row]:
 
 def _say(size: int, what: str, seconds: float) -> None:
     """One measurement, as it is made (the table comes at the end)."""
-    print(f"{size:4d} chapters  {what:44} {seconds:8.2f} s", file=sys.stderr, flush=True)
+    print(f"{size:4d} chapters  {what:{WIDTH}} {seconds:8.2f} s", file=sys.stderr, flush=True)
 
 
 def make_book(root: Path, project: Path, chapter: Path, size: int) -> list[Path]:
@@ -301,12 +302,12 @@ def pdf_pages(path: Path) -> int:
 
 
 def table(rows: list[Row]) -> str:
-    head = f"{'chapters':>8}  {'run':44} {'seconds':>8} {'pages':>6} {'s/page':>7} {'RSS MB':>7} {'PSS MB':>7}"
+    head = f"{'chapters':>8}  {'run':{WIDTH}} {'seconds':>8} {'pages':>6} {'s/page':>7} {'RSS MB':>7} {'PSS MB':>7}"
     head += f" {'× base':>7} {'× s/page':>8}"
     lines = [head, "-" * len(head)]
     for r in rows:
         lines.append(
-            f"{r.chapters:8d}  {r.what:44} {r.seconds:8.2f} {r.pages:6d} {r.per_page:7.3f} {_mb(r.peak_rss_mb)} {_mb(r.peak_pss_mb)}"
+            f"{r.chapters:8d}  {r.what:{WIDTH}} {r.seconds:8.2f} {r.pages:6d} {r.per_page:7.3f} {_mb(r.peak_rss_mb)} {_mb(r.peak_pss_mb)}"
             f" {r.x_baseline:7.2f} {r.x_baseline_per_page:8.2f}"
         )
     return "\n".join(lines)
