@@ -24,7 +24,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from folio import formats, manifest, progress
 from folio.checks.findings import Finding, silence
@@ -38,8 +38,6 @@ from folio.project.lock import build_lock
 if TYPE_CHECKING:
     from folio.checks.book import Checked
     from folio.render.weasy import Laid
-
-T = TypeVar("T")
 
 
 @dataclass
