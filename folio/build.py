@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from folio import formats, manifest, progress
+from folio import formats, heap, manifest, progress
 from folio.checks.findings import Finding, silence
 from folio.errors import ConfigError, ManuscriptError
 from folio.formats import PRINT, REGISTRY, REVIEW, Format, Inputs, Options, Rendered
@@ -260,7 +260,8 @@ def render_all(wanted: list[str], inputs: Inputs) -> dict[str, Rendered]:
         rendered[f.name] = render_one(f, inputs)
         progress.pages(len(rendered[f.name].pages))
         progress.step()
-    rendered.update({f.name: render_one(f, inputs) for f in chosen if f.name not in rendered})
+    for f in [f for f in chosen if f.name not in rendered]:
+        rendered[f.name] = render_one(f, inputs)
     return {name: rendered[name] for name in wanted}
 
 
@@ -280,6 +281,7 @@ def lay_out_print(inputs: Inputs) -> Laid:
 
 def render_one(fmt: Format, inputs: Inputs) -> Rendered:
     result: Rendered = fmt.load().render(inputs)
+    heap.give_back()  # what making it freed (a whole book's objects in QPDF, for the PDFs): folio/heap.py
     return result
 
 

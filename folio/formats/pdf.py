@@ -16,9 +16,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
-from typing import Any
 
-from folio import __version__
+from folio import __version__, heap
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
 from folio.formats.output import file_hash, write_atomic
@@ -88,7 +87,7 @@ def _positions(print_data: bytes, trim: tuple[float, float], margins: Margins, c
             known[number] = [Finding(code, Path("print.pdf"), 0, 0, message, page=number) for code, message in entry]
     todo = [number for number in range(1, len(keys) + 1) if number not in known]
     if todo:
-        found = _read_pages(print_data, trim, margins, todo, jobs or os.cpu_count() or 1)
+        found = _read_pages(print_data, margins, todo, jobs or os.cpu_count() or 1)
         for number in todo:
             known[number] = [f for f in found if f.page == number and f.code in GLYPHS]
             if cache:
@@ -100,21 +99,21 @@ def _positions(print_data: bytes, trim: tuple[float, float], margins: Margins, c
 PAGES_A_JOB = 24  # fewer pages than this are read in this process: a worker costs more than it saves
 
 
-def _read_pages(print_data: bytes, trim: tuple[float, float], margins: Margins, pages: list[int], jobs: int) -> list[Finding]:
-    """The preflight's findings on these pages, read in up to `jobs` worker processes."""
-    from folio.checks.preflight import preflight
+def _read_pages(print_data: bytes, margins: Margins, pages: list[int], jobs: int) -> list[Finding]:
+    """The glyph (and image) findings on these pages, read in up to `jobs` worker processes."""
+    from folio.checks.preflight import placed_findings
 
-    read = partial(preflight, Path("print.pdf"), trim=trim, bleed=0.0, margins=margins, data=print_data)
+    read = partial(placed_findings, Path("print.pdf"), print_data, margins=margins)
     workers = min(jobs, len(pages) // PAGES_A_JOB)
     if workers <= 1:
-        return read(pages=set(pages)).findings
-    shares = [set(pages[i::workers]) for i in range(workers)]  # interleaved: long and short pages alike
+        return read(pages=pages)
+    shares = [pages[i::workers] for i in range(workers)]  # interleaved: long and short pages alike
     reports = side_by_side(partial(_read_share, read), shares, workers)
     return [f for report in reports for f in report]
 
 
-def _read_share(read: Callable[..., Any], pages: set[int]) -> list[Finding]:
-    return list(read(pages=pages).findings)
+def _read_share(read: Callable[..., list[Finding]], pages: list[int]) -> list[Finding]:
+    return read(pages=pages)
 
 
 def _page_keys(data: bytes, design: object) -> list[str]:
@@ -155,6 +154,7 @@ def _page_keys(data: bytes, design: object) -> list[str]:
             for part in resources(page.obj, set()):
                 hasher.update(part)
             keys.append(hasher.hexdigest())
+    heap.give_back()  # the book's objects, freed: the preflight's workers fork from this process next
     return keys
 
 

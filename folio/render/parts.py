@@ -65,6 +65,7 @@ from urllib.parse import unquote, urljoin, urlparse
 import pikepdf
 
 import folio
+from folio import heap
 from folio.formats.output import file_hash, write_atomic
 from folio.project.config import PageGeometry, Project
 from folio.render.document import base_url, body_space_width, book_html, design_folders, reproducible
@@ -311,6 +312,7 @@ def assemble(parts: list[Part], laid: list[PartLayout]) -> Laid:
         findings += [(code, starts[i] + page - 1, message) for code, page, message in layout.findings]
     number_folios(pages)
     data = join([layout.data for layout in laid], blanks, unique_ids=False)  # each part's ids prefixed where it was laid out
+    heap.give_back()  # the joined book's objects, freed (folio/heap.py)
     return Laid(data, pages, warnings, findings)
 
 

@@ -349,7 +349,11 @@ def test_many_pages_are_read_side_by_side_with_the_same_findings(tmp_path: Path)
     assert count >= 2 * PAGES_A_JOB  # enough for two workers
     swapped = Margins(MARGINS.top, MARGINS.bottom, inner=MARGINS.outer, outer=MARGINS.inner)  # every line in a margin
     pages = list(range(1, count + 1))
-    alone = _read_pages(data, TRIM, swapped, pages, jobs=1)
-    side_by_side = _read_pages(data, TRIM, swapped, pages, jobs=2)
+    alone = _read_pages(data, swapped, pages, jobs=1)
+    side_by_side = _read_pages(data, swapped, pages, jobs=2)
     assert {f.page for f in alone} == set(pages)
     assert sorted((f.page, f.code, f.message) for f in side_by_side) == sorted((f.page, f.code, f.message) for f in alone)
+    # Read with PDFium alone (its trim box too), they are the whole preflight's glyph findings.
+    whole = preflight(path, trim=TRIM, bleed=0.0, margins=swapped).findings
+    glyphs = sorted((f.page, f.code, f.message) for f in whole if f.code in ("T001", "T002"))
+    assert glyphs and sorted((f.page, f.code, f.message) for f in alone) == glyphs
