@@ -193,6 +193,42 @@ def test_a_stopped_build_ends_its_workers_without_a_traceback(tmp_path: Path, si
     assert not (tmp_path / "build" / "axis-of-resentment.pdf").exists()
 
 
+@pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
+def test_a_stopped_edit_leaves_the_last_pdf_and_no_font_folder(tmp_path: Path, signum: int):
+    """After an edit the one chapter is laid out in the build's own process (render/parts.py):
+    stopped in the middle of that layout, the build still ends cleanly, its font folder goes with
+    it, and the PDF of the last build stays as it was."""
+    from folio.tools.bench import change_one_sentence
+    from folio.tools.bench import make_book as bench_book
+
+    chapters = bench_book(tmp_path, REPO, REPO / "manuscript" / "chapters" / "35-forged-in-fire.md", 4)
+    code, _, err = run_folio(["build", "pdf", "--project", str(tmp_path), "--quiet"])
+    assert code == 0, err
+    pdf = tmp_path / "build" / "axis-of-resentment.pdf"
+    last = pdf.read_bytes()
+    change_one_sentence(chapters[1])
+    temporary = tmp_path / "tmp"
+    temporary.mkdir()
+    command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(tmp_path)]
+    env = {**os.environ, "TMPDIR": str(temporary)}
+    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
+    try:
+        deadline = time.monotonic() + 60
+        while not font_folders(temporary) and time.monotonic() < deadline:
+            time.sleep(0.01)  # until the chapter's layout has its fonts loaded
+        assert font_folders(temporary) and build.poll() is None, "the chapter is being laid out"
+        assert _forked(build.pid) == []  # in the build's own process
+        os.kill(build.pid, signum)
+        _, stderr = build.communicate(timeout=30)
+    finally:
+        if build.poll() is None:
+            os.killpg(build.pid, signal.SIGKILL)
+    assert build.returncode == 128 + signum, stderr
+    assert "Traceback" not in stderr and "folio: stopped" in stderr
+    assert font_folders(temporary) == []
+    assert pdf.read_bytes() == last
+
+
 def _forked(pid: int) -> list[int]:
     """The processes below `pid` that it forked (its command line), not the programs it runs (Pandoc)."""
     own = Path(f"/proc/{pid}/cmdline").read_bytes()
