@@ -141,7 +141,7 @@ def preflight(
         for number, page in enumerate(pdf.pages, start=1):
             trim_box = _check_boxes(page, number, trim, bleed, report)
             if reader is not None and (pages is None or number in pages):
-                _check_placed(reader, number, trim_box, margins, report, one_sided)
+                _check_placed(reader[number - 1], number, trim_box, margins, report, one_sided)
         _check_image_colour(pdf, report)
     if not report.even:
         report.add(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")
@@ -163,15 +163,13 @@ def placed_findings(
         raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
     with reader:
         for number in sorted(pages):
-            trim_box = _box(reader[number - 1].get_trimbox())  # falls back to the CropBox, then the MediaBox, as pikepdf's
-            _check_placed(reader, number, trim_box, margins, report, one_sided)
+            placed = reader[number - 1]
+            trim_box = _box(placed.get_trimbox())  # falls back to the CropBox, then the MediaBox, as pikepdf's
+            _check_placed(placed, number, trim_box, margins, report, one_sided)
     return report.findings
 
 
-def _check_placed(
-    reader: pypdfium2.PdfDocument, number: int, trim_box: Box, margins: Margins | None, report: Report, one_sided: bool
-) -> None:
-    placed = reader[number - 1]
+def _check_placed(placed: pypdfium2.PdfPage, number: int, trim_box: Box, margins: Margins | None, report: Report, one_sided: bool) -> None:
     _check_glyphs(_lines(placed), number, trim_box, margins, report, one_sided)
     _check_images(placed, number, report)
     placed.close()  # a page's glyphs are not kept: memory stays that of one page, whatever the book's length

@@ -87,7 +87,7 @@ def _positions(print_data: bytes, trim: tuple[float, float], margins: Margins, c
             known[number] = [Finding(code, Path("print.pdf"), 0, 0, message, page=number) for code, message in entry]
     todo = [number for number in range(1, len(keys) + 1) if number not in known]
     if todo:
-        found = _read_pages(print_data, margins, todo, jobs or os.cpu_count() or 1)
+        found = _read_pages(print_data, margins, todo, jobs)
         for number in todo:
             known[number] = [f for f in found if f.page == number and f.code in GLYPHS]
             if cache:
@@ -100,13 +100,12 @@ PAGES_A_JOB = 24  # fewer pages than this are read in this process: a worker cos
 
 
 def _read_pages(print_data: bytes, margins: Margins, pages: list[int], jobs: int) -> list[Finding]:
-    """The glyph (and image) findings on these pages, read in up to `jobs` worker processes."""
+    """The glyph (and image) findings on these pages, read in up to `jobs` worker processes (0: one
+    per core; one share of the pages, read in this process, below PAGES_A_JOB pages a worker)."""
     from folio.checks.preflight import placed_findings
 
     read = partial(placed_findings, Path("print.pdf"), print_data, margins=margins)
-    workers = min(jobs, len(pages) // PAGES_A_JOB)
-    if workers <= 1:
-        return read(pages=pages)
+    workers = max(1, min(jobs or os.cpu_count() or 1, len(pages) // PAGES_A_JOB))
     shares = [pages[i::workers] for i in range(workers)]  # interleaved: long and short pages alike
     reports = side_by_side(partial(_read_share, read), shares, workers)
     return [f for report in reports for f in report]
