@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import pikepdf
@@ -170,23 +171,13 @@ def test_a_stopped_build_ends_its_workers_without_a_traceback(tmp_path: Path, si
     from folio.tools.bench import make_book as bench_book
 
     bench_book(tmp_path, REPO, REPO / "manuscript" / "chapters" / "35-forged-in-fire.md", 8)
-    temporary = tmp_path / "tmp"
-    temporary.mkdir()
-    command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(tmp_path), "--jobs", "2"]
-    env = {**os.environ, "TMPDIR": str(temporary)}
-    build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
-    try:
-        deadline = time.monotonic() + 60
-        while (len(workers := _forked(build.pid)) < 2 or not font_folders(temporary)) and time.monotonic() < deadline:
-            time.sleep(0.01)  # until the layout workers run, one of them in the middle of a layout (its fonts loaded)
-        assert len(workers) >= 2 and font_folders(temporary) and build.poll() is None, "the build lays out in workers"
-        os.kill(build.pid, signum)  # to the build alone, as a supervisor's kill; Ctrl-C reaches the workers too, and is the easier case
-        _, stderr = build.communicate(timeout=30)
-    finally:
-        if build.poll() is None:
-            os.killpg(build.pid, signal.SIGKILL)
-    assert build.returncode == 128 + signum, stderr
-    assert "Traceback" not in stderr and "folio: stopped" in stderr
+    workers: list[int] = []
+
+    def in_workers(pid: int, temporary: Path) -> bool:
+        workers[:] = _forked(pid)  # the layout workers run, one of them in the middle of a layout (its fonts loaded)
+        return len(workers) >= 2 and bool(font_folders(temporary))
+
+    temporary = _stopped_in_a_layout(tmp_path, signum, ["--jobs", "2"], in_workers, "the build lays out in workers")
     time.sleep(0.5)
     assert [pid for pid in workers if alive(pid)] == []
     assert font_folders(temporary) == []  # the workers', removed as they end
@@ -207,17 +198,29 @@ def test_a_stopped_edit_leaves_the_last_pdf_and_no_font_folder(tmp_path: Path, s
     pdf = tmp_path / "build" / "axis-of-resentment.pdf"
     last = pdf.read_bytes()
     change_one_sentence(chapters[1])
-    temporary = tmp_path / "tmp"
+
+    def in_this_process(pid: int, temporary: Path) -> bool:
+        return bool(font_folders(temporary)) and _forked(pid) == []  # the chapter's fonts loaded, by the build itself
+
+    temporary = _stopped_in_a_layout(tmp_path, signum, [], in_this_process, "the chapter is being laid out in the build's process")
+    assert font_folders(temporary) == []
+    assert pdf.read_bytes() == last
+
+
+def _stopped_in_a_layout(project: Path, signum: int, options: list[str], ready: Callable[[int, Path], bool], waiting_for: str) -> Path:
+    """`folio build pdf` on the project, sent `signum` (to it alone, as a supervisor's kill; Ctrl-C
+    reaches the workers too, and is the easier case) once `ready(its pid, its temporary folder)`:
+    it must stop with 128 + the signal's number, one line and no traceback. Its temporary folder."""
+    temporary = project / "tmp"
     temporary.mkdir()
-    command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(tmp_path)]
+    command = [sys.executable, "-m", "folio", "build", "pdf", "--project", str(project), *options]
     env = {**os.environ, "TMPDIR": str(temporary)}
     build = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True, env=env)
     try:
         deadline = time.monotonic() + 60
-        while not font_folders(temporary) and time.monotonic() < deadline:
-            time.sleep(0.01)  # until the chapter's layout has its fonts loaded
-        assert font_folders(temporary) and build.poll() is None, "the chapter is being laid out"
-        assert _forked(build.pid) == []  # in the build's own process
+        while not (found := ready(build.pid, temporary)) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert found and build.poll() is None, waiting_for
         os.kill(build.pid, signum)
         _, stderr = build.communicate(timeout=30)
     finally:
@@ -225,8 +228,7 @@ def test_a_stopped_edit_leaves_the_last_pdf_and_no_font_folder(tmp_path: Path, s
             os.killpg(build.pid, signal.SIGKILL)
     assert build.returncode == 128 + signum, stderr
     assert "Traceback" not in stderr and "folio: stopped" in stderr
-    assert font_folders(temporary) == []
-    assert pdf.read_bytes() == last
+    return temporary
 
 
 def _forked(pid: int) -> list[int]:
