@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pdfplumber
 import pikepdf
@@ -160,3 +162,81 @@ def test_joined_book_passes_preflight_as_the_single_pass_one_does(three: Pair):
         reports.append([line for line in stdout.splitlines() if not line.startswith("fonts:")])
     assert reports[0] == reports[1]
     assert any(line.startswith("passed: 0 error(s), 0 warning(s)") for line in reports[1])
+
+
+def _parts_of(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[bytes], list[bool]]:
+    """The parts of the book at `root` as the build joins them (from its layout cache)."""
+    import folio.render.parts
+
+    joined: dict[str, list[Any]] = {}
+    real = folio.render.parts.join
+
+    def capture(parts: list[bytes], blank_before: list[bool], *, cache: Path | None = None) -> bytes:
+        joined.update(parts=list(parts), blanks=list(blank_before))
+        return real(parts, blank_before, cache=cache)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(folio.render.parts, "join", capture)
+        for book in (root / "build" / ".cache" / "layout" / "book").glob("book-*"):
+            shutil.rmtree(book)  # else the joined book comes from the cache, without a join
+        project = load_project(root)
+        lay_out_parts(project, check_book(project, root / "build" / ".cache").fragments, jobs=1, cache_dir=root / "build" / ".cache")
+    return joined["parts"], joined["blanks"]
+
+
+def test_the_join_places_again_only_a_changed_part_and_writes_the_same_book_as_afresh(
+    three: Pair, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+):
+    """The join keeps each part as placed in the book: joined again, a book whose one part changed
+    places that part only, and its bytes are those of the same parts joined without a cache. A
+    damaged placed part is placed again, not trusted."""
+    import folio.render.join as join_module
+
+    parts, blanks = _parts_of(three.joined.parent, monkeypatch)
+    assert len(parts) == 4 and blanks == [False, True, True, True]
+    placed: list[int] = []
+    real_place = join_module._place
+
+    def counted(data: bytes, base: int, key_base: int) -> Any:
+        placed.append(base)
+        return real_place(data, base, key_base)
+
+    monkeypatch.setattr(join_module, "_place", counted)
+    cache = tmp_path / "placed"
+    afresh = join(parts, blanks)
+    assert join(parts, blanks, cache=cache) == afresh and len(placed) == 8
+    assert join(parts, blanks, cache=cache) == afresh and len(placed) == 8  # every part from the cache
+
+    with pikepdf.open(io.BytesIO(parts[2])) as part:  # chapter two, changed: one more object
+        part.pages[0].obj.Folio = part.make_indirect(pikepdf.Dictionary(Changed=True))
+        buffer = io.BytesIO()
+        part.save(buffer)
+    edited = [*parts[:2], buffer.getvalue(), parts[3]]
+    placed.clear()
+    assert join(edited, blanks, cache=cache) == join(edited, blanks)
+    assert len(placed) == 1 + 4  # chapter two placed again (then all four, for the join without a cache)
+    assert len(list(cache.glob("*.placed"))) == 4  # the old chapter two forgotten
+
+    damaged = sorted(cache.glob("*.placed"))[0]
+    data = bytearray(damaged.read_bytes())
+    data[-100] ^= 0xFF
+    damaged.write_bytes(bytes(data))
+    placed.clear()
+    with pikepdf.open(io.BytesIO(join(edited, blanks, cache=cache))) as pdf:
+        assert len(placed) == 1 and structure_problems(pdf) == [] and len(pdf.pages) == 9
+
+
+def test_readers_open_the_joined_book(three: Pair):
+    """The joined book is written by Folio, not by QPDF: PDFium and poppler read every page of it
+    as they read the single pass's, and QPDF finds nothing wrong in its cross-reference stream."""
+    import pypdfium2
+
+    single, joined = pypdfium2.PdfDocument(three.single), pypdfium2.PdfDocument(three.joined)
+    assert [joined[i].get_textpage().get_text_range() for i in range(len(joined))] == [
+        single[i].get_textpage().get_text_range() for i in range(len(single))
+    ]
+    result = subprocess.run(["pdfinfo", str(three.joined)], capture_output=True, text=True, check=True)
+    assert result.stderr == "" and "Pages:           9" in result.stdout
+    with pikepdf.open(three.joined) as pdf:
+        assert pdf.check_pdf_syntax() == [] and pdf.pdf_version == "1.7"
+        assert pdf.trailer.ID[0] == pdf.trailer.ID[1]  # made from the content, as QPDF's deterministic id
