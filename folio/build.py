@@ -49,8 +49,12 @@ class Product:
 
     @property
     def signature_path(self) -> Path:
-        """Where the first words of each page are kept, to tell next time which breaks moved."""
-        return self.path.parent / ".cache" / f"{self.path.name}.pages.json"
+        return signature_path(self.path)
+
+
+def signature_path(output: Path) -> Path:
+    """Where the first words of each page of an output are kept, to tell next time which breaks moved."""
+    return output.parent / ".cache" / f"{output.name}.pages.json"
 
 
 @dataclass

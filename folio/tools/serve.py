@@ -615,7 +615,7 @@ def pdf_worker(project_dir: str, out_dir: str) -> None:
 def build_pdf(project_dir: Path, out_dir: Path) -> dict[str, Any]:
     """The print PDF built as `folio build pdf --no-validate` would (without the printer's file),
     and its layout warnings, each with the id of the chapter its page belongs to."""
-    from folio.build import build
+    from folio.build import build, signature_path
 
     started = time.perf_counter()
     try:
@@ -630,22 +630,25 @@ def build_pdf(project_dir: Path, out_dir: Path) -> dict[str, Any]:
     except Exception as exc:
         traceback.print_exc()
         return {"ok": False, "error": f"internal error: {type(exc).__name__}: {exc}"}
-    product = next(p for p in report.products if p.format == "pdf")
-    starts = chapter_pages(product.path)
+    # The outputs, not the products: a build with nothing to do (a server started again on the
+    # same book) makes none, and reports the outputs as they are.
+    pdf = next(output for output in report.outputs if output["format"] == "pdf")
+    path = Path(pdf["path"])
+    starts = chapter_pages(path)
     root = project_dir.resolve()
     warnings = [
         {**f.to_json(root), "where": f"page {f.page}" if f.page else f.location(root), "chapter": chapter_of(f.page, starts)}
         for f in report.warnings
-        if f.path == product.path  # the print PDF's layout; the press file's would repeat them
+        if f.path == path  # the print PDF's layout; the press file's would repeat them
     ]
     return {
         "ok": True,
-        "file": product.path.name,
-        "mtime": product.path.stat().st_mtime,
-        "pages": product.pages,
+        "file": path.name,
+        "mtime": path.stat().st_mtime,
+        "pages": pdf["pages"],
         "seconds": round(time.perf_counter() - started, 3),
         "warnings": warnings,
-        "breaks": page_breaks(product.signature_path, starts),
+        "breaks": page_breaks(signature_path(path), starts),
     }
 
 

@@ -267,6 +267,17 @@ def test_the_preview_builds_the_print_pdf_and_leaves_the_printers_file_to_folio_
     assert (book / "build" / "test-book-press.pdf").is_file()
 
 
+def test_a_preview_started_again_on_the_same_book_links_the_pdf_it_has(tmp_path: Path) -> None:
+    """The server started again with nothing changed: its first build has nothing to do, and
+    reports the PDF as it is (it used to look for a product the build had not made, and fail)."""
+    book = make_book(tmp_path / "book", {"one.md": CHAPTER_ONE})
+    first = build_pdf(book, book / "build")
+    again = build_pdf(book, book / "build")
+    assert first["ok"] and again["ok"], again
+    assert again["file"] == first["file"] and again["pages"] == first["pages"] > 1 and again["mtime"] == first["mtime"]
+    assert again["breaks"] == first["breaks"]
+
+
 @pytest.mark.expect_logs  # WeasyPrint may warn about the loose lines it is made to set
 def test_the_pdf_follows_in_the_background_its_pages_marked_and_warnings_beside_them(browser: Browser, tmp_path: Path) -> None:
     # Chapter two runs over several pages; long unbreakable numbers in a justified paragraph near
