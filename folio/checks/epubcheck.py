@@ -27,9 +27,12 @@ SEVERITIES = {"FATAL": "V001", "ERROR": "V001", "WARNING": "V002"}
 """EPUBCheck's USAGE and INFO messages (shown only with -u or -i) are advice, not findings."""
 
 
-JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+JVM_OPTIONS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xms8m"]
 """A short run gains nothing from the optimising compiler or a parallel collector: measured on a
-two-core machine under load, EPUBCheck on a small book took 21 s with these against 58-62 s without."""
+two-core machine under load, EPUBCheck on a small book took 21 s with these against 58-62 s without.
+The heap starts small and grows as the book needs (no ceiling is set): the default start, a 64th of
+the memory, was filled before the first collection. EPUBCheck on the 40-chapter bench book: 249 MB
+resident -> 153 MB, in the same time."""
 
 
 @dataclass(frozen=True)
