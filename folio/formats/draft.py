@@ -33,6 +33,7 @@ from folio.render.document import design_folders, reproducible
 from folio.render.fonts import font_faces
 from folio.render.layout import Line, Page
 from folio.render.parts import design_key, lay_out_parts
+from folio.render.running_heads import width_pt
 from folio.render.weasy import lay_out
 from folio.text import citestyle
 from folio.text.fragment import Fragment
@@ -43,6 +44,7 @@ from folio.workers import side_by_side
 
 if TYPE_CHECKING:
     from folio.checks.book import Checked
+    from folio.project.manuscript import Chapter
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,28 @@ def document_context(project: Project, checked: Checked, fragments: list[Fragmen
         "uncited_html": bibliography_html(uncited, project.config.language, citestyle.settings(project)),
         "comments": locate_comments(fragments, []),
         "columns": COLUMNS,
+        "head_prefix": head_prefix(project, [fragment.chapter for fragment in fragments]),
     }
+
+
+HEAD_SIZE, MARK_SPACING = 8.5, 0.2
+"""The draft's running head and its DRAFT mark: their size in points, the mark's letter spacing in
+ems (draft.css, @top-left and @top-right)."""
+
+
+def head_prefix(project: Project, chapters: list[Chapter]) -> str:
+    """What the draft's running head prints before the chapter's: the book's title and a dash,
+    when every chapter's head still fits on its line with it, beside the DRAFT mark; else nothing
+    (a head that wrapped ran into the mark), as when the book's title is its chapter's."""
+    book = project.config.short_title or project.config.title
+    face = next(f.path for f in font_faces(project.config.print.font) if f.style == "normal")
+    page = project.draft_geometry()
+    room = page.width - page.inner - page.outer - width_pt("DRAFT", face, HEAD_SIZE, MARK_SPACING) - 12.0  # 12 pt between them
+    prefix = f"{book} — "
+    fits = all(
+        chapter.running_head != book and width_pt(prefix + chapter.running_head, face, HEAD_SIZE, 0.0) <= room for chapter in chapters
+    )
+    return prefix if fits else ""
 
 
 @dataclass(frozen=True)

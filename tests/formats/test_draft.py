@@ -190,3 +190,28 @@ def test_every_fifth_line_numbered_when_asked(tmp_path):
         assert [round(float(v)) for v in pdf.pages[0].mediabox[2:]] == [595, 842]
         numbers = [n for page in words(root / "build" / "test-book-draft.pdf") for n, _ in margin_numbers(page, 72)]
     assert numbers and all(n % 5 == 0 for n in numbers)
+
+
+def test_the_running_head_stays_on_one_line_beside_the_draft_mark(tmp_path):
+    """The draft's running head is the book's title, a dash and the chapter's, when that fits on
+    its line beside the DRAFT mark. When it does not, or when the book's title is its chapter's
+    (an article), it is the chapter's alone: a head that wrapped ran into the mark."""
+    from folio.project.config import load_project
+
+    article = "Revisiting the links-species scaling relationship in food webs"
+    for name, title, chapter, expected in [
+        ("short", "Test Book", "One", "Test Book — One"),
+        ("article", article, article, article),
+        ("long", article + " and other questions", "One", "One"),
+    ]:
+        root = make_book(tmp_path / name, {"one.md": f"---\ntitle: {chapter}\n---\n\nA paragraph of text.\n"})
+        book = root / "manuscript" / "book.yaml"
+        book.write_text(book.read_text(encoding="utf-8").replace("title: Test Book", f"title: {title}"), encoding="utf-8")
+        code, _, err = run_folio(["build", "draft", "--project", str(root)])
+        assert code == 0, err
+        top = load_project(root).draft_geometry().top
+        with pdfplumber.open(root / "build" / "test-book-draft.pdf") as pdf:
+            page = next(p for p in pdf.pages if "A paragraph of text" in (p.extract_text() or ""))
+            head = [w for w in page.extract_words() if w["bottom"] < top]
+        assert len({round(w["top"]) for w in head}) == 1, head  # one line
+        assert " ".join(w["text"] for w in head if w["text"] not in ("D", "R", "A", "F", "T", "DRAFT")) == expected
