@@ -1,9 +1,10 @@
 """Join PDFs that WeasyPrint laid out one part at a time (the front matter, each chapter) into one
 book, as if it had been laid out in one pass.
 
-pikepdf copies pages, but a tagged PDF is more than its pages: the outline, the named
-destinations that internal links point at (`pages.extend` drops them), and the PDF/UA structure
-tree, which pikepdf does not merge at all. This module merges each of them:
+A tagged PDF is more than its pages: the outline, the named destinations that internal links
+point at, and the PDF/UA structure tree. The join writes the book itself (QPDF would parse and
+copy every object of every part at each join; see "Where a part's objects go" below) and merges
+each of them:
 
 - pages in order, with a blank verso wherever a part must open on a recto;
 - one outline: each part's top-level items, in order;
@@ -84,6 +85,7 @@ def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, 
 PAGES, DOCUMENT, OUTLINES, STRUCT_ROOT, CATALOG, PARENT_TREE = 1, 2, 3, 4, 5, 6
 FIRST_PART_OBJECT = 16
 OBJECTS_A_STREAM = 100  # as QPDF packs them
+XREF_STREAMS = "1.5"  # the first PDF version with object streams and cross-reference streams
 TREE_LEAF = 64  # entries in a leaf of a number or name tree
 PLACED_FORMAT = b"folio-placed 1\n"
 REFERENCE = re.compile(rb"\((?:[^\\()]|\\.)*\)|(\d+) (\d+) R(?![\w#])|/FolioKey(\d+)")
@@ -333,7 +335,8 @@ class _Writer:
         tagged = first["tagged"]
         if any(part.meta["tagged"] != tagged for part in placed):
             raise ValueError("a part without a structure tree joined to tagged ones")
-        version = max((part.meta["version"] for part in placed), key=lambda v: tuple(int(x) for x in v.split(".")))
+        versions = [XREF_STREAMS, *(part.meta["version"] for part in placed)]
+        version = max(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
         out = bytearray(b"%%PDF-%s\n%%\xe2\xe3\xcf\xd3\n" % version.encode())
         runs: list[tuple[int, bytes]] = []  # (first number, its cross-reference entries)
         items = [n for part in placed for n in part.meta["outline"]]

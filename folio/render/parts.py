@@ -312,7 +312,7 @@ def assemble(parts: list[Part], laid: list[PartLayout], placed: Path | None = No
         findings += [(code, starts[i] + page - 1, message) for code, page, message in layout.findings]
     number_folios(pages)
     data = join([layout.data for layout in laid], blanks, cache=placed)
-    heap.give_back()  # the joined book's objects, freed (folio/heap.py)
+    heap.give_back()  # what placing new parts took of pikepdf (all of them, on a cold book), freed (folio/heap.py)
     return Laid(data, pages, warnings, findings)
 
 
