@@ -157,16 +157,25 @@ def placed_findings(
     pages each while the build checks the rest once. Opening the book with pikepdf as well would
     double each worker's memory (some 100 MB at 669 pages)."""
     report = Report(pdf_path)
-    try:
-        reader = pypdfium2.PdfDocument(data)
-    except pypdfium2.PdfiumError as exc:
-        raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
-    with reader:
-        for number in sorted(pages):
-            placed = reader[number - 1]
-            trim_box = _box(placed.get_trimbox())  # falls back to the CropBox, then the MediaBox, as pikepdf's
-            _check_placed(placed, number, trim_box, margins, report, one_sided)
+    ordered = sorted(pages)
+    for at in range(0, len(ordered), PAGES_AN_OPENING):
+        try:
+            reader = pypdfium2.PdfDocument(data)
+        except pypdfium2.PdfiumError as exc:
+            raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
+        with reader:
+            for number in ordered[at : at + PAGES_AN_OPENING]:
+                placed = reader[number - 1]
+                trim_box = _box(placed.get_trimbox())  # falls back to the CropBox, then the MediaBox, as pikepdf's
+                _check_placed(placed, number, trim_box, margins, report, one_sided)
     return report.findings
+
+
+PAGES_AN_OPENING = 48
+"""PDFium keeps every font a document's pages have used until the document is closed, and a book
+joined from parts has each part's own subsets: read 48 pages to an opening of the document, the
+memory stays that of 48 pages' fonts. Half the 160-chapter book's pages in one process: 113 -> 78 MB
+at most, in the same time."""
 
 
 def _check_placed(placed: pypdfium2.PdfPage, number: int, trim_box: Box, margins: Margins | None, report: Report, one_sided: bool) -> None:

@@ -337,8 +337,10 @@ def test_a_draft_is_checked_against_the_drafts_page_and_passes(tmp_path: Path) -
 
 
 def test_many_pages_are_read_side_by_side_with_the_same_findings(tmp_path: Path) -> None:
-    """A build's preflight reads a long book's pages in worker processes (formats/pdf.py): the
-    findings are those of reading them in one process, page for page."""
+    """A build's preflight reads a long book's pages in worker processes (formats/pdf.py), a
+    reader opening the document again every PAGES_AN_OPENING pages: the findings are those of
+    reading them in one process, page for page, and those of the whole preflight."""
+    from folio.checks.preflight import PAGES_AN_OPENING
     from folio.formats.pdf import PAGES_A_JOB, _read_pages
 
     paragraph = "<p>" + "A line of the book that fills its measure and runs on to the next one. " * 12 + "</p>"
@@ -347,6 +349,7 @@ def test_many_pages_are_read_side_by_side_with_the_same_findings(tmp_path: Path)
     with pikepdf.open(path) as pdf:
         count = len(pdf.pages)
     assert count >= 2 * PAGES_A_JOB  # enough for two workers
+    assert count > PAGES_AN_OPENING  # and for the reading alone to open the document twice
     swapped = Margins(MARGINS.top, MARGINS.bottom, inner=MARGINS.outer, outer=MARGINS.inner)  # every line in a margin
     pages = list(range(1, count + 1))
     alone = _read_pages(data, swapped, pages, jobs=1)
