@@ -51,7 +51,7 @@ import multiprocessing
 import os
 import re
 import shutil
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
 from functools import partial
@@ -463,7 +463,7 @@ RAW_TEXT = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "sty
 class _TopLevel:
     """Where the body starts and ends, each top-level element of the body, and each element directly
     inside one of class `mainmatter`: (start, end, classes). One pass over the book's tags (a regular
-    expression: Python's HTMLParser took 0.6 s for a 160-chapter book)."""
+    expression: 0.06 s for a 160-chapter book, where Python's HTMLParser took 0.15 s)."""
 
     body: tuple[int, int] | None = None
     children: list[tuple[int, int, list[str]]] = field(default_factory=list)
@@ -472,12 +472,8 @@ class _TopLevel:
 
     @classmethod
     def read(cls, html: str) -> _TopLevel:
-        parsed, body_open, depth, position = cls(), -1, 0, 0
-        while tag := TAG.search(html, position):
-            start, position = tag.start(), tag.end()
-            closing, name, attributes = tag[1], (tag[2] or "").lower(), tag[3] or ""
-            if not name:
-                continue  # a comment or a declaration
+        parsed, body_open, depth = cls(), -1, 0
+        for start, end, closing, name, attributes in _tags(html):
             if closing:
                 if body_open < 0 or name in VOID:
                     continue
@@ -485,21 +481,15 @@ class _TopLevel:
                     parsed.body = (body_open, start)
                     break
                 depth -= 1
-                parsed._close(depth, position)
-                continue
-            if name == "body" and body_open < 0:
-                body_open = position
-                continue
-            if name in RAW_TEXT and not attributes.endswith("/"):
-                end = RAW_TEXT[name].search(html, position)
-                position = end.start() if end else len(html)
-            if body_open < 0:
-                continue
-            parsed._open(depth, start, attributes)
-            if name in VOID or attributes.endswith("/"):
-                parsed._close(depth, position)
-            else:
-                depth += 1
+                parsed._close(depth, end)
+            elif name == "body" and body_open < 0:
+                body_open = end
+            elif body_open >= 0:
+                parsed._open(depth, start, attributes)
+                if name in VOID or attributes.endswith("/"):
+                    parsed._close(depth, end)
+                else:
+                    depth += 1
         return parsed
 
     def _open(self, depth: int, start: int, attributes: str) -> None:
@@ -525,14 +515,33 @@ class _TopLevel:
             elements[-1] = (start, end, classes)
 
 
-def _classes(attributes: str) -> list[str]:
-    """The classes a start tag's attributes give (its first `class` attribute, as HTML reads it)."""
-    if "class" not in attributes.lower():
-        return []
+def _tags(html: str) -> Iterator[tuple[int, int, bool, str, str]]:
+    """Each start and end tag of the HTML, in order: (start, end, closing, name in lower case,
+    attributes); not what a comment, a declaration, a script or a style holds."""
+    position = 0
+    while tag := TAG.search(html, position):
+        start, position = tag.start(), tag.end()
+        closing, name, attributes = bool(tag[1]), (tag[2] or "").lower(), tag[3] or ""
+        if not name:
+            continue  # a comment or a declaration
+        yield start, position, closing, name, attributes
+        if not closing and name in RAW_TEXT and not attributes.endswith("/"):
+            end = RAW_TEXT[name].search(html, position)
+            position = end.start() if end else len(html)
+
+
+def _attribute(attributes: str, wanted: str) -> str | None:
+    """The value a start tag's attributes give this attribute (the first, as HTML reads it)."""
+    if wanted not in attributes.lower():
+        return None
     for name, *values in ATTRIBUTE_VALUE.findall(attributes):
-        if name.lower() == "class":
-            return "".join(values).split()
-    return []
+        if name.lower() == wanted:
+            return "".join(values)
+    return None
+
+
+def _classes(attributes: str) -> list[str]:
+    return (_attribute(attributes, "class") or "").split()
 
 
 def split_parts(html: str, folios: bool = True) -> list[Part]:
@@ -583,17 +592,12 @@ def split_parts(html: str, folios: bool = True) -> list[Part]:
     return parts
 
 
-START_TAG = re.compile(r"<[a-zA-Z][^>]*>")
-ATTRIBUTE = re.compile(r'\b(class|id)="([^"]*)"')
-
-
 def _chapter_ids(body: str) -> list[str]:
     """The ids of the chapters (elements of class `chapter`) in a part's body."""
     ids = []
-    for tag in START_TAG.findall(body):
-        attributes = dict(ATTRIBUTE.findall(tag))
-        if "chapter" in attributes.get("class", "").split() and attributes.get("id"):
-            ids.append(attributes["id"])
+    for _, _, closing, _, attributes in _tags(body):
+        if not closing and "chapter" in _classes(attributes) and (id_ := _attribute(attributes, "id")):
+            ids.append(id_)
     return ids
 
 

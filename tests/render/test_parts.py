@@ -107,6 +107,25 @@ def test_a_fixed_element_goes_with_every_part_and_a_part_without_folios_opens_an
     assert place(draft, {0: 2, 1: 1, 2: 1}) == ([1, 3, 4], [1, 1, 1], [False, False, False])
 
 
+def test_the_book_is_cut_at_its_tags_not_at_what_looks_like_one():
+    """The cut reads the book's tags: a tag inside a comment, a script or a style, a '>' inside an
+    attribute's value, single quotes or none around a class, and void or self-closed elements leave
+    the parts as they are."""
+    html = (
+        "<html><head><style>p > a { color: red } /* <div class='chapter'> */</style></head><body>"
+        '<!-- <section class="chapter" id="no"> -->'
+        "<section class='titlepage' title='a > b'>T<br><img src=x.png/></section>"
+        "<div class=mainmatter>"
+        '<section class="chapter" id="a" data-note="</section>">A<script>if (1 < 2) document.write(\'</div>\')</script></section>'
+        '<section data-class="chapter" class="chapter" id="b">B<hr/></section>'
+        "</div></body></html>"
+    )
+    parts = split_parts(html)
+    assert [part.chapters for part in parts] == [(), ("a",), ("b",)]
+    assert "titlepage" in parts[0].html and "A<script>" in parts[1].html and "B<hr/>" in parts[2].html
+    assert all(part.html.count("<div class=mainmatter>") == (i > 0) for i, part in enumerate(parts))
+
+
 class Counter:
     """Counts WeasyPrint layouts (jobs=1: they run in this process), by part: a chapter's id, or
     'contents' for the title, copyright and contents pages."""
