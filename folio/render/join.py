@@ -35,6 +35,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from urllib.parse import unquote
 
 import pikepdf
 from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, Pdf
@@ -523,13 +524,14 @@ def links_across(pdf: Pdf, scheme: str = LINK_SCHEME) -> None:
     """A link to a place in another part cannot be an internal link when the part is laid out
     (WeasyPrint drops a link to an anchor it does not have), so it is laid out as a link to
     `scheme`NAME: made here a link to the named destination NAME, which the join brings in with
-    the part that has it. For a part, before the join."""
+    the part that has it. WeasyPrint writes the URI percent-encoded: an anchor with a letter outside
+    ASCII (a French heading's, `âges`) is named as the page names it. For a part, before the join."""
     for page in pdf.pages:
         for annotation in _as_list(page.obj.get("/Annots")):
             action = annotation.get("/A")
             if action is None or action.get("/S") != Name.URI or not str(action.get("/URI", "")).startswith(scheme):
                 continue
-            name = str(action.URI)[len(scheme) :]
+            name = unquote(str(action.URI)[len(scheme) :])
             del annotation.A
             annotation.Dest = pikepdf.String(name)
             if "/Contents" in annotation:

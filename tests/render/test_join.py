@@ -240,3 +240,21 @@ def test_readers_open_the_joined_book(three: Pair):
     with pikepdf.open(three.joined) as pdf:
         assert pdf.check_pdf_syntax() == [] and pdf.pdf_version == "1.7"
         assert pdf.trailer.ID[0] == pdf.trailer.ID[1]  # made from the content, as QPDF's deterministic id
+
+
+def test_a_link_to_an_anchor_outside_ascii_leads_there_across_parts(tmp_path: Path):
+    """The contents page and a chapter link to a heading of another chapter whose id has a letter
+    outside ASCII (a French heading): each link leads to its page, as in one pass. (WeasyPrint
+    percent-encodes the link as laid out; the link used to name `%C3%A2ges`, which no page has.)"""
+    one = "---\ntitle: Un\nnumber: 1\n---\n\nTexte.\n\n## Calibrer des âges\n\nLe calcul.\n"
+    two = "---\ntitle: Deux\nnumber: 2\n---\n\nVoir [le calcul](#calibrer-des-âges).\n"
+    root = make_book(tmp_path, {"one.md": one, "two.md": two})
+    project = load_project(root)
+    fragments = check_book(project, root / "build" / ".cache").fragments
+    single = reproducible(lay_out_book(project, fragments, "book.html.j2", project.geometry()).data)
+    joined = lay_out_parts(project, fragments, jobs=1, cache_dir=root / "build" / ".cache").data
+    with pikepdf.open(io.BytesIO(single)) as one_pass, pikepdf.open(io.BytesIO(joined)) as parts:
+        targets = link_targets(parts)
+        assert targets == link_targets(one_pass)
+    accented = [(page, to) for page, name, to in targets if "âges" in name]
+    assert len(accented) >= 2 and all(to > 0 for _, to in accented)  # from the contents page and from chapter two
