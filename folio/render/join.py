@@ -141,9 +141,15 @@ def _place(data: bytes, base: int, key_base: int) -> _Placed:
         if obj is not None and obj.is_indirect:
             book[obj.objgen] = number
 
+    def entries(tree: pikepdf.Object, kind: Any) -> list[Any]:
+        """A number or name tree's entries; its nodes, the part's own, left out of the book."""
+        for node in _nodes(tree):
+            mine(node)
+        return list(kind(tree).items())
+
     meta: dict[str, Any] = {"version": pdf.pdf_version, "pages": [], "elements": [], "parents": [], "outline": []}
     mine(root)
-    for node in _nodes(root.Pages, "/Kids"):
+    for node in _nodes(root.Pages):
         mine(node, PAGES)
     mine(root.get("/Outlines"), OUTLINES)
     tops = _outline_items(root.get("/Outlines"))
@@ -164,25 +170,17 @@ def _place(data: bytes, base: int, key_base: int) -> _Placed:
             else:
                 top_elements.append(kid)
         if "/ParentTree" in structure:
-            parents = [(int(key), value) for key, value in NumberTree(structure.ParentTree).items()]
-            for node in _nodes(structure.ParentTree, "/Kids"):
-                mine(node)
+            parents = [(int(key), value) for key, value in entries(structure.ParentTree, NumberTree)]
         if "/IDTree" in structure:
-            ids = list(NameTree(structure.IDTree).items())
-            for node in _nodes(structure.IDTree, "/Kids"):
-                mine(node)
+            ids = entries(structure.IDTree, NameTree)
         for key in ("/RoleMap", "/ClassMap"):
             mine(structure.get(key))
     names = root.get("/Names")
     mine(names)
     if names is not None and "/Dests" in names:
-        dests = list(NameTree(names.Dests).items())
-        for node in _nodes(names.Dests, "/Kids"):
-            mine(node)
+        dests = entries(names.Dests, NameTree)
     if "/PageLabels" in root:
-        labels = list(NumberTree(root.PageLabels).items())
-        for node in _nodes(root.PageLabels, "/Kids"):
-            mine(node)
+        labels = entries(root.PageLabels, NumberTree)
     if not first:
         mine(root.get("/Metadata"))
         mine(pdf.trailer.get("/Info"))
@@ -291,7 +289,7 @@ def _place(data: bytes, base: int, key_base: int) -> _Placed:
 BOXES = ("/MediaBox", "/TrimBox", "/BleedBox", "/CropBox", "/ArtBox", "/Tabs")
 
 
-def _nodes(tree: pikepdf.Object, kids: str) -> Iterator[pikepdf.Object]:
+def _nodes(tree: pikepdf.Object) -> Iterator[pikepdf.Object]:
     """A tree's nodes (a page tree's, a number or name tree's): the root and every node in its
     /Kids, but not the pages."""
     stack = [tree]
@@ -299,7 +297,7 @@ def _nodes(tree: pikepdf.Object, kids: str) -> Iterator[pikepdf.Object]:
         node = stack.pop()
         if isinstance(node, Dictionary) and node.get("/Type") != Name.Page:
             yield node
-            stack += _as_list(node.get(kids))
+            stack += _as_list(node.get("/Kids"))
 
 
 def _file_structure(obj: pikepdf.Object) -> bool:
