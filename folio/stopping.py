@@ -22,6 +22,7 @@ class Stopping:
 
     def __init__(self) -> None:
         self.pid, self.signum = os.getpid(), int(signal.SIGINT)
+        self.stopped = False
         self.previous: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():  # where Python allows handlers (tests call main() from others)
             self.previous = {signum: signal.signal(signum, self._stop) for signum in (signal.SIGINT, signal.SIGTERM)}
@@ -31,7 +32,9 @@ class Stopping:
             if signum == signal.SIGTERM:
                 end_now(signum)
             return
-        self.signum = int(signum)
+        if self.stopped:
+            return  # a second signal does not break off the stopping under way (a second Ctrl-C, a kill repeated)
+        self.stopped, self.signum = True, int(signum)
         for child in multiprocessing.active_children():
             child.terminate()
         raise KeyboardInterrupt

@@ -242,3 +242,22 @@ def _forked(pid: int) -> list[int]:
         except OSError:
             continue
     return found
+
+
+def test_a_second_signal_does_not_break_off_the_stopping():
+    """The first SIGTERM or Ctrl-C unwinds the command; a second one while it unwinds (a kill
+    repeated, Ctrl-C pressed twice) is let be: it used to raise again from within the message the
+    command prints, which ended the build by SIGINT instead of with 128 + the first signal."""
+    from folio.stopping import Stopping
+
+    stopping = Stopping()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            stopping._stop(signal.SIGTERM, None)
+        try:
+            stopping._stop(signal.SIGINT, None)
+        except KeyboardInterrupt:
+            pytest.fail("the second signal raised KeyboardInterrupt again")
+        assert stopping.signum == signal.SIGTERM
+    finally:
+        stopping.restore()
