@@ -12,7 +12,6 @@ Its codes (F, G, T, I, D, P) are in the one catalogue, folio/checks/findings.py.
 
 from __future__ import annotations
 
-import contextlib
 import ctypes
 import io
 import json
@@ -129,20 +128,17 @@ def preflight(
         pdf = pikepdf.open(source)
     except (OSError, pikepdf.PdfError) as exc:
         raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
-    try:
-        reader = pypdfium2.PdfDocument(data if data is not None else pdf_path) if positions else None
-    except pypdfium2.PdfiumError as exc:  # pikepdf repairs some files that PDFium cannot read
-        pdf.close()
-        raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
-    with pdf, reader or contextlib.nullcontext():
+    with pdf:
         report.pages = len(pdf.pages)
         _check_metadata(pdf, report)
         _check_fonts(pdf, report)
         for number, page in enumerate(pdf.pages, start=1):
-            trim_box = _check_boxes(page, number, trim, bleed, report)
-            if reader is not None and (pages is None or number in pages):
-                _check_placed(reader[number - 1], number, trim_box, margins, report, one_sided)
+            _check_boxes(page, number, trim, bleed, report)
         _check_image_colour(pdf, report)
+    if positions:
+        placed = range(1, report.pages + 1) if pages is None else [n for n in pages if 1 <= n <= report.pages]
+        source_data = data if data is not None else pdf_path.read_bytes()
+        report.findings += placed_findings(pdf_path, source_data, pages=placed, margins=margins, one_sided=one_sided)
     if not report.even:
         report.add(0, "P001", f"{report.pages} page(s): the printer will add a blank page to make the count even")
     report.findings.sort(key=lambda f: (f.page, f.code))
@@ -153,9 +149,9 @@ def placed_findings(
     pdf_path: Path, data: bytes, *, pages: Collection[int], margins: Margins | None, one_sided: bool = False
 ) -> list[Finding]:
     """Only the checks that need each glyph's and image's place on the page, on these pages, read
-    with PDFium alone (the trim box too): for the build's workers, which read a share of the
-    pages each while the build checks the rest once. Opening the book with pikepdf as well would
-    double each worker's memory (some 100 MB at 669 pages)."""
+    with PDFium alone (the trim box too): `preflight`'s, and the build's workers', which read a
+    share of the pages each while the build checks the rest once. Opening the book with pikepdf
+    as well would double each worker's memory (some 100 MB at 669 pages)."""
     report = Report(pdf_path)
     ordered = sorted(pages)
     for at in range(0, len(ordered), PAGES_AN_OPENING):
@@ -298,8 +294,8 @@ def _font_info(font: Any) -> FontInfo:
 # --- page boxes -----------------------------------------------------------------------------
 
 
-def _check_boxes(page: pikepdf.Page, number: int, trim: tuple[float, float] | None, bleed: float, report: Report) -> Box:
-    """Check TrimBox, BleedBox and MediaBox; return the trim box the glyph checks measure against."""
+def _check_boxes(page: pikepdf.Page, number: int, trim: tuple[float, float] | None, bleed: float, report: Report) -> None:
+    """Check TrimBox, BleedBox and MediaBox."""
     media = _box(page.mediabox)
     has_trim = "/TrimBox" in page.obj
     trim_box = _box(page.trimbox)  # pikepdf falls back to CropBox, then MediaBox, as the PDF spec says
@@ -325,7 +321,6 @@ def _check_boxes(page: pikepdf.Page, number: int, trim: tuple[float, float] | No
     for name, box in (("TrimBox", trim_box), ("BleedBox", bleed_box)):
         if not _contains(media, box):
             report.add(number, "G003", f"MediaBox {_fmt(media)} does not contain the {name} {_fmt(box)}")
-    return trim_box
 
 
 def _box(array: Any) -> Box:
