@@ -147,7 +147,7 @@ def _place(data: bytes, base: int, key_base: int) -> _Placed:
             mine(node)
         return list(kind(tree).items())
 
-    meta: dict[str, Any] = {"version": pdf.pdf_version, "pages": [], "elements": [], "parents": [], "outline": []}
+    meta: dict[str, Any] = {"version": pdf.pdf_version, "parents": []}
     mine(root)
     for node in _nodes(root.Pages):
         mine(node, PAGES)
@@ -267,7 +267,6 @@ def _place(data: bytes, base: int, key_base: int) -> _Placed:
         xref[n] = (1, 0, 0)  # written, and its offset set, by the writer
     meta["pages"] = [number[page.obj.objgen] for page in pdf.pages]
     meta["elements"] = [text(element) for element in top_elements]
-    meta["outline"] = [n for n, _ in meta["loose"]]
     meta["dests"] = [[bytes(pikepdf.String(name)).hex(), text(dest)] for name, dest in dests]
     meta["ids"] = [[bytes(pikepdf.String(id_)).hex(), text(element)] for id_, element in ids]
     meta["labels"] = [[int(index), text(label)] for index, label in labels]
@@ -338,7 +337,7 @@ class _Writer:
         version = max(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
         out = bytearray(b"%%PDF-%s\n%%\xe2\xe3\xcf\xd3\n" % version.encode())
         runs: list[tuple[int, bytes]] = []  # (first number, its cross-reference entries)
-        items = [n for part in placed for n in part.meta["outline"]]
+        items = [number for part in placed for number, _ in part.meta["loose"]]  # the outline's top-level items
         siblings = {item: (prev, next_) for item, prev, next_ in zip(items, [0, *items], [*items[1:], 0], strict=False)}
         pages: list[int] = []
         labels: list[tuple[int, str]] = []
@@ -412,10 +411,7 @@ class _Writer:
         if ids:
             root += b" /IDTree %d 0 R" % self._tree(b"Names", _named(ids))
         for key in ("/RoleMap", "/ClassMap"):
-            merged: dict[str, str] = {}
-            for part in placed:
-                for name, value in part.meta[key].items():
-                    merged.setdefault(name, value)
+            merged = _first_of_each(list(part.meta[key].items()) for part in placed)
             if merged:
                 root += b" %s << %s >>" % (key.encode(), " ".join(f"{n} {v}" for n, v in merged.items()).encode("latin-1"))
         return self.new(root + b" >>", STRUCT_ROOT)
@@ -439,8 +435,8 @@ def _references(numbers: list[int]) -> bytes:
     return b" ".join(b"%d 0 R" % n for n in numbers)
 
 
-def _first_of_each(lists: Iterator[list[list[Any]]]) -> dict[str, str]:
-    """Name (hex) to value, the first part to give a name keeping it (as in one pass)."""
+def _first_of_each(lists: Iterator[list[Any]]) -> dict[str, str]:
+    """Each part's (name, value) pairs merged, the first part to give a name keeping it (as in one pass)."""
     merged: dict[str, str] = {}
     for entries in lists:
         for name, value in entries:
