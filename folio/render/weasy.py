@@ -12,9 +12,11 @@ cover) goes through `lay_out`, with the same rules:
 
 from __future__ import annotations
 
+import ctypes.util
 import logging
 import os
 import signal
+import sys
 import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,15 +28,37 @@ from tempfile import mkdtemp
 from typing import Any
 from urllib.parse import unquote, urlparse
 
-import weasyprint
-from weasyprint.formatting_structure import boxes
-from weasyprint.text.fonts import FontConfiguration
-from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
-
 from folio.errors import ConfigError
 from folio.project import contain
 from folio.render.fonts import instance_at_default_cheaply
 from folio.render.layout import ALNUM, PX, Line, Page, number_folios
+
+
+def _import_weasyprint() -> None:
+    """WeasyPrint opens Pango, HarfBuzz, fontconfig and GLib by trying several names for each,
+    and cffi looks up every name that does not open as it is with `ctypes.util.find_library`,
+    which runs `ldconfig -p` and the C compiler: 0.18 s of every process that lays anything out.
+    The names tried include the sonames the dynamic loader finds by itself (`libpango-1.0.so.0`),
+    so the import runs first with that lookup answering "not found"; where a library opens only
+    through it, the import runs again with the lookup as it is."""
+    real = ctypes.util.find_library
+    ctypes.util.find_library = lambda name: None
+    try:
+        import weasyprint
+    except OSError:
+        for name in [name for name in sys.modules if name == "weasyprint" or name.startswith("weasyprint.")]:
+            del sys.modules[name]
+    finally:
+        ctypes.util.find_library = real
+    import weasyprint  # noqa: F401  (imported above, or imported now with the lookup)
+
+
+_import_weasyprint()
+
+import weasyprint  # noqa: E402
+from weasyprint.formatting_structure import boxes  # noqa: E402
+from weasyprint.text.fonts import FontConfiguration  # noqa: E402
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse  # noqa: E402
 
 __all__ = ["Laid", "ProjectFetcher", "Trial", "boxes", "lay_out", "read_pages", "trial", "write"]
 

@@ -605,7 +605,7 @@ def pdf_worker(project_dir: str, out_dir: str) -> None:
     replies = os.fdopen(os.dup(1), "w", encoding="utf-8")
     os.dup2(2, 1)
     sys.stdout = sys.stderr
-    import weasyprint  # noqa: F401  (imported once, before the first build asks for it)
+    import folio.render.weasy  # noqa: F401  (WeasyPrint imported once, before the first build asks for it)
 
     for _ in sys.stdin:
         replies.write(json.dumps(build_pdf(Path(project_dir), Path(out_dir))) + "\n")
