@@ -125,12 +125,16 @@ def build(
     jobs: int = 0,
     press: bool = True,
     listener: progress.Progress | None = None,
+    checked: tuple[str, Checked] | None = None,
 ) -> BuildReport:
     """Build these formats (the registry's defaults when none are named); nothing, and say so,
     when the last build of the same request made them from the same inputs. `press=False`: not
     the printer's file that book.yaml's `print.press` adds to the PDF (the preview's PDF, which
     the author reads, not the printer). `listener` is told what the build does as it goes
-    (progress.py); by default it is only counted."""
+    (progress.py); by default it is only counted. `checked`: a check of the manuscript made
+    already, with the digest of the input files it was made from (manifest.files_digest): `folio
+    serve` checks the book for its page, and its PDF worker builds from that check instead of
+    making it again, as long as the files still hash the same."""
     clock = Stages()
     with progress.listening(listener or progress.Progress()) as counted:
         with clock.stage("reading inputs"):
@@ -145,15 +149,17 @@ def build(
             if previous is not None:
                 report = BuildReport.replayed(previous)
             else:
-                report = make(project, wanted, out, options, clock)
+                made = checked[1] if checked and key and checked[0] == manifest.files_digest(key.files) else None
+                report = make(project, wanted, out, options, clock, made)
                 if key is not None:
                     manifest.record(manifest.manifest_path(out, wanted, options), key, report.record())
         report.stages, report.cache = clock.seconds, counted.counts()
     return report
 
 
-def make(project: Project, wanted: list[str], out: Path, options: Options, clock: Stages) -> BuildReport:
-    """The build proper: check, convert, lay out, check the layouts, write."""
+def make(project: Project, wanted: list[str], out: Path, options: Options, clock: Stages, made: Checked | None = None) -> BuildReport:
+    """The build proper: check (unless `made` is that check, of the same files), convert, lay
+    out, check the layouts, write."""
     from folio.checks import resolution
     from folio.checks.book import check_book
     from folio.render import math
@@ -162,7 +168,7 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
     strict, release, validate = options.strict, options.release, options.validate
     require(project, wanted)
     with clock.stage("checking and converting chapters", len(project.chapter_paths)):
-        checked = check_book(project, out / ".cache", strict=strict, release=release)
+        checked = made if made is not None and made.fragments else check_book(project, out / ".cache", strict=strict, release=release)
         checked.raise_if_failing(strict, release)
     inputs = Inputs(project, checked, out, options, book=checked.fragments)
     findings = list(checked.warnings)

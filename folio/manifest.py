@@ -113,9 +113,7 @@ def input_key(
     against = _revision(project.root, options.against) if options.against else None
     if options.against and against is None:
         return None
-    files: dict[str, list[Any]] = {}
-    for path in _input_files(project, out):
-        files[str(path)] = _file_hash(path, memo.get(str(path)))
+    files = input_files(project, out, memo)
     parts = {
         "manifest": VERSION,
         "folio": __version__,
@@ -131,6 +129,20 @@ def input_key(
     }
     digest = hashlib.sha256(json.dumps(parts, sort_keys=True, default=str).encode()).hexdigest()
     return Key(digest, files, packages)
+
+
+def input_files(project: Project, out: Path, memo: dict[str, list[Any]]) -> dict[str, list[Any]]:
+    """The input files as they are now, as a key reads them: [size, mtime_ns, sha256] by path
+    (`memo`: as last seen, so that only a file whose size or mtime changed is read again)."""
+    return {str(path): _file_hash(path, memo.get(str(path))) for path in _input_files(project, out)}
+
+
+def files_digest(files: dict[str, list[Any]]) -> str:
+    """A hash of the input files' contents (`input_files`, or a Key's files): what a check of the
+    manuscript was made from. `folio serve` hands its check to the PDF worker under it, and the
+    build uses that check only while the files still hash the same (build.py)."""
+    contents = {name: entry[2] for name, entry in sorted(files.items())}
+    return hashlib.sha256(json.dumps(contents, sort_keys=True).encode()).hexdigest()
 
 
 def record(path: Path, key: Key, record: Record) -> None:

@@ -170,3 +170,34 @@ def test_progress_counts_and_shows_each_event():
     shown = display.bar.console.file.getvalue()
     assert "laying out" in shown and "1/3" in shown and "12 pages laid out, 1 cache hit" in shown
     assert display.counts() == {"hits": {"part": 1}, "misses": {"part": 1}, "pages laid out": 12}
+
+
+def test_a_check_handed_to_the_build_is_used_only_while_its_files_are_the_same(tmp_path, monkeypatch):
+    """`folio serve` hands its page's check to the PDF worker: the build takes it instead of
+    checking again while the input files hash as they did when it was made; once one has changed,
+    the build checks them itself and lays out what they say now."""
+    from folio import manifest
+    from folio.build import build
+    from folio.checks import book as book_checks
+    from folio.project.config import load_project
+
+    from helpers import pdf_body_text_by_page
+
+    root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO})
+    out = (root / "build").resolve()
+    project = load_project(root)
+    files = manifest.input_files(project, out, {})
+    handed = (manifest.files_digest(files), book_checks.check_book(project, out / ".cache"))
+    checks = []
+    real = book_checks.check_book
+    monkeypatch.setattr(book_checks, "check_book", lambda *a, **k: checks.append(1) or real(*a, **k))
+
+    build(root, ("pdf",), out, validate=False, press=False, checked=handed)
+    assert checks == []
+    assert "Hand-over sentence" not in "".join(pdf_body_text_by_page(out / "test-book.pdf", root))
+
+    chapter = root / "manuscript" / "chapters" / "02-two.md"
+    chapter.write_text(chapter.read_text(encoding="utf-8") + "\nHand-over sentence, written after the check.\n", encoding="utf-8")
+    build(root, ("pdf",), out, validate=False, press=False, checked=handed)
+    assert checks == [1]
+    assert "Hand-over sentence" in "".join(pdf_body_text_by_page(out / "test-book.pdf", root))

@@ -26,11 +26,13 @@ symlink that leads out of the project is a 404.
 from __future__ import annotations
 
 import argparse
+import base64
 import dataclasses
 import html
 import json
 import logging
 import os
+import pickle
 import re
 import signal
 import subprocess
@@ -145,6 +147,7 @@ class Preview:
         self.pdf_status = self._last_pdf() if pdf else PdfStatus(state="off")
         self._pdf = PdfBuilder(self.root, self.out, self._pdf_started, self._pdf_done) if pdf else None
         self._book: tuple[Any, Any] | None = None  # (project, checked) of the page shown, when the book builds
+        self._files: dict[str, list[Any]] = {}  # the input files' hashes as last seen (folio/manifest.py)
         self._error: FolioError | None = None  # why it does not, when it does not
         self._boot = uuid.uuid4().hex[:8]  # a restarted server's versions never match an old page's
         self._count = 0
@@ -218,6 +221,7 @@ class Preview:
 
     def refresh(self) -> None:
         """The page made again from the files as they are, then the PDF asked for."""
+        from folio import manifest
         from folio.checks.book import check_book
         from folio.project.config import load_project
 
@@ -225,6 +229,7 @@ class Preview:
         try:
             project = load_project(self.root)
             self.slug, self.title = project.config.slug, project.config.title
+            self._files = manifest.input_files(project, self.out, self._files)  # before the check reads them
             checked = check_book(project, self.out / ".cache")
             if checked.errors:
                 raise ManuscriptError(checked.findings)
@@ -240,7 +245,7 @@ class Preview:
         self.refresh_seconds = time.perf_counter() - started
         self.say(f"page updated in {self.refresh_seconds:.2f} s")
         if self._pdf:
-            self._pdf.request(version)
+            self._pdf.request(version, (manifest.files_digest(self._files), checked))  # the worker need not check again
 
     def _show(self, *, book: tuple[Any, Any] | None = None, error: FolioError | None = None) -> str:
         """The page made under a new version from this book, or this error (neither: from the
@@ -508,15 +513,17 @@ class PdfBuilder:
         self._wanted = threading.Event()
         self._closing = False
         self._version = ""
+        self._checked: tuple[str, Any] | None = None
         self._process: subprocess.Popen[str] | None = None
         self._thread = threading.Thread(target=self._loop, name="folio-pdf", daemon=True)
 
     def start(self) -> None:
         self._thread.start()
 
-    def request(self, version: str) -> None:
-        """Build the PDF from the files as they are (after the build under way, if any)."""
-        self._version = version
+    def request(self, version: str, checked: tuple[str, Any] | None = None) -> None:
+        """Build the PDF from the files as they are (after the build under way, if any); `checked`:
+        the page's check of them, with the digest of the files it read (build.build)."""
+        self._version, self._checked = version, checked
         self._wanted.set()
 
     def close(self) -> None:
@@ -543,21 +550,22 @@ class PdfBuilder:
             if self._closing:
                 return
             self._wanted.clear()
-            version = self._version
+            version, checked = self._version, self._checked
             try:
                 self._started(version)
-                result = self._build()
+                result = self._build(checked)
                 if self._closing:
                     return
                 self._done(version, result)
             except Exception as exc:  # never let one failure stop the PDF following the text
                 log.error("folio serve: %s", "".join(traceback.format_exception(exc)))
 
-    def _build(self) -> dict[str, Any]:
+    def _build(self, checked: tuple[str, Any] | None) -> dict[str, Any]:
         try:
             process = self._process if self._process and self._process.poll() is None else self._spawn()
             assert process.stdin is not None and process.stdout is not None
-            process.stdin.write("build\n")
+            handed = base64.b64encode(pickle.dumps(checked)).decode("ascii") if checked else ""
+            process.stdin.write(f"build {handed}\n")
             process.stdin.flush()
             line = process.stdout.readline()
         except OSError as exc:
@@ -607,19 +615,22 @@ def pdf_worker(project_dir: str, out_dir: str) -> None:
     sys.stdout = sys.stderr
     import folio.render.weasy  # noqa: F401  (WeasyPrint imported once, before the first build asks for it)
 
-    for _ in sys.stdin:
-        replies.write(json.dumps(build_pdf(Path(project_dir), Path(out_dir))) + "\n")
+    for line in sys.stdin:
+        handed = line.removeprefix("build").strip()  # the server's check, pickled: from the process that started this one
+        checked = pickle.loads(base64.b64decode(handed)) if handed else None
+        replies.write(json.dumps(build_pdf(Path(project_dir), Path(out_dir), checked)) + "\n")
         replies.flush()
 
 
-def build_pdf(project_dir: Path, out_dir: Path) -> dict[str, Any]:
+def build_pdf(project_dir: Path, out_dir: Path, checked: tuple[str, Any] | None = None) -> dict[str, Any]:
     """The print PDF built as `folio build pdf --no-validate` would (without the printer's file),
-    and its layout warnings, each with the id of the chapter its page belongs to."""
+    and its layout warnings, each with the id of the chapter its page belongs to. `checked`: the
+    page's check of the files and their digest, used if they are still the same (build.build)."""
     from folio.build import build, signature_path
 
     started = time.perf_counter()
     try:
-        report = build(project_dir, ("pdf",), out_dir, validate=False, press=False)
+        report = build(project_dir, ("pdf",), out_dir, validate=False, press=False, checked=checked)
     except FolioError as exc:
         return {
             "ok": False,
