@@ -37,6 +37,7 @@ from folio.project.lock import build_lock
 
 if TYPE_CHECKING:
     from folio.checks.book import Checked
+    from folio.render.layout import Page
     from folio.render.weasy import Laid
 
 
@@ -183,7 +184,8 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
     with clock.stage("checking the layouts"):
         if inputs.print is not None:  # images at their printed size; below 150 ppi stops a --release build
             findings += resolution.check(inputs.print.data, REGISTRY["pdf"].path(out, project.config.slug), release)
-        report = BuildReport([], [], list(checked.silenced), chapters=chapter_report(project, checked))
+        pages = inputs.print.pages if inputs.print is not None else None
+        report = BuildReport([], [], list(checked.silenced), chapters=chapter_report(project, checked, pages))
         for name, result in rendered.items():
             product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
             findings += layout_findings(product, result)
@@ -222,15 +224,23 @@ def told_once(findings: list[Finding], products: list[Product]) -> list[Finding]
     return findings
 
 
-def chapter_report(project: Project, checked: Checked) -> list[dict[str, Any]]:
-    """Each chapter (front and back matter too) in reading order: file, title, notes, citations."""
+def chapter_report(project: Project, checked: Checked, pages: list[Page] | None = None) -> list[dict[str, Any]]:
+    """Each chapter (front and back matter too) in reading order: file, id, title, notes, citations,
+    and, when the build laid out the print PDF (`pages`), the page it starts on there (the front
+    matter's pages belong to no chapter: none for them)."""
     cited = Counter(citation.path for citation in checked.citations)
+    starts: dict[str, int] = {}
+    for page in pages or []:
+        if page.chapter:
+            starts.setdefault(page.chapter, page.number)
     return [
         {
             "path": str(f.chapter.path.relative_to(project.root)),
+            "id": f.chapter.id,
             "title": f.chapter.title,
             "notes": len(f.notes),
             "citations": cited[f.chapter.path],
+            **({"page": starts[f.chapter.id]} if f.chapter.id in starts else {}),
         }
         for f in checked.fragments
     ]

@@ -119,6 +119,14 @@ def test_the_json_report_tells_what_the_outputs_are(tmp_path):
     assert [c["citations"] for c in report["chapters"]] == [3, 2]
     assert [c["path"] for c in report["chapters"]] == ["manuscript/chapters/01-one.md", "manuscript/chapters/02-two.md"]
     assert [c["title"] for c in report["chapters"]] == ["One", "Two"]
+    # Where each chapter opens in the print PDF: the page its named destination leads to.
+    with pikepdf.open(pdf) as document:
+        numbers = {page.obj.objgen: number for number, page in enumerate(document.pages, start=1)}
+        dests = pikepdf.NameTree(document.Root.Names.Dests)
+        targets = [dests[c["id"]] for c in report["chapters"]]
+        openings = [numbers[(d if isinstance(d, pikepdf.Array) else d.D)[0].objgen] for d in targets]
+    assert [c["id"] for c in report["chapters"]] == ["ch01", "ch02"]
+    assert [c["page"] for c in report["chapters"]] == openings and openings[0] < openings[1]
 
     assert list(report["stages"])[:3] == ["reading inputs", "checking and converting chapters", "laying out"]
     assert report["seconds"] == pytest.approx(sum(report["stages"].values()), abs=0.01)

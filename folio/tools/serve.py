@@ -645,7 +645,7 @@ def build_pdf(project_dir: Path, out_dir: Path, checked: tuple[str, Any] | None 
     # same book) makes none, and reports the outputs as they are.
     pdf = next(output for output in report.outputs if output["format"] == "pdf")
     path = Path(pdf["path"])
-    starts = chapter_pages(path)
+    starts = {c["id"]: c["page"] for c in report.chapters if "page" in c}  # as laid out (or recorded when it was)
     root = project_dir.resolve()
     warnings = [
         {**f.to_json(root), "where": f"page {f.page}" if f.page else f.location(root), "chapter": chapter_of(f.page, starts)}
@@ -677,24 +677,6 @@ def page_breaks(signature: Path, starts: dict[str, int]) -> list[dict[str, Any]]
         for number, first in enumerate(words, start=1)
         if isinstance(first, str) and first.strip() and number not in openings and chapter_of(number, starts)
     ]
-
-
-def chapter_pages(pdf_path: Path) -> dict[str, int]:
-    """The page (1-based) each chapter starts on, read from the PDF's named destinations (the
-    chapters' ids: ch01, ch02, ...)."""
-    import pikepdf
-
-    starts: dict[str, int] = {}
-    with pikepdf.open(pdf_path) as pdf:
-        names = pdf.Root.get("/Names")
-        if names is None or "/Dests" not in names:
-            return starts
-        pages: dict[tuple[int, int], int] = {page.obj.objgen: number for number, page in enumerate(pdf.pages, start=1)}
-        for name, destination in pikepdf.NameTree(names.Dests).items():
-            if re.fullmatch(r"ch\d+", name):
-                target = destination[0] if isinstance(destination, pikepdf.Array) else destination.D[0]
-                starts[name] = pages.get(target.objgen, 0)
-    return starts
 
 
 def chapter_of(page: int, starts: dict[str, int]) -> str:

@@ -270,12 +270,13 @@ def test_the_preview_builds_the_print_pdf_and_leaves_the_printers_file_to_folio_
 def test_a_preview_started_again_on_the_same_book_links_the_pdf_it_has(tmp_path: Path) -> None:
     """The server started again with nothing changed: its first build has nothing to do, and
     reports the PDF as it is (it used to look for a product the build had not made, and fail)."""
-    book = make_book(tmp_path / "book", {"one.md": CHAPTER_ONE})
+    long = CHAPTER_ONE + "\n" + "A paragraph long enough to fill a page with others of its kind, line after line. " * 300 + "\n"
+    book = make_book(tmp_path / "book", {"one.md": long})
     first = build_pdf(book, book / "build")
     again = build_pdf(book, book / "build")
     assert first["ok"] and again["ok"], again
     assert again["file"] == first["file"] and again["pages"] == first["pages"] > 1 and again["mtime"] == first["mtime"]
-    assert again["breaks"] == first["breaks"]
+    assert again["breaks"] == first["breaks"] and {b["chapter"] for b in first["breaks"]} == {"ch01"}  # where the chapter starts, recorded
 
 
 @pytest.mark.expect_logs  # WeasyPrint may warn about the loose lines it is made to set
