@@ -8,9 +8,7 @@ since an earlier version as marks (`review_text`).
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from folio import progress  # HOOK(speed)
@@ -18,11 +16,10 @@ from folio.checks.findings import Finding
 from folio.errors import ConfigError
 from folio.project.config import Project
 from folio.project.manuscript import FRONT_MATTER, Chapter
-from folio.text import citestyle, critic, crossref, dialects, figures, redline
+from folio.text import citestyle, critic, crossref, dialects, figures, pandoc, redline
 from folio.text.fragment import Fragment, build_fragment
 from folio.text.links import resolve_links
 from folio.text.math import gather_line_breaks, unconverted_math
-from folio.text.pandoc import chapter_to_html
 from folio.tools import version
 
 Prepare = Callable[[Chapter], str]
@@ -48,20 +45,21 @@ def convert(
     keys, preludes = citestyle.preludes(citeproc, [texts[chapter.path] for chapter in chapters])
     lead = dict(zip([chapter.path for chapter in chapters], preludes, strict=True))
 
-    def one(chapter: Chapter) -> tuple[Fragment, list[Finding]]:
-        body, gathered = gather_line_breaks(chapter, texts[chapter.path])
-        result = chapter_to_html(lead[chapter.path] + body, f"{chapter.id}-", chapter.language, citeproc, cache_dir)
+    gathered = {chapter.path: gather_line_breaks(chapter, texts[chapter.path]) for chapter in chapters}
+    bodies = [pandoc.Body(lead[c.path] + gathered[c.path][0], f"{c.id}-", c.language) for c in chapters]
+    conversions = pandoc.chapters_to_html(bodies, citeproc, cache_dir)
+
+    def one(chapter: Chapter, result: pandoc.Conversion) -> tuple[Fragment, list[Finding]]:
         math_errors, other = unconverted_math(chapter, result.warnings)
-        warnings = gathered + math_errors + [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in other]
+        pandoc_warnings = [Finding("B001", chapter.path, chapter.body_line, 0, f"pandoc: {w}") for w in other]
+        warnings = gathered[chapter.path][1] + math_errors + pandoc_warnings
         fragment = build_fragment(chapter, citestyle.strip_prelude(result.html), config.figures == figures.NUMBERED)
         if citeproc.in_text:
             fragment = citestyle.place_reference_list(fragment, config.language, keep=citeproc.per_chapter)
         progress.step()  # HOOK(speed): "chapter k of N" on the terminal (folio/progress.py)
         return fragment, warnings
 
-    # Pandoc runs as a subprocess, so threads convert chapters side by side.
-    with ThreadPoolExecutor(max_workers=os.cpu_count() or 2) as pool:
-        results = list(pool.map(one, chapters))
+    results = [one(chapter, result) for chapter, result in zip(chapters, conversions, strict=True)]
     fragments = crossref.finish([f for f, _ in results], labels, config.language)
     fragments = citestyle.add_book_list(project, citeproc, keys, fragments)
     return figures.number_links(resolve_links(fragments)), [w for _, warnings in results for w in warnings]

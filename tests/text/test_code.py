@@ -11,7 +11,7 @@ from folio.project.config import styles_dir
 from folio.project.manuscript import Chapter
 from folio.text.citestyle import Citeproc
 from folio.text.fragment import break_points, build_fragment
-from folio.text.pandoc import chapter_to_html
+from folio.text.pandoc import Body, chapters_to_html
 
 
 def NOTES(bib):  # noqa: N802 - Chicago notes with this bibliography
@@ -25,7 +25,7 @@ def fragment_root(tmp_path: Path, body: str) -> etree._Element:
 
     bib = tmp_path / "refs.yaml"
     bib.write_text("[]\n", encoding="utf-8")
-    html = chapter_to_html(body, "ch01-", "en-US", NOTES(bib), None).html
+    html = chapters_to_html([Body(body, "ch01-", "en-US")], NOTES(bib), None)[0].html
     fragment = build_fragment(Chapter(tmp_path / "ch.md", 1, "T", 1, body, 5), html)
     return etree.fromstring(f'<div xmlns="{NS["h"]}" xmlns:epub="http://www.idpf.org/2007/ops">{fragment.html}</div>')
 

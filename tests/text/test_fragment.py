@@ -11,7 +11,7 @@ from folio.project.config import styles_dir
 from folio.project.manuscript import Chapter
 from folio.text.citestyle import Citeproc
 from folio.text.fragment import _made, build_fragment
-from folio.text.pandoc import chapter_to_html
+from folio.text.pandoc import Body, chapters_to_html
 
 from helpers import REFERENCES
 
@@ -38,7 +38,7 @@ def fragment_for(tmp_path: Path, body: str, number: int | None = 7):
     csl = styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 3, "Title", number, body, 5)
     citeproc = Citeproc((bib,), csl, "note", per_chapter=False)
-    return build_fragment(chapter, chapter_to_html(body, "ch03-", "en-US", citeproc, None).html)
+    return build_fragment(chapter, chapters_to_html([Body(body, "ch03-", "en-US")], citeproc, None)[0].html)
 
 
 def test_fragment_markup_is_pinned(tmp_path, golden):

@@ -11,7 +11,7 @@ from folio.project.config import load_project, styles_dir
 from folio.project.manuscript import Chapter
 from folio.text.citestyle import Citeproc
 from folio.text.fragment import build_fragment
-from folio.text.pandoc import chapter_to_html
+from folio.text.pandoc import Body, chapters_to_html
 
 from helpers import CORPUS, REFERENCES, make_book
 
@@ -26,7 +26,9 @@ def fragment_for(tmp_path: Path, body: str, number: int | None = 4, language: st
     bib.write_text(REFERENCES, encoding="utf-8")
     csl = styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 2, "Title", number, body, 5, language=language)
-    return build_fragment(chapter, chapter_to_html(body, "ch02-", language, Citeproc((bib,), csl, "note", per_chapter=False), None).html)
+    return build_fragment(
+        chapter, chapters_to_html([Body(body, "ch02-", language)], Citeproc((bib,), csl, "note", per_chapter=False), None)[0].html
+    )
 
 
 @pytest.mark.parametrize("body", [HASH, DOUBLE, TRIPLE, SETEXT], ids=["hash", "double-hash", "triple-hash", "setext"])
@@ -114,7 +116,7 @@ def corpus_fragment(tmp_path: Path, path: Path, number: int | None = None):
     bib = tmp_path / "refs.yaml"
     bib.write_text(REFERENCES, encoding="utf-8")
     csl = styles_dir() / "chicago-notes-bibliography.csl"
-    html = chapter_to_html(chapter.body, "ch01-", "en-US", Citeproc((bib,), csl, "note", per_chapter=False), None).html
+    html = chapters_to_html([Body(chapter.body, "ch01-", "en-US")], Citeproc((bib,), csl, "note", per_chapter=False), None)[0].html
     return chapter, notes, lint(chapter), build_fragment(chapter, html)
 
 

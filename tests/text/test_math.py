@@ -10,7 +10,7 @@ from folio.project.manuscript import Chapter
 from folio.text.citestyle import Citeproc
 from folio.text.fragment import build_fragment
 from folio.text.math import gather_line_breaks, unconverted_math
-from folio.text.pandoc import chapter_to_html, split_warnings
+from folio.text.pandoc import Body, chapters_to_html, split_warnings
 
 from helpers import make_book, run_folio
 
@@ -27,7 +27,7 @@ def convert(tmp_path: Path, body: str):
 
     bib = tmp_path / "refs.yaml"
     bib.write_text("[]\n", encoding="utf-8")
-    return chapter_to_html(body, "ch01-", "en-US", NOTES(bib), None)
+    return chapters_to_html([Body(body, "ch01-", "en-US")], NOTES(bib), None)[0]
 
 
 BAD = """\

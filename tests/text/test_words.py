@@ -11,7 +11,7 @@ from folio.project.manuscript import Chapter
 from folio.text import words
 from folio.text.citestyle import Citeproc
 from folio.text.fragment import build_fragment
-from folio.text.pandoc import chapter_to_html
+from folio.text.pandoc import Body, chapters_to_html
 
 from helpers import REFERENCES
 
@@ -21,7 +21,9 @@ def fragment_for(tmp_path: Path, body: str, language: str, number: int | None = 
     bib.write_text(REFERENCES, encoding="utf-8")
     csl = styles_dir() / "chicago-notes-bibliography.csl"
     chapter = Chapter(tmp_path / "ch.md", 1, "T", number, body, 5, language=language)
-    return build_fragment(chapter, chapter_to_html(body, "ch01-", language, Citeproc((bib,), csl, "note", per_chapter=False), None).html)
+    return build_fragment(
+        chapter, chapters_to_html([Body(body, "ch01-", language)], Citeproc((bib,), csl, "note", per_chapter=False), None)[0].html
+    )
 
 
 def test_every_language_has_every_word():
