@@ -31,3 +31,44 @@ print(json.dumps({"asked": asked, "restored": ctypes.util.find_library is counti
     assert result["asked"] == []
     assert result["restored"]
     assert result["opened"] == ["gobject", "pango", "harfbuzz", "harfbuzz_subset", "fontconfig", "pangoft2"]
+
+
+def test_the_design_stylesheet_is_parsed_once_and_lays_out_as_the_documents_own(tmp_path):
+    """A book laid out a part at a time gives each part the same design stylesheet: it is parsed
+    (and its fonts loaded) once in a process, and every part is laid out as with it in the part:
+    the same lines at the same places, its warnings told with each, the part's own style (the folio
+    it starts on) still applied after it."""
+    from folio.render import weasy
+
+    css = (
+        "@page { size: 100mm 150mm; margin: 15mm; @bottom-center { content: counter(page) } }"
+        " body { font-family: serif; font-size: 13pt; hyphens: auto } h1 { font-weight: bold; break-before: page }"
+        " p { text-indent: 1em; folio-unknown: 1 }"
+    )
+
+    def part(number: int, design: bool) -> str:
+        marked = ' id="folio-design"' if design else ""
+        words = " ".join(f"word{i}" for i in range(300))
+        own = f"<style>@page :first {{ counter-reset: page {number * 10} }}</style>"
+        return f'<html lang="en"><head><style{marked}>{css}</style>{own}</head><body><h1>Part {number}</h1><p>{words}</p></body></html>'
+
+    def lines(laid: weasy.Laid) -> list[list[tuple[str, str, float, float]]]:
+        return [[(line.tag, line.text, round(line.top, 3), round(line.bottom, 3)) for line in page.lines] for page in laid.pages]
+
+    weasy._design.cache_clear()
+    for number in (1, 2, 3):
+        parsed_once = weasy.lay_out(part(number, True), allowed=[tmp_path], space_width=0.25)
+        in_the_part = weasy.lay_out(part(number, False), allowed=[tmp_path], space_width=0.25)
+        assert lines(parsed_once) == lines(in_the_part) and len(parsed_once.pages) > 1
+        assert folios(parsed_once.data, tmp_path)[:2] == [str(number * 10), str(number * 10 + 1)]  # the part's own, after the design
+        assert any("folio-unknown" in w for w in parsed_once.warnings)
+        assert sorted(parsed_once.warnings) == sorted(in_the_part.warnings)
+    assert weasy._design.cache_info().misses == 1
+
+
+def folios(data: bytes, folder) -> list[str]:
+    """The last line of each page's text (the folio at its foot)."""
+    pdf = folder / "part.pdf"
+    pdf.write_bytes(data)
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+    return [page.strip().splitlines()[-1].strip() for page in text.split("\f") if page.strip()]
