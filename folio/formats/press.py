@@ -1,7 +1,10 @@
 """The printer's file: the print layout's pages on a larger sheet, PDF/X (1a by default).
 
-The book is laid out once (formats/pdf.py); the printer's file takes those pages as they are and
-places each on a sheet grown by the bleed and the room for crop marks. The sheet grows outwards
+The book is laid out once (formats/pdf.py), a part at a time; the printer's file takes those parts
+as they are, places each page on a sheet grown by the bleed and the room for crop marks, and joins
+the parts as the print PDF was joined (render/join.py), written as the standard asks (PDF 1.4 and a
+cross-reference table for PDF/X-1a). Each part's sheets are kept (OUT/.cache/press): an edit makes
+its own part's again, and the join writes the others as they were. The sheet grows outwards
 (the MediaBox's origin becomes negative, as WeasyPrint's own bleed does), so the page's content,
 its links and its named destinations keep their coordinates and need no moving. Then the file is
 made what a printer expects:
@@ -23,19 +26,23 @@ from __future__ import annotations
 import hashlib
 import io
 import uuid
-from functools import cache
+from dataclasses import dataclass
+from functools import cache, partial
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 from PIL import Image, ImageCms
 
+from folio import __version__
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
 from folio.formats.output import Entries, file_hash
 from folio.project.config import PageGeometry, Project
 from folio.render import images
-from folio.render.layout import Page
+from folio.render.join import join
+from folio.render.layout import Page, Piece
+from folio.workers import side_by_side
 
 CONFORMANCE = {"pdf/x-1a": "PDF/X-1a:2003", "pdf/x-3": "PDF/X-3:2003", "pdf/x-4": "PDF/X-4"}
 PDF_VERSION = {"pdf/x-1a": "1.4", "pdf/x-3": "1.4", "pdf/x-4": "1.6"}
@@ -56,64 +63,116 @@ def requirements(project: Project) -> list[str]:
 
 
 def render(inputs: Inputs) -> Rendered:
-    """The printer's file from the print layout's PDF: no layout of its own."""
+    """The printer's file from the print layout's parts: no layout of its own."""
     laid = inputs.print
     assert laid is not None
     geometry = inputs.project.geometry()
-    data = press_file(laid.data, inputs.project, inputs.out / ".cache" / "press")
+    data = press_file(laid.pieces, inputs.project, inputs.out / ".cache" / "press", inputs.options.jobs)
     pages = list(laid.pages)
     if len(pages) % 2:
         pages.append(Page(len(pages) + 1, None))  # the blank page press_file adds
     return Rendered(data, pages, geometry, list(laid.warnings), list(laid.findings))
 
 
-def press_file(print_pdf: bytes, project: Project, cache: Path | None = None) -> bytes:
-    """The print PDF's pages made a printer's file for this project's press settings. `cache`
-    (OUT/.cache/press) keeps each page's content as converted, so an edit converts the pages it changed."""
+def press_file(pieces: list[Piece], project: Project, cache: Path | None = None, jobs: int = 0) -> bytes:
+    """The print PDF's parts made a printer's file for this project's press settings: each part's
+    pages on their sheets (kept in `cache`, OUT/.cache/press, and made in `jobs` workers when
+    several are new), joined. The first part carries the PDF/X identification; a blank page ends an
+    odd book."""
+    odd = sum(piece.pages + piece.blank_before for piece in pieces) % 2 == 1
+    parts = [_Part(piece.data, i == 0, piece.blank_before, odd and i == len(pieces) - 1) for i, piece in enumerate(pieces)]
+    common = _settings_key(project)
+    stamp = f"{project.build_time().seconds}\n{project.config.identifier}\n"  # what the first part's identification says
+    keys = [hashlib.sha256(f"{common}{stamp if part.first else ''}{part.roles}\n".encode() + part.data).hexdigest() for part in parts]
+    entries = Entries(cache, ".pdf")
+    pressed = [entries.get(key) for key in keys]
+    missing = [i for i, data in enumerate(pressed) if data is None]
+    for i, data in zip(missing, side_by_side(partial(_pressed, project), [parts[i] for i in missing], jobs), strict=True):
+        entries.put(keys[i], data)
+        pressed[i] = data
+    entries.forget_the_rest()
+    standard = project.config.print.press_standard
+    placed = cache / "placed" if cache else None
+    sheets = [data for data in pressed if data is not None]  # every part's, found or made
+    return join(sheets, cache=placed, version=PDF_VERSION[standard], streams=False)
+
+
+@dataclass
+class _Part:
+    """A part of the print PDF, and what its sheets carry besides its pages."""
+
+    data: bytes
+    first: bool  # the PDF/X identification, which the joined file takes from its first part
+    blank_before: bool  # the blank verso the print PDF has before it
+    blank_after: bool  # the blank page that ends an odd book
+
+    @property
+    def roles(self) -> str:
+        return f"{self.first} {self.blank_before} {self.blank_after}"
+
+
+def _settings_key(project: Project) -> str:
+    """What a part's sheets depend on besides its pages: this code and the images' conversion,
+    Folio's version, the standard, the profile, the sheet."""
+    settings, geometry = project.config.print, project.geometry()
+    profile = Path(settings.cmyk_profile)
+    code = f"{file_hash(Path(__file__))} {file_hash(Path(images.__file__))} {__version__}"
+    return f"{code}\n{settings.press_standard}\n{profile}\n{file_hash(profile)}\n{geometry}\n"
+
+
+def _pressed(project: Project, part: _Part) -> bytes:
+    """One part's pages on their sheets: boxes, content clipped to the bleed and in CMYK, marks; no
+    structure tree; blank pages where the book has them; the PDF/X identification on the first."""
     settings = project.config.print
     geometry = project.geometry()
     profile = Path(settings.cmyk_profile)
-    with pikepdf.open(io.BytesIO(print_pdf)) as pdf:
-        if len(pdf.pages) % 2:
+    with pikepdf.open(io.BytesIO(part.data)) as pdf:
+        if part.blank_before:
+            _add_blank_page(pdf, at_start=True)
+        if part.blank_after:
             _add_blank_page(pdf)
         _untag(pdf)
         converted: set[tuple[int, int]] = set()
         marks = _marks_form(pdf, geometry)
-        contents = _Contents(cache, profile)
         for page in pdf.pages:
-            _place_on_sheet(pdf, page, geometry, marks, contents, converted)
-        contents.forget_the_rest()
+            _place_on_sheet(pdf, page, geometry, marks, profile, converted)
         images.press_colour(pdf, settings.press_standard, profile)
-        _declare_pdfx(pdf, project)
+        if part.first:
+            _declare_pdfx(pdf, project)
         out = io.BytesIO()
-        pdf.save(
-            out,
-            deterministic_id=True,
-            force_version=PDF_VERSION[settings.press_standard],
-            object_stream_mode=pikepdf.ObjectStreamMode.disable,
-        )
+        pdf.save(out, deterministic_id=True)
     return out.getvalue()
 
 
 # --- the sheet ------------------------------------------------------------------------------
 
 
-def _add_blank_page(pdf: pikepdf.Pdf) -> None:
-    """A book block has an even number of pages (print-on-demand services refuse odd counts): end
-    with a blank page of the same size, which gets its boxes and crop marks like the others."""
-    last = pdf.pages[-1]
-    x0, y0, x1, y1 = (float(v) for v in last.trimbox)
+def _add_blank_page(pdf: pikepdf.Pdf, at_start: bool = False) -> None:
+    """A blank page of the same size, which gets its boxes and crop marks like the others: the
+    verso the print PDF leaves blank before a chapter that opens on a recto (`at_start`: its
+    page labels move one on, so the blank page keeps the number of the page before it, as there),
+    or the page that ends an odd book (print-on-demand services refuse odd counts)."""
+    x0, y0, x1, y1 = (float(v) for v in pdf.pages[0 if at_start else -1].trimbox)
     blank = pikepdf.Dictionary(
         Type=pikepdf.Name.Page,
         MediaBox=pikepdf.Array([x0, y0, x1, y1]),
         Resources=pikepdf.Dictionary(),
         Contents=pdf.make_stream(b""),
     )
-    pdf.pages.append(pikepdf.Page(blank))
+    if not at_start:
+        pdf.pages.append(pikepdf.Page(blank))
+        return
+    pdf.pages.insert(0, pikepdf.Page(blank))
+    if "/PageLabels" in pdf.Root:
+        labels = list(pikepdf.NumberTree(pdf.Root.PageLabels).items())
+        moved = pikepdf.NumberTree.new(pdf)
+        for index, label in labels:
+            moved[index + 1] = label
+        pdf.Root.PageLabels = moved.obj
 
 
 def _place_on_sheet(
-    pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry, marks: Any, contents: _Contents, converted: set[tuple[int, int]]
+    pdf: pikepdf.Pdf, page: pikepdf.Page, geometry: PageGeometry, marks: Any, profile: Path, converted: set[tuple[int, int]]
 ) -> None:
     """The page on its sheet: boxes, its content in CMYK clipped to the bleed, the marks on top."""
     x0, y0, x1, y1 = (float(v) for v in page.trimbox)
@@ -127,7 +186,7 @@ def _place_on_sheet(
     resources = page.obj.get("/Resources")
     if not isinstance(resources, pikepdf.Dictionary):
         resources = page.obj.Resources = pikepdf.Dictionary()
-    _convert_resources(resources, contents.profile, converted)
+    _convert_resources(resources, profile, converted)
     clip = [
         _op("q"),
         _op("re", x0 - bleed, y0 - bleed, x1 - x0 + 2 * bleed, y1 - y0 + 2 * bleed),
@@ -138,38 +197,9 @@ def _place_on_sheet(
         resources.XObject = pikepdf.Dictionary()
     resources.XObject[MARKS] = marks  # pages may share one resource dictionary: the same form for all
     after = [_op("Q"), _op("q"), _op("Do", MARKS), _op("Q")]
-    drawn = [pikepdf.unparse_content_stream(clip), contents.converted(page), pikepdf.unparse_content_stream(after)]
+    content = pikepdf.unparse_content_stream(_cmyk(pikepdf.parse_content_stream(page), profile)) if "/Contents" in page.obj else b""
+    drawn = [pikepdf.unparse_content_stream(clip), content, pikepdf.unparse_content_stream(after)]
     page.obj.Contents = pdf.make_stream(b"\n".join(part for part in drawn if part))
-
-
-class _Contents:
-    """Pages' content streams in CMYK, kept in `cache` (a file per page, named by a hash of the
-    content as laid out, of the profile and of this code) when there is one: reading and writing a
-    content stream again is most of the printer's file's time. Each file starts with the sha256 of
-    the rest: one that does not match is made again, never used."""
-
-    def __init__(self, cache: Path | None, profile: Path):
-        self.entries = Entries(cache, ".content")
-        self.profile = profile
-        self.converter = f"{file_hash(Path(__file__))}\n{profile}\n{file_hash(profile)}\n"
-        """What converts a content stream: this module's code and the profile."""
-
-    def converted(self, page: pikepdf.Page) -> bytes:
-        found = page.obj.get("/Contents")
-        streams = list(found) if isinstance(found, pikepdf.Array) else [found] if found is not None else []
-        digest = hashlib.sha256(self.converter.encode())
-        for stream in streams:
-            digest.update(stream.read_bytes() + b"\n")
-        key = digest.hexdigest()
-        data = self.entries.get(key)
-        if data is None:
-            data = pikepdf.unparse_content_stream(_cmyk(pikepdf.parse_content_stream(page), self.profile))
-            self.entries.put(key, data)
-        return data
-
-    def forget_the_rest(self) -> None:
-        """Only this book's pages are kept."""
-        self.entries.forget_the_rest()
 
 
 def _marks_form(pdf: pikepdf.Pdf, geometry: PageGeometry) -> pikepdf.Stream:

@@ -43,12 +43,24 @@ from pikepdf import Array, Dictionary, Name, NameTree, NumberTree, Pdf
 from folio.formats.output import write_atomic
 
 LINK_SCHEME = "folio-anchor:"
-DOCUMENT_WIDE = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata")
+DOCUMENT_WIDE = ("/Lang", "/MarkInfo", "/ViewerPreferences", "/Metadata", "/OutputIntents")
 
 
-def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, cache: Path | None = None) -> bytes:
+def join(
+    parts: Sequence[bytes],
+    blank_before: Sequence[bool] | None = None,
+    *,
+    cache: Path | None = None,
+    version: str | None = None,
+    streams: bool = True,
+) -> bytes:
     """The parts as one PDF. `blank_before[i]`: a blank page goes before part i (the verso left
     empty when the previous part ends on a recto and part i must open on one).
+
+    `version`: the PDF version to write (by default the parts' newest, at least XREF_STREAMS), for
+    a file a standard ties to one (the printer's PDF/X); `streams=False`: the objects written one by
+    one with a cross-reference table, as PDF 1.4 has them (PDF/X-1a), instead of packed in object
+    streams with a cross-reference stream.
 
     Each part's element ids must be its own already (`prefix_ids`), and a link from one part to a
     place in another a link to a named destination that the part does not have (`links_across`,
@@ -59,16 +71,18 @@ def join(parts: Sequence[bytes], blank_before: Sequence[bool] | None = None, *, 
     blank_before = list(blank_before or [False] * len(parts))
     if len(blank_before) != len(parts):
         raise ValueError("one blank_before flag per part")
-    store = _Placements(cache)
+    if not streams and version is None:
+        raise ValueError("a file without object streams says its version")
+    store = _Placements(cache, streams)
     placed: list[_Placed] = []
     base, key_base = FIRST_PART_OBJECT, 0
     for data in parts:
-        part = store.get(data, base, key_base) or store.put(data, _place(data, base, key_base))
+        part = store.get(data, base, key_base) or store.put(data, _place(data, base, key_base, streams))
         room, key_room = store.room(part)
         placed.append(part)
         base, key_base = base + room, key_base + key_room
     store.keep()
-    return _Writer(placed, blank_before, base, key_base).write()
+    return _Writer(placed, blank_before, base, key_base).write(version, streams)
 
 
 # Where a part's objects go --------------------------------------------------------------------
@@ -129,9 +143,10 @@ class _Placed:
         return cls(**{**head, "xref": xref, "chunk": chunk})
 
 
-def _place(data: bytes, base: int, key_base: int) -> _Placed:
+def _place(data: bytes, base: int, key_base: int, packed: bool = True) -> _Placed:
     """Part `data` (a PDF) with its objects numbered from `base` and its ParentTree keys from
-    `key_base`. The first part (at FIRST_PART_OBJECT) brings the document-wide entries."""
+    `key_base`, packed in object streams (`packed`) or each on its own. The first part (at
+    FIRST_PART_OBJECT) brings the document-wide entries."""
     first = base == FIRST_PART_OBJECT
     pdf = Pdf.open(io.BytesIO(data))
     root = pdf.Root
@@ -205,8 +220,8 @@ def _place(data: bytes, base: int, key_base: int) -> _Placed:
     ]
     loose = {item.objgen for item in tops}
     streams = [obj for obj in objects if isinstance(obj, pikepdf.Stream)]
-    packed = [obj for obj in objects if not isinstance(obj, pikepdf.Stream) and obj.objgen not in loose]
-    order = [*streams, *packed, *(obj for obj in objects if obj.objgen in loose)]
+    packable = [obj for obj in objects if not isinstance(obj, pikepdf.Stream) and obj.objgen not in loose]
+    order = [*streams, *packable, *(obj for obj in objects if obj.objgen in loose)]
     number = {obj.objgen: base + i for i, obj in enumerate(order)}
     next_number = base + len(order)
 
@@ -234,9 +249,9 @@ def _place(data: bytes, base: int, key_base: int) -> _Placed:
         meta["parents"].append(next_number + len(leaves) - 1)
     next_number += len(leaves)
 
-    bodies = [(number[obj.objgen], renumbered(obj.unparse(resolved=True))) for obj in packed]
+    bodies = [(number[obj.objgen], renumbered(obj.unparse(resolved=True))) for obj in packable]
     bodies += [(meta["parents"][i], leaf) for i, leaf in enumerate(leaves)]
-    groups = [bodies[at : at + OBJECTS_A_STREAM] for at in range(0, len(bodies), OBJECTS_A_STREAM)]
+    groups = [bodies[at : at + OBJECTS_A_STREAM] for at in range(0, len(bodies), OBJECTS_A_STREAM)] if packed else []
     count = next_number + len(groups) - base
     xref: dict[int, tuple[int, int, int]] = {}  # number: (type, field, field), as a cross-reference stream has them
     out = bytearray()
@@ -246,6 +261,9 @@ def _place(data: bytes, base: int, key_base: int) -> _Placed:
         xref[number[obj.objgen]] = (1, len(out), 0)
         out += b"%d 0 obj\n%s\nstream\n" % (number[obj.objgen], renumbered(obj.stream_dict.unparse()))
         out += raw + b"\nendstream\nendobj\n"
+    for n, body in bodies if not packed else []:  # each object on its own
+        xref[n] = (1, len(out), 0)
+        out += b"%d 0 obj\n%s\nendobj\n" % (n, body)
     for stream_number, group in enumerate(groups, start=next_number):
         heads, position = [], 0
         for index, (n, body) in enumerate(group):
@@ -328,13 +346,14 @@ class _Writer:
         self.objects[number] = body
         return number
 
-    def write(self) -> bytes:
+    def write(self, version: str | None = None, streams: bool = True) -> bytes:
+        """The book, in this PDF version (by default the parts' newest, and at least XREF_STREAMS),
+        with a cross-reference stream (`streams`) or table."""
         placed, first = self.placed, self.placed[0].meta
         tagged = first["tagged"]
         if any(part.meta["tagged"] != tagged for part in placed):
             raise ValueError("a part without a structure tree joined to tagged ones")
-        versions = [XREF_STREAMS, *(part.meta["version"] for part in placed)]
-        version = max(versions, key=lambda v: tuple(int(x) for x in v.split(".")))
+        version = version or max([XREF_STREAMS, *(part.meta["version"] for part in placed)], key=_version)
         out = bytearray(b"%%PDF-%s\n%%\xe2\xe3\xcf\xd3\n" % version.encode())
         runs: list[tuple[int, bytes]] = []  # (first number, its cross-reference entries)
         items = [number for part in placed for number, _ in part.meta["loose"]]  # the outline's top-level items
@@ -383,18 +402,23 @@ class _Writer:
         for number in sorted(self.objects):
             offsets[number] = len(out)
             out += b"%d 0 obj\n%s\nendobj\n" % (number, self.objects[number])
-        xref_number = self.next_number
-        offsets[xref_number] = len(out)
-        own = sorted(offsets)
-        runs += [(number, struct.pack(">BIH", 1, offsets[number], 0)) for number in own]
+        xref_number = self.next_number  # the cross-reference stream's, when there is one
+        if streams:
+            offsets[xref_number] = len(out)
+        runs += [(number, struct.pack(">BIH", 1, offsets[number], 0)) for number in sorted(offsets)]
         runs.append((0, struct.pack(">BIH", 0, 0, 65535)))
         subsections, entries = _subsections(runs)
         identifier = hashlib.md5(out, usedforsecurity=False).hexdigest().encode()
-        data = zlib.compress(entries)
-        trailer = b"/Type /XRef /Size %d /Index [ %s ] /W [ 1 4 2 ] /Root %d 0 R" % (xref_number + 1, subsections, CATALOG)
+        trailer = b"/Size %d /Root %d 0 R" % (xref_number + streams, CATALOG)
         if first.get("info"):
             trailer += b" /Info " + first["info"].encode("latin-1")
-        trailer += b" /ID [ <%s> <%s> ] /Filter /FlateDecode /Length %d" % (identifier, identifier, len(data))
+        trailer += b" /ID [ <%s> <%s> ]" % (identifier, identifier)
+        if not streams:  # a cross-reference table, and the trailer after it
+            start = len(out)
+            out += _table(subsections, entries) + b"trailer\n<< %s >>\nstartxref\n%d\n%%%%EOF\n" % (trailer, start)
+            return bytes(out)
+        data = zlib.compress(entries)
+        trailer = b"/Type /XRef %s /Index [ %s ] /W [ 1 4 2 ] /Filter /FlateDecode /Length %d" % (trailer, subsections, len(data))
         out += b"%d 0 obj\n<< %s >>\nstream\n" % (xref_number, trailer)
         out += data + b"\nendstream\nendobj\nstartxref\n%d\n%%%%EOF\n" % offsets[xref_number]
         return bytes(out)
@@ -451,6 +475,24 @@ def _named(entries: dict[str, str]) -> list[tuple[bytes, bytes]]:
     ]
 
 
+def _version(version: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in version.split("."))
+
+
+def _table(subsections: bytes, entries: bytes) -> bytes:
+    """A cross-reference table (PDF 1.4) of a cross-reference stream's /Index and entries."""
+    index = [int(n) for n in subsections.split()]
+    table, at = bytearray(b"xref\n"), 0
+    for first, count in zip(index[::2], index[1::2], strict=True):
+        table += b"%d %d\n" % (first, count)
+        for kind, offset, generation in struct.iter_unpack(">BIH", entries[7 * at : 7 * (at + count)]):
+            if kind == 2:
+                raise ValueError("an object in an object stream, in a file without them")
+            table += b"%010d %05d %s \n" % (offset, generation, b"n" if kind == 1 else b"f")
+        at += count
+    return bytes(table)
+
+
 def _subsections(runs: list[tuple[int, bytes]]) -> tuple[bytes, bytes]:
     """A cross-reference stream's /Index and its entries, from runs of entries (first number, entries)."""
     index: list[list[int]] = []
@@ -468,8 +510,8 @@ def _subsections(runs: list[tuple[int, bytes]]) -> tuple[bytes, bytes]:
 class _Placements:
     """The placed parts kept in a folder (or nowhere: `folder` None), and where each part goes."""
 
-    def __init__(self, folder: Path | None):
-        self.folder = folder
+    def __init__(self, folder: Path | None, packed: bool = True):
+        self.folder, self.packed = folder, packed
         self.used: set[str] = set()
 
     @staticmethod
@@ -485,9 +527,8 @@ class _Placements:
 
         return rounded(part.count), rounded(part.keys)
 
-    @staticmethod
-    def _name(data: bytes, base: int, key_base: int) -> str:
-        return f"{hashlib.sha256(data).hexdigest()[:32]}-{base}-{key_base}.placed"
+    def _name(self, data: bytes, base: int, key_base: int) -> str:
+        return f"{hashlib.sha256(data).hexdigest()[:32]}-{base}-{key_base}{'' if self.packed else '-plain'}.placed"
 
     def get(self, data: bytes, base: int, key_base: int) -> _Placed | None:
         if self.folder is None:

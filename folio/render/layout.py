@@ -27,6 +27,16 @@ class Line:
     changed: bool = False  # the line holds an insertion or a deletion (the draft's change bars)
 
 
+@dataclass(frozen=True)
+class Piece:
+    """A part of a book laid out a part at a time (render/parts.py): its PDF, its page count, and
+    whether a blank verso goes before it in the book. The printer's file is made of them too."""
+
+    data: bytes
+    pages: int
+    blank_before: bool
+
+
 @dataclass
 class Page:
     number: int  # the folio: pages are numbered from 1 through the whole book

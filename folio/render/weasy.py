@@ -33,7 +33,7 @@ from urllib.parse import unquote, urlparse
 from folio.errors import ConfigError
 from folio.project import contain
 from folio.render.fonts import instance_at_default_cheaply
-from folio.render.layout import ALNUM, PX, Line, Page, number_folios
+from folio.render.layout import ALNUM, PX, Line, Page, Piece, number_folios
 
 
 def _import_weasyprint() -> None:
@@ -75,6 +75,8 @@ class Laid:
     pages: list[Page] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     findings: list[tuple[str, int, str]] = field(default_factory=list)
+    pieces: list[Piece] = field(default_factory=list)
+    """The parts it was joined from, in order (none: it was laid out in one pass)."""
 
 
 @dataclass

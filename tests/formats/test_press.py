@@ -13,9 +13,13 @@ import pikepdf
 import pytest
 import weasyprint
 
+from folio.checks.book import check_book
 from folio.checks.preflight import preflight
+from folio.formats import press
+from folio.formats.pdf import lay_out_print
 from folio.formats.press import cmyk_of, press_file
 from folio.project.config import Margins, load_project
+from folio.render.layout import Piece
 from folio.render.weasy import lay_out
 
 from helpers import content_streams, link_targets, make_book, outline, page_texts, run_folio
@@ -110,6 +114,8 @@ def test_press_file_passes_preflight_and_is_pdf_x_1a(book: Press) -> None:
     with pikepdf.open(book.press) as pdf:
         assert pdf.pdf_version == "1.4"  # PDF/X-1a:2003 is PDF 1.4: no object streams
         assert not [obj for obj in pdf.objects if isinstance(obj, pikepdf.Stream) and obj.get("/Type") == "/ObjStm"]
+        data = book.press.read_bytes()
+        assert data.startswith(b"%PDF-1.4\n") and b"\nxref\n0 " in data and b"/XRef" not in data  # a cross-reference table
         assert str(pdf.docinfo.GTS_PDFXVersion) == "PDF/X-1a:2003" and str(pdf.docinfo.Trapped) == "/False"
         assert "/StructTreeRoot" not in pdf.Root  # the tags stay with the digital edition
         with pdf.open_metadata() as xmp:
@@ -138,7 +144,7 @@ def test_colours_are_cmyk_greys_black_ink_only(book: Press) -> None:
 def test_odd_book_gets_a_blank_page_with_marks(book: Press) -> None:
     project = load_project(book.root)
     one_page = lay_out("<style>@page { size: 6in 9in }</style><p>One page</p>", allowed=[book.root], variant="pdf/ua-1", space_width=0.25)
-    pressed = press_file(one_page.data, project)
+    pressed = press_file([Piece(one_page.data, 1, False)], project)
     with pikepdf.open(io.BytesIO(pressed)) as pdf:
         assert len(pdf.pages) == 2
         last = pdf.pages[1]
@@ -170,20 +176,49 @@ def test_the_press_file_lays_nothing_out(book: Press, tmp_path: Path, monkeypatc
     assert (tmp_path / "pdf-press" / "test-book-press.pdf").read_bytes() == book.press.read_bytes()  # and the same bytes
 
 
-def test_the_converted_pages_are_kept_and_a_damaged_one_is_made_again(book: Press, tmp_path: Path) -> None:
-    """The press file's pages are converted once (OUT/.cache/press); the file made from the cache is
-    the same, byte for byte, and a cache entry that does not match its checksum is not used."""
+def test_each_parts_sheets_are_kept_and_an_edit_makes_its_own_again(book: Press, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The printer's file is made a part at a time, as the print PDF was laid out: each part's sheets
+    are kept (OUT/.cache/press), and the file made from them is the same, byte for byte, as the one
+    made afresh and as the build's. An edit makes its own part's sheets again, and the first part's
+    (its PDF/X identification carries the book's new date); a damaged entry is made again, never
+    used; an entry the book no longer has is forgotten."""
     project = load_project(book.root)
-    print_pdf = book.pdf.read_bytes()
+    out = book.root / "out" / ".cache"
+    pieces = lay_out_print(project, check_book(project, out).fragments, cache_dir=out).pieces  # the build's, from its cache
+    assert len(pieces) == 3  # the front matter and contents, two chapters
+    made: list[bytes] = []
+    real = press._pressed
+    monkeypatch.setattr(press, "_pressed", lambda project, part: made.append(part.data) or real(project, part))
     cache = tmp_path / "press-cache"
-    first = press_file(print_pdf, project, cache)
-    entries = sorted(cache.glob("*.content"))
-    assert entries and first == press_file(print_pdf, project) == book.press.read_bytes()
+    first = press_file(pieces, project, cache, jobs=1)
+    entries = sorted(cache.glob("*.pdf"))
+    assert len(entries) == len(made) == 3 and first == press_file(pieces, project, jobs=1) == book.press.read_bytes()
+    made.clear()
+    assert press_file(pieces, project, cache, jobs=1) == first and made == []
+
     damaged = entries[0]
     data = damaged.read_bytes()
-    damaged.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit of the content changed
-    assert press_file(print_pdf, project, cache) == first
+    damaged.write_bytes(data[:-1] + bytes([data[-1] ^ 1]))  # one bit changed
+    assert press_file(pieces, project, cache, jobs=1) == first and len(made) == 1
     assert damaged.read_bytes() == data  # made again
-    (cache / "stale.content").write_bytes(b"from a page the book no longer has")
-    press_file(print_pdf, project, cache)
-    assert sorted(cache.glob("*.content")) == entries  # only this book's pages are kept
+    (cache / "stale.pdf").write_bytes(b"from a part the book no longer has")
+    press_file(pieces, project, cache, jobs=1)
+    assert sorted(cache.glob("*.pdf")) == entries
+
+    chapter = book.root / "manuscript" / "chapters" / "02-two.md"
+    original = chapter.read_text(encoding="utf-8")
+    try:
+        chapter.write_text(original.replace("The second chapter", "The second chapter, edited,"), encoding="utf-8")
+        project = load_project(book.root)
+        edited = lay_out_print(project, check_book(project, tmp_path / "checks").fragments, cache_dir=tmp_path / "layout").pieces
+        made.clear()
+        again = press_file(edited, project, cache, jobs=1)
+        assert made == [edited[0].data, edited[2].data]  # the first part's and the edited chapter's
+        assert any("The second chapter, edited," in text for text in page_texts_of(again))
+    finally:
+        chapter.write_text(original, encoding="utf-8")
+
+
+def page_texts_of(data: bytes) -> list[str]:
+    with pdfplumber.open(io.BytesIO(data)) as pdf:
+        return [page.extract_text() or "" for page in pdf.pages]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
@@ -164,24 +163,12 @@ def test_joined_book_passes_preflight_as_the_single_pass_one_does(three: Pair):
     assert any(line.startswith("passed: 0 error(s), 0 warning(s)") for line in reports[1])
 
 
-def _parts_of(root: Path, monkeypatch: pytest.MonkeyPatch) -> tuple[list[bytes], list[bool]]:
+def _parts_of(root: Path) -> tuple[list[bytes], list[bool]]:
     """The parts of the book at `root` as the build joins them (from its layout cache)."""
-    import folio.render.parts
-
-    joined: dict[str, list[Any]] = {}
-    real = folio.render.parts.join
-
-    def capture(parts: list[bytes], blank_before: list[bool], *, cache: Path | None = None) -> bytes:
-        joined.update(parts=list(parts), blanks=list(blank_before))
-        return real(parts, blank_before, cache=cache)
-
-    with monkeypatch.context() as patched:
-        patched.setattr(folio.render.parts, "join", capture)
-        for book in (root / "build" / ".cache" / "layout" / "book").glob("book-*"):
-            shutil.rmtree(book)  # else the joined book comes from the cache, without a join
-        project = load_project(root)
-        lay_out_parts(project, check_book(project, root / "build" / ".cache").fragments, jobs=1, cache_dir=root / "build" / ".cache")
-    return joined["parts"], joined["blanks"]
+    project = load_project(root)
+    cache = root / "build" / ".cache"
+    pieces = lay_out_parts(project, check_book(project, cache).fragments, jobs=1, cache_dir=cache).pieces
+    return [piece.data for piece in pieces], [piece.blank_before for piece in pieces]
 
 
 def test_the_join_places_again_only_a_changed_part_and_writes_the_same_book_as_afresh(
@@ -192,14 +179,14 @@ def test_the_join_places_again_only_a_changed_part_and_writes_the_same_book_as_a
     damaged placed part is placed again, not trusted."""
     import folio.render.join as join_module
 
-    parts, blanks = _parts_of(three.joined.parent, monkeypatch)
+    parts, blanks = _parts_of(three.joined.parent)
     assert len(parts) == 4 and blanks == [False, True, True, True]
     placed: list[int] = []
     real_place = join_module._place
 
-    def counted(data: bytes, base: int, key_base: int) -> Any:
+    def counted(data: bytes, base: int, key_base: int, streams: bool = True) -> Any:
         placed.append(base)
-        return real_place(data, base, key_base)
+        return real_place(data, base, key_base, streams)
 
     monkeypatch.setattr(join_module, "_place", counted)
     cache = tmp_path / "placed"
@@ -240,6 +227,32 @@ def test_readers_open_the_joined_book(three: Pair):
     with pikepdf.open(three.joined) as pdf:
         assert pdf.check_pdf_syntax() == [] and pdf.pdf_version == "1.7"
         assert pdf.trailer.ID[0] == pdf.trailer.ID[1]  # made from the content, as QPDF's deterministic id
+
+
+def test_a_join_without_object_streams_is_the_same_book_as_pdf_1_4(three: Pair, tmp_path: Path):
+    """The printer's PDF/X-1a is PDF 1.4: the join writes each object on its own and a cross-reference
+    table. Readers read it as the same book; its placed parts are kept apart from the packed ones."""
+    import pypdfium2
+
+    parts, blanks = _parts_of(three.joined.parent)
+    cache = tmp_path / "placed"
+    packed = join(parts, blanks, cache=cache)
+    plain = join(parts, blanks, cache=cache, version="1.4", streams=False)
+    assert plain == join(parts, blanks, version="1.4", streams=False)  # the same from the cache as afresh
+    assert [path.name.endswith("-plain.placed") for path in cache.glob("*.placed")] == [True] * len(parts)  # this join's, apart
+    assert plain.startswith(b"%PDF-1.4\n") and b"\nxref\n0 " in plain and b"/ObjStm" not in plain and b"/XRef" not in plain
+    with pikepdf.open(io.BytesIO(plain)) as pdf, pikepdf.open(io.BytesIO(packed)) as other:
+        assert pdf.check_pdf_syntax() == [] and pdf.pdf_version == "1.4"
+        assert outline(pdf) == outline(other) and link_targets(pdf) == link_targets(other)
+    one, two = pypdfium2.PdfDocument(plain), pypdfium2.PdfDocument(packed)
+    assert [one[i].get_textpage().get_text_range() for i in range(len(one))] == [
+        two[i].get_textpage().get_text_range() for i in range(len(two))
+    ]
+    (tmp_path / "plain.pdf").write_bytes(plain)
+    result = subprocess.run(["pdfinfo", str(tmp_path / "plain.pdf")], capture_output=True, text=True, check=True)
+    assert result.stderr == "" and "PDF version:     1.4" in result.stdout
+    with pytest.raises(ValueError, match="says its version"):
+        join(parts, blanks, streams=False)
 
 
 def test_a_link_to_an_anchor_outside_ascii_leads_there_across_parts(tmp_path: Path):
