@@ -146,12 +146,13 @@ def preflight(
 
 
 def placed_findings(
-    pdf_path: Path, data: bytes, *, pages: Collection[int], margins: Margins | None, one_sided: bool = False
+    pdf_path: Path, data: bytes, *, pages: Collection[int], margins: Margins | None, one_sided: bool = False, first: int = 1
 ) -> list[Finding]:
     """Only the checks that need each glyph's and image's place on the page, on these pages, read
-    with PDFium alone (the trim box too): `preflight`'s, and the build's workers', which read a
-    share of the pages each while the build checks the rest once. Opening the book with pikepdf
-    as well would double each worker's memory (some 100 MB at 669 pages)."""
+    with PDFium alone (the trim box too): `preflight`'s, and the build's, which reads each part of
+    the book on its own (`first`: the number in the book of `data`'s first page, which tells a
+    page's side of the spread). Opening the book with pikepdf as well would double each worker's
+    memory (some 100 MB at 669 pages)."""
     report = Report(pdf_path)
     ordered = sorted(pages)
     for at in range(0, len(ordered), PAGES_AN_OPENING):
@@ -161,7 +162,7 @@ def placed_findings(
             raise UnreadableFileError(f"cannot read {pdf_path}: {exc}") from None
         with reader:
             for number in ordered[at : at + PAGES_AN_OPENING]:
-                placed = reader[number - 1]
+                placed = reader[number - first]
                 trim_box = _box(placed.get_trimbox())  # falls back to the CropBox, then the MediaBox, as pikepdf's
                 _check_placed(placed, number, trim_box, margins, report, one_sided)
     return report.findings

@@ -9,19 +9,17 @@ page numbers from, and what the layout checks read.
 from __future__ import annotations
 
 import hashlib
-import io
 import json
-import os
-from collections.abc import Callable, Iterator
 from dataclasses import replace
 from functools import lru_cache, partial
 from pathlib import Path
 
-from folio import __version__, heap
+from folio import __version__
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
-from folio.formats.output import file_hash, write_atomic
+from folio.formats.output import Entries, file_hash
 from folio.project.config import Margins, Project
+from folio.render.layout import Piece
 from folio.render.weasy import Laid
 from folio.text.fragment import Fragment
 from folio.workers import side_by_side
@@ -47,128 +45,92 @@ def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
     business and not repeated: image resolution (checks/resolution.py finds it at the printed
     size, I004/I005) and an odd page count (the digital edition may have one; the printer's file
     is made even)."""
+    assert inputs.print is not None
     cache = inputs.out / ".cache" / "preflight"
-    return preflight_findings(
-        inputs.project, rendered.data, path, bleed=0.0, print_data=rendered.data, cache=cache, jobs=inputs.options.jobs
-    )
+    pieces = inputs.print.pieces
+    return preflight_findings(inputs.project, rendered.data, path, bleed=0.0, pieces=pieces, cache=cache, jobs=inputs.options.jobs)
 
 
 BUILD_OWN = {"I001", "P001"}
 
 
 def preflight_findings(
-    project: Project, data: bytes, path: Path, *, bleed: float, print_data: bytes, cache: Path | None = None, jobs: int = 0
+    project: Project, data: bytes, path: Path, *, bleed: float, pieces: list[Piece], cache: Path | None = None, jobs: int = 0
 ) -> list[Finding]:
     """The preflight's findings on `data` (a PDF made from the print layout), reported as `path`.
-    Where each glyph sits is read once a build, from the print layout (`print_data`): the printer's
-    file has the same pages at the same coordinates, so the same glyph findings hold for it."""
+    Where each glyph sits is read once a build, from the print layout's parts (`pieces`): the
+    printer's file has the same pages at the same coordinates, so the same glyph findings hold for it."""
     from folio.checks.preflight import preflight
 
     geometry = project.geometry()
     trim, margins = (geometry.width, geometry.height), Margins(geometry.top, geometry.bottom, geometry.inner, geometry.outer)
     structure = preflight(path, trim=trim, bleed=bleed, margins=margins, data=data, positions=False).findings
-    placed = [replace(f, path=path) for f in _positions(print_data, trim, margins, cache, jobs)]
+    placed = [replace(f, path=path) for f in _positions(tuple(pieces), trim, margins, cache, jobs)]
     return [f for f in [*structure, *placed] if f.code not in BUILD_OWN]
 
 
 @lru_cache(maxsize=1)
-def _positions(print_data: bytes, trim: tuple[float, float], margins: Margins, cache: Path | None, jobs: int) -> tuple[Finding, ...]:
+def _positions(
+    pieces: tuple[Piece, ...], trim: tuple[float, float], margins: Margins, cache: Path | None, jobs: int
+) -> tuple[Finding, ...]:
     """The glyph findings (T001, T002) on the print layout's pages: reading where every glyph sits
     is the slow part of a preflight (some 10 ms a page), so it is done once for the PDF and the
-    printer's file, and only for the pages that changed: each page's findings are kept in `cache`
-    (OUT/.cache/preflight) under a key of what places its glyphs (its content, the fonts and forms
-    it draws, its side of the spread, the page design), so an edit reads the pages it moved. Many
-    pages (a cold build) are read side by side in `jobs` processes (0: one per core)."""
-    keys = _page_keys(print_data, (trim, margins))
-    known: dict[int, list[Finding]] = {}
-    for number, key in enumerate(keys, start=1):
-        entry = _read_entry(cache / f"{key}.json") if cache else None
-        if entry is not None:
-            known[number] = [Finding(code, Path("print.pdf"), 0, 0, message, page=number) for code, message in entry]
-    todo = [number for number in range(1, len(keys) + 1) if number not in known]
-    if todo:
-        found = _read_pages(print_data, margins, todo, jobs)
-        for number in todo:
-            known[number] = [f for f in found if f.page == number and f.code in GLYPHS]
-            if cache:
-                entry_data = json.dumps([[f.code, f.message] for f in known[number]]).encode("utf-8")
-                write_atomic(cache / f"{keys[number - 1]}.json", entry_data)
-    return tuple(f for number in sorted(known) for f in known[number])
+    printer's file, and a part at a time: each part's findings are kept in `cache`
+    (OUT/.cache/preflight) under a key of its PDF, its first page's side of the spread and the page
+    design, so an edit reads the part it changed. Many pages (a cold build) are read side by side
+    in `jobs` processes (0: one per core)."""
+    starts, page = [], 1
+    for piece in pieces:
+        page += piece.blank_before
+        starts.append(page)
+        page += piece.pages
+    design = f"{PREFLIGHT_CACHE} {__version__} {_checker()} {(trim, margins)!r}"
+    keys = [
+        hashlib.sha256(f"{design} {start % 2}\n".encode() + piece.data).hexdigest() for piece, start in zip(pieces, starts, strict=True)
+    ]
+    entries = Entries(cache, ".json")
+    known: dict[int, list[tuple[int, str, str]]] = {}
+    for i, key in enumerate(keys):
+        if (entry := _read_entry(entries.get(key))) is not None:
+            known[i] = entry
+    todo = [i for i in range(len(pieces)) if i not in known]
+    workers = 1 if sum(pieces[i].pages for i in todo) < PAGES_A_JOB else jobs  # a worker costs more than a few pages
+    reports = side_by_side(partial(_read_piece, margins), [(pieces[i].data, starts[i], pieces[i].pages) for i in todo], workers)
+    for i, report in zip(todo, reports, strict=True):
+        known[i] = [(f.page - starts[i], f.code, f.message) for f in report if f.code in GLYPHS]
+        entries.put(keys[i], json.dumps(known[i]).encode("utf-8"))
+    entries.forget_the_rest()
+    return tuple(
+        Finding(code, Path("print.pdf"), 0, 0, message, page=starts[i] + index)
+        for i in range(len(pieces))
+        for index, code, message in known[i]
+    )
 
 
 PAGES_A_JOB = 24  # fewer pages than this are read in this process: a worker costs more than it saves
 
 
-def _read_pages(print_data: bytes, margins: Margins, pages: list[int], jobs: int) -> list[Finding]:
-    """The glyph (and image) findings on these pages, read in up to `jobs` worker processes (0: one
-    per core; one share of the pages, read in this process, below PAGES_A_JOB pages a worker)."""
+def _read_piece(margins: Margins, piece: tuple[bytes, int, int]) -> list[Finding]:
+    """The glyph (and image) findings on a part's pages, numbered as in the book."""
     from folio.checks.preflight import placed_findings
 
-    read = partial(placed_findings, Path("print.pdf"), print_data, margins=margins)
-    workers = max(1, min(jobs or os.cpu_count() or 1, len(pages) // PAGES_A_JOB))
-    shares = [pages[i::workers] for i in range(workers)]  # interleaved: long and short pages alike
-    reports = side_by_side(partial(_read_share, read), shares, workers)
-    return [f for report in reports for f in report]
+    data, first, count = piece
+    return placed_findings(Path("print.pdf"), data, pages=range(first, first + count), margins=margins, first=first)
 
 
-def _read_share(read: Callable[..., list[Finding]], pages: list[int]) -> list[Finding]:
-    return read(pages=pages)
-
-
-def _page_keys(data: bytes, design: object) -> list[str]:
-    """One key per page: a hash of the page's content streams, of every font and form it names (by
-    their bytes, each read once), of its parity (inner margin left or right) and of the design."""
-    import pikepdf
-
-    digests: dict[tuple[int, int], bytes] = {}
-
-    def digest(stream: pikepdf.Object) -> bytes:
-        if stream.objgen not in digests:
-            digests[stream.objgen] = hashlib.sha256(stream.read_raw_bytes()).digest() if isinstance(stream, pikepdf.Stream) else b""
-        return digests[stream.objgen]
-
-    def resources(holder: pikepdf.Object, seen: set[tuple[int, int]]) -> Iterator[bytes]:
-        found = holder.get("/Resources", pikepdf.Dictionary())
-        for name, font in sorted(found.get("/Font", pikepdf.Dictionary()).items()):
-            for descendant in font.get("/DescendantFonts", [font]):
-                descriptor = descendant.get("/FontDescriptor", pikepdf.Dictionary())
-                for kind in ("/FontFile", "/FontFile2", "/FontFile3"):
-                    if kind in descriptor:
-                        yield name.encode() + digest(descriptor[kind])
-            yield repr(font.get("/Widths", "")).encode()
-        for name, xobject in sorted(found.get("/XObject", pikepdf.Dictionary()).items()):
-            yield name.encode() + digest(xobject)
-            if xobject.get("/Subtype") == "/Form" and xobject.objgen not in seen:
-                seen.add(xobject.objgen)
-                yield from resources(xobject, seen)
-
-    keys, checker = [], _checker()
-    with pikepdf.open(io.BytesIO(data)) as pdf:
-        for number, page in enumerate(pdf.pages, start=1):
-            hasher = hashlib.sha256(f"{PREFLIGHT_CACHE} {__version__} {checker} {number % 2} {design!r}".encode())
-            contents = page.obj.get("/Contents")
-            for stream in contents if isinstance(contents, pikepdf.Array) else [contents] if contents is not None else []:
-                hasher.update(stream.read_raw_bytes())
-            hasher.update(repr([float(v) for v in page.mediabox]).encode())
-            for part in resources(page.obj, set()):
-                hasher.update(part)
-            keys.append(hasher.hexdigest())
-    heap.give_back()  # the book's objects, freed: the preflight's workers fork from this process next
-    return keys
-
-
-def _read_entry(path: Path) -> list[list[str]] | None:
-    """A page's cached findings, or None when there is none or it cannot be read whole."""
+def _read_entry(data: bytes | None) -> list[tuple[int, str, str]] | None:
+    """A part's cached findings, (page in the part from 0, code, message), or None when there is
+    none or it cannot be read whole."""
     try:
-        entry = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        entry = json.loads(data) if data is not None else None
+    except ValueError:
         return None
-    if isinstance(entry, list) and all(isinstance(e, list) and len(e) == 2 and all(isinstance(x, str) for x in e) for e in entry):
-        return entry
+    if isinstance(entry, list) and all(isinstance(e, list) and len(e) == 3 and isinstance(e[0], int) for e in entry):
+        return [(int(e[0]), str(e[1]), str(e[2])) for e in entry]
     return None
 
 
-PREFLIGHT_CACHE = "2"  # bump when what an entry holds changes
+PREFLIGHT_CACHE = "3"  # bump when what an entry holds changes
 
 
 def _checker() -> str:

@@ -400,5 +400,5 @@ def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
 
     assert inputs.print is not None
     bleed, cache = inputs.project.geometry().bleed, inputs.out / ".cache" / "preflight"
-    print_data, jobs = inputs.print.data, inputs.options.jobs
-    return preflight_findings(inputs.project, rendered.data, path, bleed=bleed, print_data=print_data, cache=cache, jobs=jobs)
+    pieces, jobs = inputs.print.pieces, inputs.options.jobs
+    return preflight_findings(inputs.project, rendered.data, path, bleed=bleed, pieces=pieces, cache=cache, jobs=jobs)

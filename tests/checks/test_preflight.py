@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+import itertools
 import json
 from pathlib import Path
 
@@ -336,27 +338,35 @@ def test_a_draft_is_checked_against_the_drafts_page_and_passes(tmp_path: Path) -
     assert code == 0 and json.loads(out)["design"] == "the print trim (book.yaml print:): 432 x 648 pt (6 x 9 in)"
 
 
-def test_many_pages_are_read_side_by_side_with_the_same_findings(tmp_path: Path) -> None:
-    """A build's preflight reads a long book's pages in worker processes (formats/pdf.py), a
-    reader opening the document again every PAGES_AN_OPENING pages: the findings are those of
-    reading them in one process, page for page, and those of the whole preflight."""
+def test_a_books_parts_are_read_side_by_side_with_the_same_findings(tmp_path: Path) -> None:
+    """A build's preflight reads where the glyphs sit a part of the book at a time (formats/pdf.py),
+    in worker processes for a long book, a reader opening a part again every PAGES_AN_OPENING
+    pages: the findings are the whole preflight's, page for page, whether a part opens on a recto
+    or a verso (its inner margin on the other side), read in one process or side by side, from the
+    cache or afresh."""
     from folio.checks.preflight import PAGES_AN_OPENING
-    from folio.formats.pdf import PAGES_A_JOB, _read_pages
+    from folio.formats.pdf import PAGES_A_JOB, _positions
+    from folio.render.layout import Piece
 
     paragraph = "<p>" + "A line of the book that fills its measure and runs on to the next one. " * 12 + "</p>"
-    path = write_html_pdf(tmp_path / "long.pdf", paragraph * 160)
-    data = path.read_bytes()
+    path = write_html_pdf(tmp_path / "long.pdf", paragraph * 175)
     with pikepdf.open(path) as pdf:
         count = len(pdf.pages)
-    assert count >= 2 * PAGES_A_JOB  # enough for two workers
-    assert count > PAGES_AN_OPENING  # and for the reading alone to open the document twice
+        cuts = [0, 3, count]  # the second part opens on a verso, and runs past an opening
+        pieces = []
+        for first, last in itertools.pairwise(cuts):
+            part = pikepdf.new()
+            part.pages.extend(pdf.pages[first:last])
+            out = io.BytesIO()
+            part.save(out)
+            pieces.append(Piece(out.getvalue(), last - first, False))
+    assert count - cuts[1] > max(PAGES_AN_OPENING, PAGES_A_JOB)  # enough for the workers, and to open the part twice
     swapped = Margins(MARGINS.top, MARGINS.bottom, inner=MARGINS.outer, outer=MARGINS.inner)  # every line in a margin
-    pages = list(range(1, count + 1))
-    alone = _read_pages(data, swapped, pages, jobs=1)
-    side_by_side = _read_pages(data, swapped, pages, jobs=2)
-    assert {f.page for f in alone} == set(pages)
-    assert sorted((f.page, f.code, f.message) for f in side_by_side) == sorted((f.page, f.code, f.message) for f in alone)
-    # Read with PDFium alone (its trim box too), they are the whole preflight's glyph findings.
     whole = preflight(path, trim=TRIM, bleed=0.0, margins=swapped).findings
     glyphs = sorted((f.page, f.code, f.message) for f in whole if f.code in ("T001", "T002"))
-    assert glyphs and sorted((f.page, f.code, f.message) for f in alone) == glyphs
+    assert {page for page, _, _ in glyphs} == set(range(1, count + 1))
+    cache = tmp_path / "cache"
+    for jobs, folder in ((1, None), (2, None), (2, cache), (1, cache)):  # the last from the cache alone
+        found = _positions.__wrapped__(tuple(pieces), TRIM, swapped, folder, jobs)
+        assert sorted((f.page, f.code, f.message) for f in found) == glyphs, (jobs, folder)
+    assert len(list(cache.glob("*.json"))) == len(pieces)
