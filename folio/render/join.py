@@ -91,11 +91,12 @@ def join(
 # at each join (2.3 s for a 160-chapter book's 147,000 objects, after a one-sentence edit). Each
 # part is given a range of object numbers and of ParentTree keys, rounded up so that it stays
 # where it was after an edit that adds a few objects to a part before it; the part's objects,
-# numbered for that range and packed in object streams, are kept (`_Placements`). The join writes them one after the other and adds
-# what is the book's own: the page tree, the structure tree's root and Document element, the
-# ParentTree's root, the outline's root and each part's top-level items (their /Prev and /Next
-# lead into the neighbouring parts), the named destinations, the page labels, blank versos, the
-# catalog and a cross-reference stream.
+# numbered for that range and packed in object streams (or each on its own, for PDF 1.4), are kept
+# (`_Placements`). The join writes them one after the other and adds what is the book's own: the
+# page tree, the structure tree's root and Document element, the ParentTree's root, the outline's
+# root and each part's top-level items (their /Prev and /Next lead into the neighbouring parts),
+# the named destinations, the page labels, blank versos, the catalog and a cross-reference stream
+# (or table).
 
 PAGES, DOCUMENT, OUTLINES, STRUCT_ROOT, CATALOG, PARENT_TREE = 1, 2, 3, 4, 5, 6
 FIRST_PART_OBJECT = 16

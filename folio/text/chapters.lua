@@ -50,20 +50,15 @@ local function convert(chapter)
   return html:sub(-1) == "\n" and html or html .. "\n" -- the command line ends its output with a newline
 end
 
--- A warning as the command line prints it: "[WARNING] " and its text, continuation lines indented.
-local function printed(message)
-  local fields = pandoc.json.decode(pandoc.json.encode(message), false)
-  return "[" .. fields.verbosity .. "] " .. fields.pretty:gsub("\n", "\n  ")
-end
-
 local results = {}
 for index, chapter in ipairs(job.chapters) do
   local messages, ok, html = pandoc.log.silence(pcall, convert, chapter)
   local warnings = {}
   for at = #messages, 1, -1 do -- the log lists the latest first
-    local level = pandoc.json.decode(pandoc.json.encode(messages[at]), false).verbosity
-    if level == "WARNING" or level == "ERROR" then
-      warnings[#warnings + 1] = printed(messages[at])
+    local fields = pandoc.json.decode(pandoc.json.encode(messages[at]), false)
+    if fields.verbosity == "WARNING" or fields.verbosity == "ERROR" then
+      -- as the command line prints it: "[WARNING] " and its text, continuation lines indented
+      warnings[#warnings + 1] = "[" .. fields.verbosity .. "] " .. fields.pretty:gsub("\n", "\n  ")
     end
   end
   if ok then
