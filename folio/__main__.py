@@ -1,5 +1,3 @@
-import sys
+from folio.cli import run
 
-from folio.cli import main
-
-sys.exit(main())
+run()

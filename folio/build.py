@@ -6,7 +6,8 @@
 2. the checks (checks/book.py): manuscript, sources, marks; the book converted by Pandoc, its links;
 3. the text the formats need: the book's fragments, the review fragments (text/convert.py);
 4. the layouts and the formats (formats/): each layout a part at a time in worker processes;
-5. the layout checks on every laid-out product;
+5. the layout checks on every laid-out product (after an edit, the print layout's own checks run
+   in a worker while the formats are made from it);
 6. writing: nothing is written until every product has been made in memory, and each is written
    atomically, so a build that fails at any stage leaves the previous outputs as they were; then
    the build's record, for the next build to compare against.
@@ -18,10 +19,11 @@ of imports) come in with the stages that use them, so that an up-to-date build n
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections import Counter
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -34,11 +36,11 @@ from folio.formats.output import write_atomic
 from folio.project import contain
 from folio.project.config import Project, load_project
 from folio.project.lock import build_lock
+from folio.workers import PAGES_A_JOB, Beside
 
 if TYPE_CHECKING:
     from folio.checks.book import Checked
-    from folio.render.layout import Page
-    from folio.render.weasy import Laid
+    from folio.render.layout import Laid, Page
 
 
 @dataclass
@@ -161,15 +163,18 @@ def build(
 def make(project: Project, wanted: list[str], out: Path, options: Options, clock: Stages, made: Checked | None = None) -> BuildReport:
     """The build proper: check (unless `made` is that check, of the same files), convert, lay
     out, check the layouts, write."""
-    from folio.checks import resolution
     from folio.checks.book import check_book
     from folio.render import math
     from folio.text.convert import convert, review_text
 
     strict, release, validate = options.strict, options.release, options.validate
     require(project, wanted)
+    warm = import_weasyprint if layouts(wanted) else None  # 0.2 s, taken while Pandoc converts (both wait otherwise)
     with clock.stage("checking and converting chapters", len(project.chapter_paths)):
-        checked = made if made is not None and made.fragments else check_book(project, out / ".cache", strict=strict, release=release)
+        if made is not None and made.fragments:
+            checked = made
+        else:
+            checked = check_book(project, out / ".cache", strict=strict, release=release, meanwhile=warm)
         checked.raise_if_failing(strict, release)
     inputs = Inputs(project, checked, out, options, book=checked.fragments)
     findings = list(checked.warnings)
@@ -178,25 +183,30 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
             inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, options.against))
             findings += [w for w in warnings if w not in findings]
 
-    with clock.stage("laying out", len(layouts(wanted))):
-        math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
-        rendered = render_all(wanted, inputs)
-    with clock.stage("checking the layouts"):
-        if inputs.print is not None:  # images at their printed size; below 150 ppi stops a --release build
-            findings += resolution.check(inputs.print.data, REGISTRY["pdf"].path(out, project.config.slug), release)
-        pages = inputs.print.pages if inputs.print is not None else None
-        report = BuildReport([], [], list(checked.silenced), chapters=chapter_report(project, checked, pages))
-        for name, result in rendered.items():
-            product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
-            findings += layout_findings(product, result)
-            if validate:  # "built" means "valid": a product its validator rejects is not written
-                findings += REGISTRY[name].validate(inputs, result, product.path)
-            report.products.append(product)
-        findings = told_once(findings, report.products)
-        report.warnings, silenced = silence(findings, project.config.allow)
-        report.silenced += silenced
-        if any(f.fails(strict) for f in report.warnings):
-            raise ManuscriptError(report.warnings)
+    with ExitStack() as running:  # the print layout's checks, in a worker beside the rest (`checked_beside`)
+        with clock.stage("laying out", len(layouts(wanted))):
+            math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
+            if PRINT in layouts(wanted):
+                inputs.print = lay_out_print(inputs)
+                progress.pages(len(inputs.print.pages))
+                progress.step()
+            print_checks = running.enter_context(Beside(lambda: check_print(inputs, wanted), beside=checked_beside(inputs)))
+            rendered = render_all(wanted, inputs)
+        with clock.stage("checking the layouts"):
+            findings += print_checks.result()
+            pages = inputs.print.pages if inputs.print is not None else None
+            report = BuildReport([], [], list(checked.silenced), chapters=chapter_report(project, checked, pages))
+            for name, result in rendered.items():
+                product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
+                findings += layout_findings(product, result)
+                if validate and name not in PRINT_AS_LAID:  # "built" means "valid": a product its validator rejects is not written
+                    findings += REGISTRY[name].validate(inputs, result, product.path)
+                report.products.append(product)
+            findings = told_once(findings, report.products)
+            report.warnings, silenced = silence(findings, project.config.allow)
+            report.silenced += silenced
+            if any(f.fails(strict) for f in report.warnings):
+                raise ManuscriptError(report.warnings)
 
     with clock.stage("writing", len(report.products)):
         for product, result in zip(report.products, rendered.values(), strict=True):
@@ -266,16 +276,17 @@ def require(project: Project, wanted: list[str]) -> None:
         raise ConfigError("\n".join(problems))
 
 
+def import_weasyprint() -> None:
+    """WeasyPrint imported ahead of the layouts that need it (render/weasy.py, its one door)."""
+    import folio.render.weasy  # noqa: F401
+
+
 def render_all(wanted: list[str], inputs: Inputs) -> dict[str, Rendered]:
-    """Every format, in the order asked. The layouts come first, one after the other, each laid
-    out a part at a time in `Options.jobs` worker processes (render/parts.py): the print layout,
-    when a format needs it, then each format laid out on its own (the draft)."""
+    """Every format, in the order asked, from the print layout made already (when a format needs
+    it). The formats laid out on their own (the draft) come first, each laid out a part at a time
+    in `Options.jobs` worker processes (render/parts.py)."""
     chosen = [REGISTRY[name] for name in wanted]
     rendered: dict[str, Rendered] = {}
-    if PRINT in layouts(wanted):
-        inputs.print = lay_out_print(inputs)
-        progress.pages(len(inputs.print.pages))
-        progress.step()
     for f in [f for f in chosen if f.lays_out and PRINT not in f.needs]:
         rendered[f.name] = render_one(f, inputs)
         progress.pages(len(rendered[f.name].pages))
@@ -290,6 +301,35 @@ def layouts(wanted: list[str]) -> list[str]:
     each format laid out on its own."""
     alone = [name for name in wanted if REGISTRY[name].lays_out and PRINT not in REGISTRY[name].needs]
     return [PRINT, *alone] if PRINT in formats.needs(wanted) else alone
+
+
+PRINT_AS_LAID = {"pdf"}
+"""The formats that are the print layout as it was laid out: checked with it (`check_print`)."""
+
+
+def check_print(inputs: Inputs, wanted: list[str]) -> list[Finding]:
+    """The print layout's checks: its images at their printed size (below 150 ppi stops a --release
+    build), and the validation of the formats that are the layout as laid out (the print PDF's
+    preflight), when the build makes them and validates."""
+    from folio.checks import resolution
+
+    if inputs.print is None:
+        return []
+    project, options = inputs.project, inputs.options
+    findings = resolution.check(inputs.print.data, REGISTRY["pdf"].path(inputs.out, project.config.slug), options.release)
+    for name in [name for name in wanted if name in PRINT_AS_LAID and options.validate]:
+        fmt = REGISTRY[name]
+        findings += fmt.validate(inputs, render_one(fmt, inputs), fmt.path(inputs.out, project.config.slug))
+    return findings
+
+
+def checked_beside(inputs: Inputs) -> bool:
+    """Whether the print layout is checked in a worker while the other formats are made from it: when
+    this build laid out few of its pages (an edit) and has more than one job. A build that laid out
+    many keeps every core busy in each step already, each in its own workers."""
+    laid = inputs.print
+    jobs = inputs.options.jobs or os.cpu_count() or 1
+    return laid is not None and jobs > 1 and (laid.fresh_pages or 0) < PAGES_A_JOB
 
 
 def lay_out_print(inputs: Inputs) -> Laid:

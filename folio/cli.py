@@ -1,15 +1,18 @@
 """The command line: one parser for every command, and one place that turns errors into exit codes.
 
 main(argv) -> exit code; Folio's own errors never show a traceback, nor does Ctrl-C or a polite
-kill (SIGTERM), which stop the worker processes too. The formats, their names and what each is for
-come from the registry (folio/formats/__init__.py).
+kill (SIGTERM), which stop the worker processes too. `run` is the `folio` command: main, then out.
+The formats, their names and what each is for come from the registry (folio/formats/__init__.py).
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import json
+import os
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -90,6 +93,21 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--out", type=Path, metavar="DIR", help="output folder, where the PDF is rebuilt (default: PROJECT/build)")
     serve.add_argument("--no-pdf", dest="pdf", action="store_false", help="show the page only; do not rebuild the PDF in the background")
     return top
+
+
+def run() -> None:
+    """The `folio` command: `main` with the command line's arguments, then out of the process with
+    its exit code. The interpreter is not taken down object by object, which took 0.1 s after a
+    build that laid out a chapter: the functions registered to run at exit run, the standard
+    streams are flushed, and the process ends (the system takes its memory back at once). While
+    another thread still runs, it ends as Python ends, which waits for it."""
+    code = main()
+    if threading.active_count() > 1:
+        sys.exit(code)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -56,6 +56,7 @@ FRESH_NS = 2_000_000_000
 """A file modified this recently (ns) is hashed again next time, whatever its size and mtime say."""
 LIBRARIES = ("libpango-1.0", "libpangoft2-1.0", "libharfbuzz", "libharfbuzz-subset", "libfontconfig", "libfreetype", "libcairo")
 """The system libraries WeasyPrint lays text out and subsets fonts with: their versions shape the pages."""
+LIBRARY_FOLDERS = ("/usr/lib/*/", "/usr/lib/", "/usr/local/lib/")
 
 
 @dataclass
@@ -119,7 +120,7 @@ def input_key(
         "folio": __version__,
         "python": sys.version,
         "packages": installed(packages),
-        "libraries": _libraries(),
+        "libraries": libraries(),
         "stamp": project.build_time().seconds,
         "source_date_epoch": os.environ.get("SOURCE_DATE_EPOCH", ""),
         "formats": wanted,
@@ -312,12 +313,18 @@ def _normal(name: str) -> str:
     return re.sub(r"[-_.]+", "-", name).lower()
 
 
-def _libraries() -> list[str]:
-    """The system libraries' versioned file names (libpango-1.0.so.0.5000.12, ...)."""
-    found = set()
-    for name in LIBRARIES:
-        for path in glob.glob(f"/usr/lib/*/{name}.so.*") + glob.glob(f"/usr/lib/{name}.so.*") + glob.glob(f"/usr/local/lib/{name}.so.*"):
-            found.add(os.path.realpath(path))
+def libraries(folders: tuple[str, ...] = LIBRARY_FOLDERS) -> list[str]:
+    """The system libraries' versioned files (libpango-1.0.so.0.5000.12, ...), their links followed,
+    from each library folder listed once (a pattern for each library listed them all again: 0.03 s
+    of every build)."""
+    versioned = tuple(f"{name}.so." for name in LIBRARIES)
+    found: set[str] = set()
+    for folder in (path for pattern in folders for path in glob.glob(pattern)):
+        try:
+            names = os.listdir(folder)
+        except OSError:
+            continue
+        found.update(os.path.realpath(folder + name) for name in names if name.startswith(versioned))
     return sorted(found)
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import os
+import subprocess
 import sys
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -209,3 +211,87 @@ def test_a_check_handed_to_the_build_is_used_only_while_its_files_are_the_same(t
     build(root, ("pdf",), out, validate=False, press=False, checked=handed)
     assert checks == [1]
     assert "Hand-over sentence" in "".join(pdf_body_text_by_page(out / "test-book.pdf", root))
+
+
+WATCHED = """
+import json, os, sys, time
+import folio.build
+from folio.cli import main
+from folio.tools.bench import descendants
+seen = []
+real = folio.build.import_weasyprint
+
+def watched():
+    before = "weasyprint" in sys.modules
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline and len(descendants(os.getpid())) < 2:
+        time.sleep(0.005)
+    seen.append({"imported before": before, "pandoc running": time.monotonic() < deadline})
+    real()
+
+folio.build.import_weasyprint = watched
+code = main(sys.argv[1:])
+print(json.dumps({"code": code, "seen": seen}))
+"""
+
+
+def test_the_build_imports_weasyprint_while_pandoc_converts(tmp_path):
+    """Checking the requested formats' requirements imports no WeasyPrint (the format modules import
+    it where they lay out); the build imports it while Pandoc converts, not after."""
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO})
+    command = [sys.executable, "-c", WATCHED, "build", "pdf", "epub", "draft", "--project", str(root), "--quiet"]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report["code"] == 0, done.stderr
+    assert report["seen"] == [{"imported before": False, "pandoc running": True}]
+
+
+SMALL_IMAGE = """\
+---
+title: Pictures
+number: 1
+---
+
+A screenshot, far too small for print at the width of the page.
+
+![A screenshot of a settings dialog.](images/shot.png){width=100%}
+"""
+
+
+def test_after_an_edit_the_print_pdf_is_checked_in_a_worker_while_the_printers_file_is_made(tmp_path, monkeypatch):
+    """An edit lays out a few pages: the print layout's checks (images at their printed size, the
+    print PDF's preflight) then run in a worker forked beside the build while it makes the printer's
+    file, and find what they find in the build's own process. A build that lays out many pages
+    checks them in its own process (its steps keep every core busy already), as does one job."""
+    from PIL import Image
+
+    from folio.checks import resolution
+
+    second = "---\ntitle: Two\nnumber: 2\n---\n\nA second chapter, with a sentence to edit.\n"
+    paragraph = "A paragraph that runs on over a few lines of the page, and then some more. " * 8 + "\n\n"
+    long = "---\ntitle: Three\nnumber: 3\n---\n\n" + paragraph * 120  # some 30 pages
+    root = make_book(tmp_path, {"one.md": SMALL_IMAGE, "02-two.md": second, "03-three.md": long}, references="[]\n")
+    (root / "manuscript" / "images").mkdir()
+    Image.new("RGB", (800, 500), (200, 60, 60)).save(root / "manuscript" / "images" / "shot.png")  # 178 ppi as printed
+    where = tmp_path / "checked-in"
+    real = resolution.check
+
+    def recorded(*args, **kwargs):  # type: ignore[no-untyped-def]
+        with where.open("a") as file:
+            file.write(f"{os.getpid()}\n")
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(resolution, "check", recorded)
+    chapter = root / "manuscript" / "chapters" / "02-two.md"
+    for edit, jobs, beside in ((False, "2", False), (True, "2", True), (True, "1", False)):
+        if edit:
+            chapter.write_text(chapter.read_text(encoding="utf-8").replace(".\n", ", edited.\n"), encoding="utf-8")
+        where.unlink(missing_ok=True)
+        code, _, err = run_folio(["build", "pdf", "press", "--jobs", jobs, "--project", str(root)])
+        assert code == 0, err
+        assert [line for line in err.splitlines() if " I00" in line] == [
+            "build/test-book.pdf:page 5: warning: I004 image 800x500 px printed at 4.50 x 2.81 in (114 x 71 mm) is 178 ppi"
+            " (for 300 ppi at this size it needs 1350x844 px)"
+        ], err
+        pids = where.read_text().split()
+        assert len(pids) == 1 and (pids[0] != str(os.getpid())) == beside, (edit, jobs)

@@ -117,6 +117,29 @@ def test_bad_usage_and_bad_config_exit_2(tmp_path):
     assert "Traceback" not in err
 
 
+def test_the_folio_command_runs_the_exit_functions_and_ends_with_its_code_without_the_teardown(tmp_path):
+    """`folio` (cli.run) ends its process without taking the interpreter down object by object
+    (0.1 s after an edit's build): what is registered to run at exit still runs (the layout's font
+    folder is removed so), what it printed reaches the pipe, and the exit code is main's."""
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE.replace(" [@beta2021]", "")})
+    script = (
+        "import atexit, sys\n"
+        "import folio.cli\n"
+        "class Kept:\n"
+        "    def __del__(self):\n"
+        "        print('taken down', flush=True)\n"
+        "kept = Kept()\n"
+        "atexit.register(print, 'ran at exit')\n"
+        "sys.argv = ['folio', 'check', '--strict', '--project', sys.argv[1]]\n"
+        "folio.cli.run()\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script, str(root)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1, done.stderr  # --strict: the source never cited fails the check
+    assert "C005 'beta2021' is never cited" in done.stdout + done.stderr
+    assert "ran at exit" in done.stdout
+    assert "taken down" not in done.stdout
+
+
 def test_outputs_go_where_asked(tmp_path):
     root = make_book(tmp_path / "book", {"01-one.md": CHAPTER_ONE})
     out = tmp_path / "elsewhere"

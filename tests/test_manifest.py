@@ -197,3 +197,27 @@ def test_the_key_counts_the_packages_folio_runs_on_and_no_others(tmp_path, monke
     assert manifest.installed(packages) == ["fontpkg_eb_garamond-1.3.dist-info", "weasyprint-71.0.dist-info"]
     (site / "weasyprint-71.0.dist-info").rmdir()
     assert manifest.installed(packages)[1] == "weasyprint: not installed"
+
+
+def test_the_key_counts_the_system_libraries_versions_through_their_links(tmp_path):
+    """The versioned files of the libraries that shape the pages (HarfBuzz, Pango, ...), found by
+    their names in each library folder; a library upgraded is another key, other libraries are not in it."""
+    folder = tmp_path / "lib" / "x86_64-linux-gnu"
+    folder.mkdir(parents=True)
+    for name in ("libharfbuzz.so.0.60000.0", "libharfbuzz-subset.so.0.60000.0", "libpango-1.0.so.0.5000.12", "libfoo.so.1.2"):
+        (folder / name).write_bytes(b"")
+    (folder / "libharfbuzz.so.0").symlink_to("libharfbuzz.so.0.60000.0")
+    (folder / "libharfbuzz.so").symlink_to("libharfbuzz.so.0")  # the development link: not a version
+    (tmp_path / "lib" / "libcairo.so.2.11600.0").write_bytes(b"")
+    folders = (f"{tmp_path}/lib/*/", f"{tmp_path}/lib/", f"{tmp_path}/local/lib/")  # no local/lib: nothing from it
+    found = manifest.libraries(folders)
+    assert found == sorted(
+        [
+            str(tmp_path / "lib" / "libcairo.so.2.11600.0"),
+            *(str(folder / name) for name in ("libharfbuzz-subset.so.0.60000.0", "libharfbuzz.so.0.60000.0", "libpango-1.0.so.0.5000.12")),
+        ]
+    )
+    (folder / "libharfbuzz.so.0").unlink()
+    (folder / "libharfbuzz.so.0.60000.0").rename(folder / "libharfbuzz.so.0.61000.0")  # an upgrade: a rebuild
+    (folder / "libharfbuzz.so.0").symlink_to("libharfbuzz.so.0.61000.0")
+    assert str(folder / "libharfbuzz.so.0.61000.0") in manifest.libraries(folders) != found

@@ -5,6 +5,7 @@ text is converted (Pandoc, cached) and the links between its chapters checked to
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -53,11 +54,19 @@ class Checked:
             raise ManuscriptError(self.unresolved_marks, f"--release: {count} editorial mark(s) still to resolve (accept or reject them)")
 
 
-def check_book(project: Project, cache_dir: Path | None = None, *, strict: bool = False, release: bool = False) -> Checked:
+def check_book(
+    project: Project,
+    cache_dir: Path | None = None,
+    *,
+    strict: bool = False,
+    release: bool = False,
+    meanwhile: Callable[[], object] | None = None,
+) -> Checked:
     """Every check of the manuscript, its sources, its marks and its links. `cache_dir` keeps
     Pandoc's output for the next run (None: nothing is written). The book is converted, and its
     links checked, only when the manuscript's own checks pass as a build with `strict` and
-    `release` asks: a build that will fail converts nothing and writes nothing."""
+    `release` asks: a build that will fail converts nothing and writes nothing. `meanwhile` is run
+    while Pandoc converts (the build imports WeasyPrint then), only when the book is converted."""
     chapters, findings = load_chapters(project)
     references, reference_findings = citations.load_references(project.bibliographies)
     cited = [c for chapter in chapters for c in citations.scan(chapter)]
@@ -72,7 +81,7 @@ def check_book(project: Project, cache_dir: Path | None = None, *, strict: bool 
     findings, silenced = silence(findings, project.config.allow)
     checked = Checked(chapters, references, cited, findings, [], silenced)
     if not checked.fails(strict) and not (release and checked.unresolved_marks):
-        fragments, warnings = convert(project, chapters, cache_dir, book_text(project))
+        fragments, warnings = convert(project, chapters, cache_dir, book_text(project), meanwhile)
         kept, more = silence(warnings + links.check(fragments), project.config.allow)
         checked = Checked(chapters, references, cited, findings + kept, fragments, silenced + more)
     checked.findings.sort(key=lambda f: (str(f.path), f.line, f.col, f.code))

@@ -20,15 +20,17 @@ import re
 from collections.abc import Collection
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pikepdf
-import pypdfium2
-import pypdfium2.raw as pdfium_c
 
 from folio.checks.findings import ERROR, NOTE, WARNING, Finding
 from folio.errors import UnreadableFileError
 from folio.project.config import Margins, Project
+
+if TYPE_CHECKING:  # PDFium is imported where pages are read: its bindings take 0.06 s to load, and
+    # the build's check of the printer's file reads no page (what the print PDF's reading found holds for it)
+    import pypdfium2
 
 BOX_TOLERANCE = 0.5  # points: rounding in the PDF writer, not a design choice
 GLYPH_TOLERANCE = 1.0  # points: rounding, and the side bearings of a glyph's box
@@ -153,6 +155,8 @@ def placed_findings(
     the book on its own (`first`: the number in the book of `data`'s first page, which tells a
     page's side of the spread). Opening the book with pikepdf as well would double each worker's
     memory (some 100 MB at 669 pages)."""
+    import pypdfium2
+
     report = Report(pdf_path)
     ordered = sorted(pages)
     for at in range(0, len(ordered), PAGES_AN_OPENING):
@@ -351,6 +355,8 @@ class Glyph:
 def _lines(page: pypdfium2.PdfPage) -> list[tuple[str, list[Glyph]]]:
     """The page's lines of text, each as its text and its glyphs, as PDFium reads them: in the
     order they are drawn, a line ending where PDFium puts a line break of its own."""
+    import pypdfium2.raw as pdfium_c
+
     textpage = page.get_textpage()
     lines: list[tuple[str, list[Glyph]]] = []
     text: list[str] = []
@@ -448,6 +454,8 @@ def _quote(text: str) -> str:
 
 
 def _check_images(page: pypdfium2.PdfPage, number: int, report: Report) -> None:
+    import pypdfium2.raw as pdfium_c
+
     for image in page.get_objects(filter=[pdfium_c.FPDF_PAGEOBJ_IMAGE]):  # in forms too
         pixels_w, pixels_h = image.get_px_size()
         left, bottom, right, top = image.get_bounds()

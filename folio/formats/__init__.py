@@ -27,8 +27,7 @@ if TYPE_CHECKING:
     from folio.checks.book import Checked
     from folio.checks.findings import Finding
     from folio.project.config import PageGeometry, Project
-    from folio.render.layout import Page
-    from folio.render.weasy import Laid
+    from folio.render.layout import Laid, Page
     from folio.text.fragment import Fragment
 
 BOOK = "book"

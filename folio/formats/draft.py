@@ -34,7 +34,6 @@ from folio.render.fonts import font_faces
 from folio.render.layout import Line, Page
 from folio.render.parts import design_key, lay_out_parts
 from folio.render.running_heads import width_pt
-from folio.render.weasy import lay_out
 from folio.text import citestyle
 from folio.text.fragment import Fragment
 from folio.text.pandoc import bibliography_html
@@ -237,6 +236,8 @@ class Margin:
 
 
 def _lay_out_margin(allowed: list[Path], html: str) -> bytes:
+    from folio.render.weasy import lay_out  # WeasyPrint is imported only where something is laid out
+
     return reproducible(lay_out(html, allowed=allowed).data)
 
 

@@ -19,10 +19,9 @@ from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
 from folio.formats.output import Entries, file_hash
 from folio.project.config import Margins, Project
-from folio.render.layout import Piece
-from folio.render.weasy import Laid
+from folio.render.layout import Laid, Piece
 from folio.text.fragment import Fragment
-from folio.workers import side_by_side
+from folio.workers import PAGES_A_JOB, side_by_side
 
 
 def lay_out_print(project: Project, fragments: list[Fragment], *, jobs: int = 0, cache_dir: Path | None = None) -> Laid:
@@ -105,9 +104,6 @@ def _positions(
         for i in range(len(pieces))
         for index, code, message in known[i]
     )
-
-
-PAGES_A_JOB = 24  # fewer pages than this are read in this process: a worker costs more than it saves
 
 
 def _read_piece(margins: Margins, piece: tuple[bytes, int, int]) -> list[Finding]:

@@ -42,7 +42,7 @@ from folio.project.config import PageGeometry, Project
 from folio.render import images
 from folio.render.join import join
 from folio.render.layout import Page, Piece
-from folio.workers import side_by_side
+from folio.workers import PAGES_A_JOB, side_by_side
 
 CONFORMANCE = {"pdf/x-1a": "PDF/X-1a:2003", "pdf/x-3": "PDF/X-3:2003", "pdf/x-4": "PDF/X-4"}
 PDF_VERSION = {"pdf/x-1a": "1.4", "pdf/x-3": "1.4", "pdf/x-4": "1.6"}
@@ -87,7 +87,8 @@ def press_file(pieces: list[Piece], project: Project, cache: Path | None = None,
     entries = Entries(cache, ".pdf")
     pressed = [entries.get(key) for key in keys]
     missing = [i for i, data in enumerate(pressed) if data is None]
-    for i, data in zip(missing, side_by_side(partial(_pressed, project), [parts[i] for i in missing], jobs), strict=True):
+    workers = 1 if sum(pieces[i].pages for i in missing) < PAGES_A_JOB else jobs  # a worker costs more than a few pages
+    for i, data in zip(missing, side_by_side(partial(_pressed, project), [parts[i] for i in missing], workers), strict=True):
         entries.put(keys[i], data)
         pressed[i] = data
     entries.forget_the_rest()

@@ -24,14 +24,12 @@ from importlib import metadata
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlparse
 
-import pypdfium2
 from fontTools.ttLib import TTFont
 from PIL import Image
 
 from folio.project.config import BookConfig
 from folio.render import templates
 from folio.render.fonts import FontFace, font_dirs
-from folio.render.weasy import lay_out
 
 WIDTH, HEIGHT = 1600, 2560
 """The retailers' preferred e-book cover: 1.6 : 1, 1600 x 2560 px."""
@@ -63,6 +61,8 @@ def cover_html(project_root: Path, book: BookConfig, faces: list[FontFace]) -> s
 
 def cover_pdf(project_root: Path, book: BookConfig, faces: list[FontFace], html: str | None = None) -> bytes:
     """The cover as a one-page PDF (the step before the image; its text can be searched)."""
+    from folio.render.weasy import lay_out  # WeasyPrint is imported only where something is laid out
+
     allowed = [project_root, *templates.search_path(project_root), *font_dirs(faces)]
     html = html if html is not None else cover_html(project_root, book, faces)
     hint = "keep the cover template's images and fonts inside the project folder"
@@ -147,6 +147,8 @@ def _write_entry(entry: Path, png: bytes) -> None:
 
 
 def rasterise(pdf: bytes) -> bytes:
+    import pypdfium2  # its bindings take 0.06 s to load: not for a build that finds the cover kept
+
     document = pypdfium2.PdfDocument(pdf)
     try:
         page = document[0]

@@ -15,10 +15,9 @@ from typing import Any
 import pikepdf
 
 from folio.project.config import PageGeometry, Project
-from folio.render import floats, templates
+from folio.render import templates
 from folio.render.fonts import font_dirs, font_faces
-from folio.render.layout import space_width_em
-from folio.render.weasy import Laid, Trial, trial, write
+from folio.render.layout import Laid, space_width_em
 from folio.text.fragment import Fragment
 
 
@@ -35,6 +34,9 @@ def lay_out_book(
     """The book laid out with this template on pages of this geometry, its pages read back.
     Figures are placed like floats and wide tables set smaller by trial layouts (render/floats.py);
     the last trial is the layout written."""
+    from folio.render import floats  # WeasyPrint is imported only where something is laid out
+    from folio.render.weasy import Trial, trial, write
+
     folders = [*design_folders(project), *(allowed or [])]
 
     def lay_out_trial(trial_fragments: list[Fragment]) -> Trial:

@@ -60,6 +60,22 @@ class Page:
         return " ".join(" ".join(line.text for line in self.lines[:2]).split()[:8])
 
 
+@dataclass
+class Laid:
+    """A laid-out document: its PDF, its pages read back, and what WeasyPrint warned about.
+    `findings` are what a layout pass of Folio's own found: (code, page, message)."""
+
+    data: bytes
+    pages: list[Page] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    findings: list[tuple[str, int, str]] = field(default_factory=list)
+    pieces: list[Piece] = field(default_factory=list)
+    """The parts it was joined from, in order (none: it was laid out in one pass)."""
+    fresh_pages: int | None = None
+    """Of a book laid out a part at a time: the pages laid out by this run, the others taken from the
+    layout cache (None: laid out in one pass)."""
+
+
 @cache
 def space_width_em(font_file: Path) -> float:
     """The width of the font's word space, in ems, from its metrics."""

@@ -70,8 +70,7 @@ from folio.formats.output import file_hash, write_atomic
 from folio.project.config import PageGeometry, Project
 from folio.render.document import base_url, body_space_width, book_html, design_folders, reproducible
 from folio.render.join import LINK_SCHEME, furniture_as_artifacts, join, links_across, prefix_ids
-from folio.render.layout import Line, Page, Piece, number_folios, roman
-from folio.render.weasy import Laid
+from folio.render.layout import Laid, Line, Page, Piece, number_folios, roman
 from folio.text.fragment import Fragment
 
 CACHE_FORMAT = "5"  # bump when what an entry holds changes
@@ -141,8 +140,10 @@ def lay_out_parts(
         jobs = 1  # one chapter new to the cache (an edit): laid out here, faster than in a new worker (warm in `folio serve`'s)
     with _Workers(_Book(project, fragments, template, parts, geometry, context or {}), jobs) as workers:
         sizes = [len(_text(part.html)) for part in parts]
-        laid = _Schedule(parts, keys, store, counts, lambda: _guess(parts, sizes, counts, project), workers).run()
+        schedule = _Schedule(parts, keys, store, counts, lambda: _guess(parts, sizes, counts, project), workers)
+        laid = schedule.run()
     result = assemble(parts, [laid[i] for i in range(len(parts))], store.placed if store else None)
+    result.fresh_pages = sum(len(layout.pages) for i, layout in laid.items() if i not in schedule.cached)
     if store:
         store.keep(keys)
     return result
@@ -168,6 +169,8 @@ class _Schedule:
     ):
         self.parts, self.keys, self.store, self.counts, self.guess, self.workers = parts, keys, store, counts, guess, workers
         self.laid: dict[int, PartLayout] = {}
+        self.cached: set[int] = set()
+        """The parts whose layout in `laid` came from the cache."""
         self.running: dict[Future[PartLayout], tuple[int, int, dict[str, str] | None]] = {}
         self.contents_runs = 0
 
@@ -221,11 +224,13 @@ class _Schedule:
                     if self.store:
                         self.store.put(self.keys[i], result, _entry_name(first, printed))
                     laid[i] = result  # checked against the page counts now known at the top of the loop
+                    self.cached.discard(i)
 
     def _cached(self, i: int, first: int, numbers: dict[str, str]) -> bool:
         entry = self.store.get(self.keys[i], _entry_name(first, numbers)) if self.store else None
         if entry is not None:
             self.laid[i] = entry
+            self.cached.add(i)
             self.counts[i] = len(entry.pages)  # its own pages, whatever the count file said
         return entry is not None
 

@@ -26,11 +26,15 @@ Prepare = Callable[[Chapter], str]
 
 
 def convert(
-    project: Project, chapters: list[Chapter], cache_dir: Path | None, prepare: Prepare | None = None
+    project: Project,
+    chapters: list[Chapter],
+    cache_dir: Path | None,
+    prepare: Prepare | None = None,
+    meanwhile: Callable[[], object] | None = None,
 ) -> tuple[list[Fragment], list[Finding]]:
     """Every chapter's fragment, in reading order, and Pandoc's warnings. `prepare` gives the
     Markdown Pandoc reads of each chapter (by default the book's text, `book_text`); cross-references
-    are rewritten as links first."""
+    are rewritten as links first. `meanwhile` is run while Pandoc converts (text/pandoc.py)."""
     config = project.config
     prepare = prepare or book_text(project)
     citeproc = citestyle.settings(project)
@@ -47,7 +51,7 @@ def convert(
 
     gathered = {chapter.path: gather_line_breaks(chapter, texts[chapter.path]) for chapter in chapters}
     bodies = [pandoc.Body(lead[c.path] + gathered[c.path][0], f"{c.id}-", c.language) for c in chapters]
-    conversions = pandoc.chapters_to_html(bodies, citeproc, cache_dir)
+    conversions = pandoc.chapters_to_html(bodies, citeproc, cache_dir, meanwhile)
 
     def one(chapter: Chapter, result: pandoc.Conversion) -> tuple[Fragment, list[Finding]]:
         math_errors, other = unconverted_math(chapter, result.warnings)

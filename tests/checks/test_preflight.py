@@ -345,8 +345,9 @@ def test_a_books_parts_are_read_side_by_side_with_the_same_findings(tmp_path: Pa
     or a verso (its inner margin on the other side), read in one process or side by side, from the
     cache or afresh."""
     from folio.checks.preflight import PAGES_AN_OPENING
-    from folio.formats.pdf import PAGES_A_JOB, _positions
+    from folio.formats.pdf import _positions
     from folio.render.layout import Piece
+    from folio.workers import PAGES_A_JOB
 
     paragraph = "<p>" + "A line of the book that fills its measure and runs on to the next one. " * 12 + "</p>"
     path = write_html_pdf(tmp_path / "long.pdf", paragraph * 175)

@@ -11,7 +11,6 @@ import pdfplumber
 import pikepdf
 import pytest
 
-import folio.formats.draft
 import folio.render.weasy
 from folio.checks.book import check_book
 from folio.formats.draft import document_context
@@ -64,7 +63,7 @@ class Layouts:
         self.parts: list[str] = []
         self.margins: list[int] = []
         self.last_part = ""
-        trial, lay_out = folio.render.weasy.trial, folio.formats.draft.lay_out
+        trial, lay_out = folio.render.weasy.trial, folio.render.weasy.lay_out
 
         def counted_trial(html: str, **kwargs: object) -> Trial:
             if "<title>margin</title>" in html:
@@ -80,7 +79,7 @@ class Layouts:
             return lay_out(html, **kwargs)  # type: ignore[arg-type]
 
         monkeypatch.setattr(folio.render.weasy, "trial", counted_trial)
-        monkeypatch.setattr(folio.formats.draft, "lay_out", counted_margin)
+        monkeypatch.setattr(folio.render.weasy, "lay_out", counted_margin)
 
     def take(self) -> tuple[list[str], list[int]]:
         taken = (sorted(self.parts), sorted(self.margins))

@@ -12,7 +12,7 @@ import pytest
 from PIL import Image, ImageStat
 
 from folio.project.config import BookConfig, load_project
-from folio.render import cover
+from folio.render import cover, weasy
 from folio.render.fonts import FontFace, font_faces
 
 from helpers import REPO, normalise
@@ -111,7 +111,7 @@ def test_a_kept_cover_is_not_laid_out_again(book: BookConfig, faces: list[FontFa
     cache = tmp_path / ".cache" / "cover"
     assert cover.cover_image(REPO, book, faces, cache) == png
     [entry] = cache.iterdir()
-    monkeypatch.setattr(cover, "lay_out", _no_layout)
+    monkeypatch.setattr(weasy, "lay_out", _no_layout)
     assert cover.cover_image(REPO, book, faces, cache) == png
     # another title is another cover: laid out, not taken from the entry
     with pytest.raises(AssertionError, match="laid out again"):

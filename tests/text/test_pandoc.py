@@ -3,7 +3,11 @@ command line converts each."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -13,6 +17,9 @@ from folio.project.config import styles_dir
 from folio.text import markup, pandoc
 from folio.text.citestyle import Citeproc
 from folio.text.pandoc import Body, chapters_to_html
+from folio.tools.bench import descendants
+
+from helpers import REPO
 
 SOURCES = """\
 - id: doe2020
@@ -82,6 +89,50 @@ def test_chapters_not_cached_are_converted_one_process_a_core_and_cached(tmp_pat
     assert len(runs) == 1  # the edited chapter alone
     assert [c.html for i, c in enumerate(again) if i != 2] == [c.html for i, c in enumerate(first) if i != 2]
     assert "Chapter 3, edited." in again[2].html
+
+
+def test_what_runs_meanwhile_runs_while_pandoc_converts_and_once_when_nothing_is_converted(tmp_path):
+    """The build imports WeasyPrint (0.2 s) while Pandoc converts an edited chapter (0.17 s), instead
+    of one after the other: `meanwhile` runs in this process while a Pandoc process runs."""
+    settings = citeproc(tmp_path)
+    bodies = [Body(f"Chapter {n} cites [@doe2020].\n", f"ch{n:02}-", "en-US") for n in range(1, 3)]
+    seen: list[bool] = []
+
+    def pandoc_running() -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not any(_runs_pandoc(pid) for pid in descendants(os.getpid())[1:]):
+            time.sleep(0.005)
+        seen.append(time.monotonic() < deadline)
+
+    converted = chapters_to_html(bodies, settings, tmp_path / "cache", meanwhile=pandoc_running)
+    assert seen == [True] and "Chapter 2 cites" in converted[1].html
+    seen.clear()
+    assert chapters_to_html(bodies, settings, tmp_path / "cache", meanwhile=lambda: seen.append(True)) == converted  # all cached
+    assert seen == [True]
+
+
+def _runs_pandoc(pid: int) -> bool:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[0] == pandoc.pandoc_path().encode()
+    except OSError:
+        return False
+
+
+def test_the_pandoc_run_is_the_wheels_found_without_importing_pypandoc(tmp_path):
+    """pypandoc takes 0.04 s to import and runs every `pandoc` it finds to choose one: Folio runs the
+    Pandoc of the pypandoc-binary wheel (the pinned one), which is also pypandoc's choice here."""
+    code = (
+        "import json, sys\n"
+        "from folio.text import pandoc\n"
+        "path = pandoc.pandoc_path()\n"
+        "print(json.dumps({'path': path, 'version': pandoc.pandoc_version(), 'pypandoc': 'pypandoc' in sys.modules}))\n"
+    )
+    found = json.loads(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO).stdout)
+    import pypandoc
+
+    assert found["pypandoc"] is False
+    assert found["path"] == str(Path(pypandoc.__file__).parent / "files" / "pandoc") == pypandoc.get_pandoc_path()
+    assert found["version"].startswith("pandoc 3.")
 
 
 def test_a_chapter_pandoc_cannot_convert_is_a_tool_error(tmp_path):
