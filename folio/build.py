@@ -190,7 +190,7 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
                 inputs.print = lay_out_print(inputs)
                 progress.pages(len(inputs.print.pages))
                 progress.step()
-            print_checks = running.enter_context(Beside(lambda: check_print(inputs, wanted), beside=checked_beside(inputs)))
+            print_checks = running.enter_context(Beside(lambda: check_print(inputs, wanted), beside=checked_beside(inputs, wanted)))
             rendered = render_all(wanted, inputs)
         with clock.stage("checking the layouts"):
             findings += print_checks.result()
@@ -323,13 +323,15 @@ def check_print(inputs: Inputs, wanted: list[str]) -> list[Finding]:
     return findings
 
 
-def checked_beside(inputs: Inputs) -> bool:
+def checked_beside(inputs: Inputs, wanted: list[str]) -> bool:
     """Whether the print layout is checked in a worker while the other formats are made from it: when
-    this build laid out few of its pages (an edit) and has more than one job. A build that laid out
+    there are others (the printer's file; not for the PDF alone, as the preview builds it), this
+    build laid out few of its pages (an edit) and it has more than one job. A build that laid out
     many keeps every core busy in each step already, each in its own workers."""
     laid = inputs.print
     jobs = inputs.options.jobs or os.cpu_count() or 1
-    return laid is not None and jobs > 1 and (laid.fresh_pages or 0) < PAGES_A_JOB
+    others = [name for name in wanted if name not in PRINT_AS_LAID]
+    return laid is not None and bool(others) and jobs > 1 and (laid.fresh_pages or 0) < PAGES_A_JOB
 
 
 def lay_out_print(inputs: Inputs) -> Laid:

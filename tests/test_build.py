@@ -262,7 +262,8 @@ def test_after_an_edit_the_print_pdf_is_checked_in_a_worker_while_the_printers_f
     """An edit lays out a few pages: the print layout's checks (images at their printed size, the
     print PDF's preflight) then run in a worker forked beside the build while it makes the printer's
     file, and find what they find in the build's own process. A build that lays out many pages
-    checks them in its own process (its steps keep every core busy already), as does one job."""
+    checks them in its own process (its steps keep every core busy already), as does one job, and
+    one that makes the PDF alone (the preview's): there is nothing to make beside the checks."""
     from PIL import Image
 
     from folio.checks import resolution
@@ -283,11 +284,12 @@ def test_after_an_edit_the_print_pdf_is_checked_in_a_worker_while_the_printers_f
 
     monkeypatch.setattr(resolution, "check", recorded)
     chapter = root / "manuscript" / "chapters" / "02-two.md"
-    for edit, jobs, beside in ((False, "2", False), (True, "2", True), (True, "1", False)):
+    runs = [(False, "2", ["press"], False), (True, "2", ["press"], True), (True, "1", ["press"], False), (True, "2", [], False)]
+    for edit, jobs, more, beside in runs:
         if edit:
             chapter.write_text(chapter.read_text(encoding="utf-8").replace(".\n", ", edited.\n"), encoding="utf-8")
         where.unlink(missing_ok=True)
-        code, _, err = run_folio(["build", "pdf", "press", "--jobs", jobs, "--project", str(root)])
+        code, _, err = run_folio(["build", "pdf", *more, "--jobs", jobs, "--project", str(root)])
         assert code == 0, err
         assert [line for line in err.splitlines() if " I00" in line] == [
             "build/test-book.pdf:page 5: warning: I004 image 800x500 px printed at 4.50 x 2.81 in (114 x 71 mm) is 178 ppi"

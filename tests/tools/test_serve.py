@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -24,7 +25,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import Browser, Page, sync_playwright
 
-from folio.tools.serve import CHROMIUM, Preview, build_pdf, chapter_of, measure_preview, safe_path
+from folio.tools.serve import CHROMIUM, PdfBuilder, Preview, build_pdf, chapter_of, measure_preview, safe_path
 
 from helpers import CHAPTER_ONE, REPO, alive, font_folders, make_book, pdf_body_text_by_page, run_folio
 
@@ -265,6 +266,31 @@ def test_the_preview_builds_the_print_pdf_and_leaves_the_printers_file_to_folio_
     code, _, err = run_folio(["build", "pdf", "--project", str(book)])  # the command line makes what book.yaml asks
     assert code == 0, err
     assert (book / "build" / "test-book-press.pdf").is_file()
+
+
+def test_the_pdf_worker_is_asked_to_build_before_the_page_says_it_builds(tmp_path: Path) -> None:
+    """Saying "building" makes the page again (0.2 s for a book of 160 chapters): the worker is
+    asked first, so that it builds the PDF meanwhile, not after."""
+    book = make_book(tmp_path / "book", {"one.md": CHAPTER_ONE})
+    seen: list[object] = []
+    finished = threading.Event()
+
+    def started(version: str) -> None:
+        process = builder._process
+        seen.append(("asked", process is not None and process.poll() is None))
+
+    def done(version: str, result: dict[str, object]) -> None:
+        seen.append(("built", result.get("ok")))
+        finished.set()
+
+    builder = PdfBuilder(book, book / "build", started, done)
+    builder.start()
+    try:
+        builder.request("v1")
+        assert finished.wait(300)
+    finally:
+        builder.close()
+    assert seen == [("asked", True), ("built", True)]
 
 
 def test_a_preview_started_again_on_the_same_book_links_the_pdf_it_has(tmp_path: Path) -> None:
