@@ -315,8 +315,13 @@ def check_print(inputs: Inputs, wanted: list[str]) -> list[Finding]:
 
     if inputs.print is None:
         return []
-    project, options = inputs.project, inputs.options
-    findings = resolution.check(inputs.print.data, REGISTRY["pdf"].path(inputs.out, project.config.slug), options.release)
+    project, options, laid = inputs.project, inputs.options, inputs.print
+    placed = (
+        resolution.placed_in_parts(laid.pieces, inputs.out / ".cache" / "resolution")
+        if laid.pieces
+        else resolution.placed_images(laid.data)
+    )
+    findings = resolution.check(placed, REGISTRY["pdf"].path(inputs.out, project.config.slug), options.release)
     for name in [name for name in wanted if name in PRINT_AS_LAID and options.validate]:
         fmt = REGISTRY[name]
         findings += fmt.validate(inputs, render_one(fmt, inputs), fmt.path(inputs.out, project.config.slug))

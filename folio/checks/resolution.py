@@ -11,15 +11,19 @@ points. pikepdf parses the streams in C++; a book without images costs nothing.
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import pikepdf
 
 from folio.checks.findings import Finding
+from folio.formats.output import Entries, file_hash
+from folio.render.layout import Piece, first_pages
 
 GOOD_PPI = 300
 RELEASE_PPI = 150
@@ -51,10 +55,39 @@ def placed_images(data: bytes) -> list[Placed]:
     return placed
 
 
-def check(data: bytes, path: Path, release: bool) -> list[Finding]:
+def placed_in_parts(pieces: list[Piece], cache: Path | None = None) -> list[Placed]:
+    """Every image drawn in a book joined from these parts (render/parts.py), with its printed
+    size and its page in the book: each part read on its own, and what it holds kept in `cache`
+    (OUT/.cache/resolution) under a hash of its PDF, so that an edit reads the part it changed and
+    not the whole book (0.1 s at 160 chapters)."""
+    entries = Entries(cache, ".json")
+    code = file_hash(Path(__file__))
+    placed: list[Placed] = []
+    for piece, first in zip(pieces, first_pages(pieces), strict=True):
+        key = hashlib.sha256(code.encode() + piece.data).hexdigest()
+        found = _read_entry(entries.get(key))
+        if found is None:
+            found = placed_images(piece.data)
+            entries.put(key, json.dumps([[image.page, *image.pixels, *image.size] for image in found]).encode("utf-8"))
+        placed += [replace(image, page=image.page + first - 1) for image in found]
+    entries.forget_the_rest()
+    return placed
+
+
+def _read_entry(data: bytes | None) -> list[Placed] | None:
+    """A part's images as kept, or None when there is no entry or it cannot be read whole."""
+    if data is None:
+        return None
+    try:
+        return [Placed(int(page), (int(width), int(height)), (float(x), float(y))) for page, width, height, x, y in json.loads(data)]
+    except (ValueError, TypeError):
+        return None
+
+
+def check(placed: list[Placed], path: Path, release: bool) -> list[Finding]:
     """I004 for an image printed below 300 ppi; under --release, I005 (an error) below 150 ppi."""
     findings = []
-    for image in placed_images(data):
+    for image in placed:
         ppi = image.ppi
         if ppi >= GOOD_PPI - 0.5:  # sizes in the PDF are rounded: 299.9 is 300
             continue

@@ -19,7 +19,7 @@ from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered
 from folio.formats.output import Entries, file_hash
 from folio.project.config import Margins, Project
-from folio.render.layout import Laid, Piece
+from folio.render.layout import Laid, Piece, first_pages
 from folio.text.fragment import Fragment
 from folio.workers import PAGES_A_JOB, side_by_side
 
@@ -78,11 +78,7 @@ def _positions(
     (OUT/.cache/preflight) under a key of its PDF, its first page's side of the spread and the page
     design, so an edit reads the part it changed. Many pages (a cold build) are read side by side
     in `jobs` processes (0: one per core)."""
-    starts, page = [], 1
-    for piece in pieces:
-        page += piece.blank_before
-        starts.append(page)
-        page += piece.pages
+    starts = first_pages(list(pieces))
     design = f"{PREFLIGHT_CACHE} {__version__} {_checker()} {(trim, margins)!r}"
     keys = [
         hashlib.sha256(f"{design} {start % 2}\n".encode() + piece.data).hexdigest() for piece, start in zip(pieces, starts, strict=True)

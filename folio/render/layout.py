@@ -37,6 +37,16 @@ class Piece:
     blank_before: bool
 
 
+def first_pages(pieces: list[Piece]) -> list[int]:
+    """Where each part starts in the book joined from them: its first page's number (from 1)."""
+    starts, page = [], 1
+    for piece in pieces:
+        page += piece.blank_before
+        starts.append(page)
+        page += piece.pages
+    return starts
+
+
 @dataclass
 class Page:
     number: int  # the folio: pages are numbered from 1 through the whole book

@@ -52,6 +52,7 @@ import multiprocessing
 import os
 import re
 import shutil
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field, replace
@@ -456,13 +457,16 @@ RAW_TEXT = {name: re.compile(rf"</{name}\s*>", re.I) for name in ("script", "sty
 @dataclass
 class _TopLevel:
     """Where the body starts and ends, each top-level element of the body, and each element directly
-    inside one of class `mainmatter`: (start, end, classes). One pass over the book's tags (a regular
-    expression: 0.06 s for a 160-chapter book, where Python's HTMLParser took 0.15 s)."""
+    inside one of class `mainmatter`: (start, end, classes); and where each chapter starts. One pass
+    over the book's tags (a regular expression: 0.06 s for a 160-chapter book, where Python's
+    HTMLParser took 0.15 s)."""
 
     body: tuple[int, int] | None = None
     children: list[tuple[int, int, list[str]]] = field(default_factory=list)
     inner: dict[int, list[tuple[int, int, list[str]]]] = field(default_factory=dict)
     """For each top-level `mainmatter` element (by its start), the elements directly inside it."""
+    chapters: list[tuple[int, str]] = field(default_factory=list)
+    """Each element of class `chapter` with an id, at any depth in the body: (start, id)."""
 
     @classmethod
     def read(cls, html: str) -> _TopLevel:
@@ -487,13 +491,18 @@ class _TopLevel:
         return parsed
 
     def _open(self, depth: int, start: int, attributes: str) -> None:
-        """An element starts at this depth: note it if it is one we keep."""
+        """An element starts at this depth: note it if it is one we keep, or a chapter."""
+        kept = depth == 0 or (depth == 1 and self.children[-1][0] in self.inner)
+        if not kept and "chapter" not in attributes:
+            return  # most elements: their classes are not read
         classes = _classes(attributes)
+        if "chapter" in classes and (id_ := _attribute(attributes, "id")):
+            self.chapters.append((start, id_))
         if depth == 0:
             self.children.append((start, -1, classes))
             if "mainmatter" in classes:
                 self.inner[start] = []
-        elif depth == 1 and self.children[-1][0] in self.inner:
+        elif kept:
             self.inner[self.children[-1][0]].append((start, -1, classes))
 
     def _close(self, depth: int, end: int) -> None:
@@ -550,49 +559,45 @@ def split_parts(html: str, folios: bool = True) -> list[Part]:
     if parsed.body is None or any(end < 0 for _, end, _ in elements):
         raise ValueError("the book's HTML has no closed <body> or an element left open")
     body_start, body_end = parsed.body
-    every_page = ""
+    every_page, fixed = "", []
     for start, end, classes in parsed.children:
         if "every-page" in classes:
             every_page += html[start:end]
+            fixed.append((start, end))
             html = html[:start] + " " * (end - start) + html[end:]  # blanked where it was: the offsets stay
-    bodies: list[tuple[str, bool, bool]] = []  # (the part's body, opens on a recto, in the main matter)
+    # Each part's body, whether it opens on a recto, whether it is in the main matter, and the spans of
+    # the book's HTML it is made of (where its chapters start tells which are in it).
+    bodies: list[tuple[str, bool, bool, list[tuple[int, int]]]] = []
     cut, recto, after_main = body_start, False, False
     for start, end, classes in parsed.children:
         if "mainmatter" in classes:
-            bodies.append((html[cut:start], recto, False))
+            bodies.append((html[cut:start], recto, False, [(cut, start)]))
             open_tag = html[start : html.index(">", start) + 1]
             inner_start, inner_end = start + len(open_tag), html.rindex("</", start, end)
             cuts = [a for a, _, inner in parsed.inner[start] if "chapter" in inner][1:]
             for a, b in itertools.pairwise([inner_start, *cuts, inner_end]):
-                bodies.append((open_tag + html[a:b] + html[inner_end:end], True, True))
+                bodies.append((open_tag + html[a:b] + html[inner_end:end], True, True, [(start, inner_start), (a, b), (inner_end, end)]))
             cut, after_main = end, True  # what follows the main matter goes with its last chapter
         elif "chapter" in classes:
-            bodies.append((html[cut:start], recto, False))
+            bodies.append((html[cut:start], recto, False, [(cut, start)]))
             cut, recto = start, True
     if after_main:
-        last, opens_recto, main = bodies.pop()
-        bodies.append((last + html[cut:body_end], opens_recto, main))
+        last, opens_recto, main, spans = bodies.pop()
+        bodies.append((last + html[cut:body_end], opens_recto, main, [*spans, (cut, body_end)]))
     else:
-        bodies.append((html[cut:body_end], recto, False))
+        bodies.append((html[cut:body_end], recto, False, [(cut, body_end)]))
+    chapters = [(at, id_) for at, id_ in parsed.chapters if not any(a <= at < b for a, b in fixed)]
+    starts = [at for at, _ in chapters]
     head, tail = html[:body_start], html[body_end:]
     parts = []
-    for body, opens_recto, main in bodies:
+    for body, opens_recto, main, spans in bodies:
         if not body.strip():
             continue
-        chapters = tuple(_chapter_ids(body))
+        ids = tuple(chapters[i][1] for a, b in spans for i in range(bisect_left(starts, a), bisect_left(starts, b)))
         contents = 'role="doc-toc"' in body
         document = head + every_page + _links_across(body) + tail
-        parts.append(Part(document, bool(opens_recto) and folios, main, chapters, contents, folios))
+        parts.append(Part(document, bool(opens_recto) and folios, main, ids, contents, folios))
     return parts
-
-
-def _chapter_ids(body: str) -> list[str]:
-    """The ids of the chapters (elements of class `chapter`) in a part's body."""
-    ids = []
-    for _, _, closing, _, attributes in _tags(body):
-        if not closing and "chapter" in _classes(attributes) and (id_ := _attribute(attributes, "id")):
-            ids.append(id_)
-    return ids
 
 
 ID = re.compile(r'\bid="([^"]+)"')

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from PIL import Image
 
-from folio.checks.resolution import placed_images
+from folio.checks import resolution
+from folio.checks.book import check_book
+from folio.checks.resolution import placed_images, placed_in_parts
+from folio.formats.pdf import lay_out_print
+from folio.project.config import load_project
 
 from helpers import make_book, run_folio
 
@@ -24,8 +30,8 @@ A chart at a comfortable size.
 """
 
 
-def book(tmp_path, shot: tuple[int, int]):
-    root = make_book(tmp_path, {"one.md": CHAPTER}, references="[]\n")
+def book(tmp_path, shot: tuple[int, int], more: dict[str, str] | None = None):
+    root = make_book(tmp_path, {"one.md": CHAPTER, **(more or {})}, references="[]\n")
     images = root / "manuscript" / "images"
     images.mkdir()
     Image.new("RGB", shot, (200, 60, 60)).save(images / "shot.png")
@@ -57,3 +63,30 @@ def test_below_150_ppi_stops_a_release_build_and_writes_nothing(tmp_path):
     assert not list(out.glob("*.pdf"))
     code, _, stderr = run_folio(["build", "--project", str(root), "--out", str(out), "pdf"])
     assert code == 0 and "warning: I004" in stderr  # without --release it is a warning
+
+
+def test_the_images_of_a_book_made_of_parts_are_read_a_part_at_a_time_and_kept(tmp_path, monkeypatch):
+    """The build reads the images of each part of the print layout on its own, numbered as in the
+    book, and keeps what it found: the same images, pages and sizes as reading the joined book; an
+    edit reads its own part again, and a damaged entry is read again rather than trusted."""
+    second = "---\ntitle: More\nnumber: 2\n---\n\nAnother.\n\n![A second chart.](images/chart.png){width=50%}\n"
+    root = book(tmp_path, (800, 500), {"two.md": second})
+    project = load_project(root)
+    laid = lay_out_print(project, check_book(project).fragments)
+    cache = tmp_path / "resolution"
+    parts = placed_in_parts(laid.pieces, cache)
+    assert sorted(parts, key=lambda p: (p.page, p.pixels)) == sorted(placed_images(laid.data), key=lambda p: (p.page, p.pixels))
+    assert len(parts) == 3 and len({image.page for image in parts}) == 3 and len(laid.pieces) == 3
+    entries = sorted(cache.iterdir())
+    assert len(entries) == len(laid.pieces)
+
+    read: list[bytes] = []
+    real = resolution.placed_images
+    monkeypatch.setattr(resolution, "placed_images", lambda data: read.append(data) or real(data))
+    assert placed_in_parts(laid.pieces, cache) == parts and read == []  # all kept
+    entries[0].write_bytes(entries[0].read_bytes()[:-3])  # cut short
+    assert placed_in_parts(laid.pieces, cache) == parts and len(read) == 1
+    edited = [*laid.pieces[:-1], dataclasses.replace(laid.pieces[-1], data=laid.pieces[-1].data + b"\n%edited\n")]
+    read.clear()
+    assert placed_in_parts(edited, cache) == parts and read == [edited[-1].data]
+    assert len(list(cache.iterdir())) == len(laid.pieces)  # the entry of the part as it was is forgotten
