@@ -317,7 +317,7 @@ def check_print(inputs: Inputs, wanted: list[str]) -> list[Finding]:
         return []
     project, options, laid = inputs.project, inputs.options, inputs.print
     placed = (
-        resolution.placed_in_parts(laid.pieces, inputs.out / ".cache" / "resolution")
+        resolution.placed_in_parts(laid.pieces, laid.data, inputs.out / ".cache" / "resolution")
         if laid.pieces
         else resolution.placed_images(laid.data)
     )

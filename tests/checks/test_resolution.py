@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 
 from PIL import Image
 
@@ -66,27 +67,35 @@ def test_below_150_ppi_stops_a_release_build_and_writes_nothing(tmp_path):
 
 
 def test_the_images_of_a_book_made_of_parts_are_read_a_part_at_a_time_and_kept(tmp_path, monkeypatch):
-    """The build reads the images of each part of the print layout on its own, numbered as in the
-    book, and keeps what it found: the same images, pages and sizes as reading the joined book; an
-    edit reads its own part again, and a damaged entry is read again rather than trusted."""
+    """The build keeps the images each part of the print layout holds: the same images, pages and
+    sizes as reading the joined book. Cold, it reads the joined book once and shares what it holds
+    out among the parts, as each part read on its own holds it; after an edit it reads the part
+    that changed; a damaged entry is read again rather than trusted."""
     second = "---\ntitle: More\nnumber: 2\n---\n\nAnother.\n\n![A second chart.](images/chart.png){width=50%}\n"
     root = book(tmp_path, (800, 500), {"two.md": second})
     project = load_project(root)
     laid = lay_out_print(project, check_book(project).fragments)
-    cache = tmp_path / "resolution"
-    parts = placed_in_parts(laid.pieces, cache)
-    assert sorted(parts, key=lambda p: (p.page, p.pixels)) == sorted(placed_images(laid.data), key=lambda p: (p.page, p.pixels))
-    assert len(parts) == 3 and len({image.page for image in parts}) == 3 and len(laid.pieces) == 3
-    entries = sorted(cache.iterdir())
-    assert len(entries) == len(laid.pieces)
+    assert len(laid.pieces) == 3
+    whole = sorted(placed_images(laid.data), key=lambda p: (p.page, p.pixels))
+    assert len(whole) == 3 and len({image.page for image in whole}) == 3
 
     read: list[bytes] = []
     real = resolution.placed_images
     monkeypatch.setattr(resolution, "placed_images", lambda data: read.append(data) or real(data))
-    assert placed_in_parts(laid.pieces, cache) == parts and read == []  # all kept
-    entries[0].write_bytes(entries[0].read_bytes()[:-3])  # cut short
-    assert placed_in_parts(laid.pieces, cache) == parts and len(read) == 1
+    cache = tmp_path / "resolution"
+    parts = placed_in_parts(laid.pieces, laid.data, cache)
+    assert sorted(parts, key=lambda p: (p.page, p.pixels)) == whole and read == [laid.data]  # cold: the book at once
+    each = sorted(json.dumps([[i.page, *i.pixels, *i.size] for i in real(piece.data)]) for piece in laid.pieces)
+    assert sorted(entry.read_bytes()[32:].decode() for entry in cache.iterdir()) == each
+
+    read.clear()
+    assert placed_in_parts(laid.pieces, laid.data, cache) == parts and read == []  # all kept
+    last = json.dumps([[i.page, *i.pixels, *i.size] for i in real(laid.pieces[-1].data)])
+    assert 2 * laid.pieces[-1].pages <= sum(piece.pages for piece in laid.pieces)  # a few of the book's pages
+    [entry] = [entry for entry in cache.iterdir() if entry.read_bytes()[32:].decode() == last]
+    entry.write_bytes(entry.read_bytes()[:-3])  # cut short
+    assert placed_in_parts(laid.pieces, laid.data, cache) == parts and read == [laid.pieces[-1].data]
     edited = [*laid.pieces[:-1], dataclasses.replace(laid.pieces[-1], data=laid.pieces[-1].data + b"\n%edited\n")]
     read.clear()
-    assert placed_in_parts(edited, cache) == parts and read == [edited[-1].data]
+    assert placed_in_parts(edited, laid.data, cache) == parts and read == [edited[-1].data]
     assert len(list(cache.iterdir())) == len(laid.pieces)  # the entry of the part as it was is forgotten
