@@ -78,6 +78,23 @@ number: 2
 Later claim [@beta2021]. And [@alpha2020], as [the part before](#part) showed.
 """
 
+# A screenshot too small for print at the page's width (800 x 500 px: 178 ppi), a chart at 300 ppi
+# (900 x 600 px, 3 x 2 in): images/shot.png and images/chart.png, made by each test.
+PICTURES = """\
+---
+title: Pictures
+number: 1
+---
+
+A screenshot, far too small for print at the width of the page.
+
+![A screenshot of a settings dialog.](images/shot.png){width=100%}
+
+A chart at a comfortable size.
+
+![A chart.](images/chart.png)
+"""
+
 MARKED = """\
 ---
 title: Marked

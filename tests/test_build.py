@@ -20,7 +20,7 @@ from folio import progress, workers
 from folio.cli import main
 from folio.render import parts
 
-from helpers import CHAPTER_ONE, CHAPTER_TWO, NS, chapter_documents, make_book, run_folio
+from helpers import CHAPTER_ONE, CHAPTER_TWO, NS, PICTURES, chapter_documents, make_book, run_folio
 
 ONIX_BOOK = "publisher: Test Press\n"
 
@@ -246,18 +246,6 @@ def test_the_build_imports_weasyprint_while_pandoc_converts(tmp_path):
     assert report["seen"] == [{"imported before": False, "pandoc running": True}]
 
 
-SMALL_IMAGE = """\
----
-title: Pictures
-number: 1
----
-
-A screenshot, far too small for print at the width of the page.
-
-![A screenshot of a settings dialog.](images/shot.png){width=100%}
-"""
-
-
 def test_after_an_edit_the_print_pdf_is_checked_in_a_worker_while_the_printers_file_is_made(tmp_path, monkeypatch):
     """An edit lays out a few pages: the print layout's checks (images at their printed size, the
     print PDF's preflight) then run in a worker forked beside the build while it makes the printer's
@@ -271,9 +259,10 @@ def test_after_an_edit_the_print_pdf_is_checked_in_a_worker_while_the_printers_f
     second = "---\ntitle: Two\nnumber: 2\n---\n\nA second chapter, with a sentence to edit.\n"
     paragraph = "A paragraph that runs on over a few lines of the page, and then some more. " * 8 + "\n\n"
     long = "---\ntitle: Three\nnumber: 3\n---\n\n" + paragraph * 120  # some 30 pages
-    root = make_book(tmp_path, {"one.md": SMALL_IMAGE, "02-two.md": second, "03-three.md": long}, references="[]\n")
+    root = make_book(tmp_path, {"one.md": PICTURES, "02-two.md": second, "03-three.md": long}, references="[]\n")
     (root / "manuscript" / "images").mkdir()
     Image.new("RGB", (800, 500), (200, 60, 60)).save(root / "manuscript" / "images" / "shot.png")  # 178 ppi as printed
+    Image.new("RGB", (900, 600), (60, 60, 200)).save(root / "manuscript" / "images" / "chart.png")  # 300 ppi
     where = tmp_path / "checked-in"
     real = resolution.check
 

@@ -13,26 +13,11 @@ from folio.checks.resolution import placed_images, placed_in_parts
 from folio.formats.pdf import lay_out_print
 from folio.project.config import load_project
 
-from helpers import make_book, run_folio
-
-CHAPTER = """\
----
-title: Pictures
-number: 1
----
-
-A screenshot, far too small for print at the width of the page.
-
-![A screenshot of a settings dialog.](images/shot.png){width=100%}
-
-A chart at a comfortable size.
-
-![A chart.](images/chart.png)
-"""
+from helpers import PICTURES, make_book, run_folio
 
 
 def book(tmp_path, shot: tuple[int, int], more: dict[str, str] | None = None):
-    root = make_book(tmp_path, {"one.md": CHAPTER, **(more or {})}, references="[]\n")
+    root = make_book(tmp_path, {"one.md": PICTURES, **(more or {})}, references="[]\n")
     images = root / "manuscript" / "images"
     images.mkdir()
     Image.new("RGB", shot, (200, 60, 60)).save(images / "shot.png")
