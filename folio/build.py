@@ -23,6 +23,7 @@ import os
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -190,8 +191,10 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
                 inputs.print = lay_out_print(inputs)
                 progress.pages(len(inputs.print.pages))
                 progress.step()
-            print_checks = running.enter_context(Beside(lambda: check_print(inputs, wanted), beside=checked_beside(inputs, wanted)))
-            rendered = render_all(wanted, inputs)
+            beside = checked_beside(inputs, wanted)
+            print_checks = running.enter_context(Beside(lambda: check_print(inputs, wanted), beside=beside))
+            apart = running.enter_context(ThreadPoolExecutor(1)) if beside else None
+            rendered, checking = render_all(wanted, inputs, apart)
         with clock.stage("checking the layouts"):
             findings += print_checks.result()
             pages = inputs.print.pages if inputs.print is not None else None
@@ -199,7 +202,9 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
             for name, result in rendered.items():
                 product = Product(name, REGISTRY[name].path(out, project.config.slug), result.data, len(result.pages))
                 findings += layout_findings(product, result)
-                if validate and name not in PRINT_AS_LAID:  # "built" means "valid": a product its validator rejects is not written
+                if name in checking:
+                    findings += checking[name].result()
+                elif validate and name not in PRINT_AS_LAID:  # "built" means "valid": a product its validator rejects is not written
                     findings += REGISTRY[name].validate(inputs, result, product.path)
                 report.products.append(product)
             findings = told_once(findings, report.products)
@@ -281,19 +286,28 @@ def import_weasyprint() -> None:
     import folio.render.weasy  # noqa: F401
 
 
-def render_all(wanted: list[str], inputs: Inputs) -> dict[str, Rendered]:
+def render_all(
+    wanted: list[str], inputs: Inputs, apart: ThreadPoolExecutor | None = None
+) -> tuple[dict[str, Rendered], dict[str, Future[list[Finding]]]]:
     """Every format, in the order asked, from the print layout made already (when a format needs
-    it). The formats laid out on their own (the draft) come first, each laid out a part at a time
-    in `Options.jobs` worker processes (render/parts.py)."""
+    it), and the validations started on the way. The formats laid out on their own (the draft)
+    come first, each laid out a part at a time in `Options.jobs` worker processes (render/parts.py).
+    With `apart` (after an edit, `checked_beside`), a format validated by another program
+    (EPUBCheck) comes before them, and its validation runs in that thread meanwhile."""
     chosen = [REGISTRY[name] for name in wanted]
     rendered: dict[str, Rendered] = {}
+    checking: dict[str, Future[list[Finding]]] = {}
+    if apart is not None and inputs.options.validate:
+        for f in [f for f in chosen if f.checked_apart]:
+            rendered[f.name] = render_one(f, inputs)
+            checking[f.name] = apart.submit(f.validate, inputs, rendered[f.name], f.path(inputs.out, inputs.project.config.slug))
     for f in [f for f in chosen if f.lays_out and PRINT not in f.needs]:
         rendered[f.name] = render_one(f, inputs)
         progress.pages(len(rendered[f.name].pages))
         progress.step()
     for f in [f for f in chosen if f.name not in rendered]:
         rendered[f.name] = render_one(f, inputs)
-    return {name: rendered[name] for name in wanted}
+    return {name: rendered[name] for name in wanted}, checking
 
 
 def layouts(wanted: list[str]) -> list[str]:

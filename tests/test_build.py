@@ -286,3 +286,43 @@ def test_after_an_edit_the_print_pdf_is_checked_in_a_worker_while_the_printers_f
         ], err
         pids = where.read_text().split()
         assert len(pids) == 1 and (pids[0] != str(os.getpid())) == beside, (edit, jobs)
+
+
+def test_after_an_edit_epubcheck_runs_while_the_draft_is_laid_out(tmp_path, monkeypatch):
+    """EPUBCheck takes 3 s of a 40-chapter book. After an edit the build makes the EPUB first and
+    waits for EPUBCheck in a thread while it lays out the draft; with one job it checks the EPUB
+    after the draft, in its own thread, as before."""
+    import threading
+
+    import folio.formats.draft as draft_format
+    import folio.formats.epub as epub_format
+
+    events: list[str] = []
+    check, lay_out = epub_format.validate, draft_format.render
+
+    def checked(*args):  # type: ignore[no-untyped-def]
+        events.append("EPUBCheck in the build's thread" if threading.current_thread() is threading.main_thread() else "EPUBCheck apart")
+        return check(*args)
+
+    def laid(inputs):  # type: ignore[no-untyped-def]
+        events.append("draft")
+        result = lay_out(inputs)
+        events.append("draft laid out")
+        return result
+
+    monkeypatch.setattr(epub_format, "validate", checked)
+    monkeypatch.setattr(draft_format, "render", laid)
+    root = make_book(tmp_path, {"01-one.md": CHAPTER_ONE, "02-two.md": CHAPTER_TWO})
+    chapter = root / "manuscript" / "chapters" / "02-two.md"
+    code, _, err = run_folio(["build", "pdf", "epub", "draft", "--project", str(root)])
+    assert code == 0, err
+    for jobs, apart in (("2", True), ("1", False)):
+        chapter.write_text(chapter.read_text(encoding="utf-8").replace("claim", "claim, again", 1), encoding="utf-8")
+        events.clear()
+        code, out, err = run_folio(["build", "pdf", "epub", "draft", "--jobs", jobs, "--project", str(root), "--json"])
+        assert code == 0, err
+        if apart:  # started before the draft was laid out (the thread may say so before or after the layout begins)
+            assert sorted(events) == ["EPUBCheck apart", "draft", "draft laid out"] and events.index("EPUBCheck apart") < 2
+        else:
+            assert events == ["draft", "draft laid out", "EPUBCheck in the build's thread"]
+        assert json.loads(out)["findings"] == []

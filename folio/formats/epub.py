@@ -14,6 +14,7 @@ from pathlib import Path, PurePosixPath
 
 from lxml import etree
 
+from folio.checks import epubcheck
 from folio.checks.findings import Finding
 from folio.formats import Inputs, Rendered, pagelist
 from folio.project.config import Project
@@ -120,9 +121,9 @@ def render(inputs: Inputs) -> Rendered:
 
 
 def validate(inputs: Inputs, rendered: Rendered, path: Path) -> list[Finding]:
-    """EPUBCheck on the EPUB the build made, its messages traced to the chapter files."""
-    from folio.checks import epubcheck
-
+    """EPUBCheck on the EPUB the build made, its messages traced to the chapter files. It imports
+    nothing: the build may run it in a thread while it makes the other formats (formats/__init__.py
+    `Format.checked_apart`)."""
     return epubcheck.check(rendered.data, path, inputs.checked.chapters)
 
 
