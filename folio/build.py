@@ -184,7 +184,7 @@ def make(project: Project, wanted: list[str], out: Path, options: Options, clock
             inputs.review, warnings = convert(project, checked.chapters, out / ".cache", review_text(project, options.against))
             findings += [w for w in warnings if w not in findings]
 
-    with ExitStack() as running:  # the print layout's checks, in a worker beside the rest (`checked_beside`)
+    with ExitStack() as running:  # after an edit, the print layout's checks and EPUBCheck run beside the rest (`checked_beside`)
         with clock.stage("laying out", len(layouts(wanted))):
             math.warm(f.html for f in [*inputs.book, *inputs.review])  # formulas drawn once, before the layout workers fork
             if PRINT in layouts(wanted):

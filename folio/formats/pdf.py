@@ -78,7 +78,7 @@ def _positions(
     (OUT/.cache/preflight) under a key of its PDF, its first page's side of the spread and the page
     design, so an edit reads the part it changed. Many pages (a cold build) are read side by side
     in `jobs` processes (0: one per core)."""
-    starts = first_pages(list(pieces))
+    starts = first_pages(pieces)
     design = f"{PREFLIGHT_CACHE} {__version__} {_checker()} {(trim, margins)!r}"
     keys = [
         hashlib.sha256(f"{design} {start % 2}\n".encode() + piece.data).hexdigest() for piece, start in zip(pieces, starts, strict=True)

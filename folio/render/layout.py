@@ -6,6 +6,7 @@ line, its block, its text, its position and its word-space stretch. The layout c
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -37,7 +38,7 @@ class Piece:
     blank_before: bool
 
 
-def first_pages(pieces: list[Piece]) -> list[int]:
+def first_pages(pieces: Sequence[Piece]) -> list[int]:
     """Where each part starts in the book joined from them: its first page's number (from 1)."""
     starts, page = [], 1
     for piece in pieces:

@@ -127,7 +127,7 @@ def trial(html: str, *, allowed: list[Path], base_url: str | None = None, hint: 
         found = DESIGN.search(html)
         design = _design(found[1], base_url, tuple(allowed)) if found else None
         with _captured_warnings() as warnings:
-            if found and design:
+            if found:
                 html = html[: found.start()] + html[found.end() :]
             html_doc = weasyprint.HTML(string=html, base_url=base_url, url_fetcher=ProjectFetcher(allowed))
             if design:

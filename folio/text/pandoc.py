@@ -136,8 +136,9 @@ def chapters_to_html(
     missing = [index for index in range(len(chapters)) if index not in results]
     workers = min(os.cpu_count() or 1, len(missing))
     batches = [missing[at::workers] for at in range(workers)]
+    asked = {**job, "abbreviations": abbreviations()} if batches else job  # asked here once, not by each thread at once
     with ThreadPoolExecutor(max_workers=max(workers, 1)) as pool:  # Pandoc runs as a subprocess: threads wait for it
-        running = [pool.submit(lambda batch: _convert(job, [_chapter_entry(chapters[i]) for i in batch]), batch) for batch in batches]
+        running = [pool.submit(lambda batch: _convert(asked, [_chapter_entry(chapters[i]) for i in batch]), batch) for batch in batches]
         if meanwhile is not None:
             meanwhile()
         converted = [conversion.result() for conversion in running]
@@ -164,7 +165,7 @@ def _convert(job: dict[str, Any], entries: list[dict[str, str]]) -> list[Convers
     """These chapters converted by text/chapters.lua in one Pandoc process (ToolError for the first
     that Pandoc could not convert)."""
     command = [pandoc_path(), *RUNTIME, "lua", str(CHAPTERS)]
-    request = {**job, "abbreviations": abbreviations(), "chapters": entries}  # (Pandoc's version is in the cache key)
+    request = {**job, "chapters": entries}  # with Pandoc's abbreviations (its version is in the cache key)
     output, _ = _run_command(command, json.dumps(request).encode("utf-8"))
     conversions = []
     for result in json.loads(output):
